@@ -1,0 +1,140 @@
+package dev.runnel.persistence;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The journal profiles ({@code runnel.persistence.profile}): turns the chosen profile into the configuration of
+ * pekko-persistence-jdbc's journal, snapshot store and read journal, which share one database. The broker never
+ * knows which profile runs; only this configuration differs.
+ */
+public enum JournalProfile {
+  EMBEDDED("embedded", "slick.jdbc.H2Profile$", "org.h2.Driver", "h2.sql"),
+  POSTGRES("postgres", "slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres.sql");
+
+  private static final String SHARED_DB = "runnel";
+
+  private final String configName;
+  private final String slickProfile;
+  private final String driver;
+  private final String schemaScript;
+
+  JournalProfile(String configName, String slickProfile, String driver, String schemaScript) {
+    this.configName = configName;
+    this.slickProfile = slickProfile;
+    this.driver = driver;
+    this.schemaScript = schemaScript;
+  }
+
+  public static JournalProfile of(Config config) {
+    String name = config.getString("runnel.persistence.profile");
+    for (JournalProfile profile : values()) {
+      if (profile.configName.equals(name)) {
+        return profile;
+      }
+    }
+    throw new IllegalArgumentException(
+        "runnel.persistence.profile must be \"embedded\" or \"postgres\", not \"" + name + "\"");
+  }
+
+  /** The JDBC URL of this profile's database. */
+  public String jdbcUrl(Config config) {
+    return switch (this) {
+      case EMBEDDED -> {
+        Path dir = Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize().resolve("journal");
+        yield "jdbc:h2:file:" + dir.resolve("runnel") + config.getString("runnel.persistence.embedded.url-options");
+      }
+      case POSTGRES -> config.getString("runnel.persistence.postgres.url");
+    };
+  }
+
+  private String user(Config config) {
+    return this == POSTGRES ? config.getString("runnel.persistence.postgres.user") : "sa";
+  }
+
+  private String password(Config config) {
+    return this == POSTGRES ? config.getString("runnel.persistence.postgres.password") : "";
+  }
+
+  private int connections(Config config) {
+    return config.getInt("runnel.persistence." + configName + ".connections");
+  }
+
+  /**
+   * {@code config} with the persistence plugins of the profile it names layered on top. Call on the fully loaded
+   * application configuration, before the actor system starts.
+   */
+  public static Config apply(Config config) {
+    JournalProfile profile = of(config);
+    int connections = profile.connections(config);
+    Map<String, Object> db = new HashMap<>();
+    db.put("connectionPool", "HikariCP");
+    db.put("url", profile.jdbcUrl(config));
+    db.put("driver", profile.driver);
+    db.put("user", profile.user(config));
+    db.put("password", profile.password(config));
+    db.put("numThreads", connections);
+    db.put("maxConnections", connections);
+    db.put("minConnections", connections);
+    db.put("queueSize", 10000);
+    db.put("keepAliveConnection", true);
+    Config overrides = ConfigFactory.empty()
+        .withValue("pekko.persistence.journal.plugin", ConfigValueFactory.fromAnyRef("jdbc-journal"))
+        .withValue("pekko.persistence.snapshot-store.plugin", ConfigValueFactory.fromAnyRef("jdbc-snapshot-store"))
+        .withValue("jdbc-journal.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
+        .withValue("jdbc-snapshot-store.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
+        .withValue("jdbc-read-journal.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
+        .withValue("jdbc-durable-state-store.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
+        .withValue("pekko-persistence-jdbc.shared-databases." + SHARED_DB + ".profile",
+            ConfigValueFactory.fromAnyRef(profile.slickProfile))
+        .withValue("pekko-persistence-jdbc.shared-databases." + SHARED_DB + ".db", ConfigValueFactory.fromMap(db));
+    return overrides.withFallback(config);
+  }
+
+  /**
+   * Creates the journal and snapshot tables if they are missing. Blocking JDBC: call it before the actor system
+   * starts, or from a dispatcher meant for blocking work.
+   */
+  public static void createSchemaIfMissing(Config config) {
+    JournalProfile profile = of(config);
+    String url = profile.jdbcUrl(config);
+    try {
+      if (profile == EMBEDDED) {
+        Files.createDirectories(
+            Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize().resolve("journal"));
+      }
+      String script;
+      try (InputStream in = JournalProfile.class.getResourceAsStream("schema/" + profile.schemaScript)) {
+        script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+      try (Connection connection = DriverManager.getConnection(url, profile.user(config), profile.password(config));
+          Statement statement = connection.createStatement()) {
+        for (String sql : script.split(";")) {
+          String trimmed = sql.lines().filter(line -> !line.trim().startsWith("--")).reduce("", (a, b) -> a + "\n" + b)
+              .trim();
+          if (!trimmed.isEmpty()) {
+            statement.execute(trimmed);
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the journal directory for " + url, e);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot create the journal schema at " + url + ": " + e.getMessage(), e);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package dev.runnel.persistence;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The idempotence state of one producer id on one partition: its current epoch and the metadata of its most recent
+ * batches (Kafka keeps five, matching {@code max.in.flight.requests.per.connection} of an idempotent producer).
+ */
+public record ProducerStateEntry(long producerId, short epoch, List<ProducerBatch> recentBatches, long lastTimestamp) {
+
+  public static final int RETAINED_BATCHES = 5;
+
+  public ProducerStateEntry {
+    recentBatches = List.copyOf(recentBatches);
+  }
+
+  public int lastSequence() {
+    return recentBatches.isEmpty() ? -1 : recentBatches.get(recentBatches.size() - 1).lastSequence();
+  }
+
+  /** The batch with exactly these sequence numbers, if this producer wrote it recently. */
+  public ProducerBatch findDuplicate(int firstSequence, int lastSequence) {
+    for (ProducerBatch batch : recentBatches) {
+      if (batch.firstSequence() == firstSequence && batch.lastSequence() == lastSequence) {
+        return batch;
+      }
+    }
+    return null;
+  }
+
+  /** This entry after {@code batch} was written with {@code batchEpoch}; a new epoch forgets the old batches. */
+  public ProducerStateEntry withBatch(short batchEpoch, ProducerBatch batch) {
+    List<ProducerBatch> batches = new ArrayList<>(RETAINED_BATCHES);
+    if (batchEpoch == epoch) {
+      int from = Math.max(0, recentBatches.size() - (RETAINED_BATCHES - 1));
+      batches.addAll(recentBatches.subList(from, recentBatches.size()));
+    }
+    batches.add(batch);
+    return new ProducerStateEntry(producerId, batchEpoch, batches, batch.maxTimestamp());
+  }
+}
