@@ -49,4 +49,10 @@ public sealed interface PartitionEvent {
       return "RecordsAppended[" + baseOffset + ".." + lastOffset + ", " + records.length + " bytes]";
     }
   }
+
+  /**
+   * The partition's topic was deleted: the log is empty from here on and the events before this one are deleted
+   * from the journal. Holding no data, it is a safe last row for the journal to keep.
+   */
+  record PartitionDeleted() implements PartitionEvent {}
 }

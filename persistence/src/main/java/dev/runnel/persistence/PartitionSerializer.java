@@ -1,5 +1,6 @@
 package dev.runnel.persistence;
 
+import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -20,6 +21,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 public final class PartitionSerializer extends SerializerWithStringManifest {
 
   static final String RECORDS_APPENDED = "A1";
+  static final String PARTITION_DELETED = "D1";
   static final String PARTITION_STATE = "S1";
 
   @Override
@@ -31,6 +33,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
   public String manifest(Object o) {
     if (o instanceof RecordsAppended) {
       return RECORDS_APPENDED;
+    }
+    if (o instanceof PartitionDeleted) {
+      return PARTITION_DELETED;
     }
     if (o instanceof PartitionState) {
       return PARTITION_STATE;
@@ -44,6 +49,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       ByteBuffer buffer = ByteBuffer.allocate(16 + appended.records().length);
       buffer.putLong(appended.baseOffset()).putLong(appended.lastOffset()).put(appended.records());
       return buffer.array();
+    }
+    if (o instanceof PartitionDeleted) {
+      return new byte[0];
     }
     if (o instanceof PartitionState state) {
       return stateToBinary(state);
@@ -62,6 +70,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         buffer.get(records);
         return new RecordsAppended(baseOffset, lastOffset, records);
       }
+      case PARTITION_DELETED -> {
+        return new PartitionDeleted();
+      }
       case PARTITION_STATE -> {
         return stateFromBinary(bytes);
       }
@@ -76,6 +87,7 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       out.writeLong(state.logStartOffset());
       out.writeLong(state.logEndOffset());
       out.writeLong(state.sizeInBytes());
+      out.writeBoolean(state.deleted());
       OffsetIndex index = state.index();
       out.writeInt(index.size());
       for (int i = 0; i < index.size(); i++) {
@@ -111,6 +123,7 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       long logStartOffset = in.readLong();
       long logEndOffset = in.readLong();
       long sizeInBytes = in.readLong();
+      boolean deleted = in.readBoolean();
       int entries = in.readInt();
       List<IndexEntry> index = new ArrayList<>(entries);
       for (int i = 0; i < entries; i++) {
@@ -130,7 +143,7 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         producers.add(new ProducerStateEntry(producerId, epoch, batches, lastTimestamp));
       }
       return PartitionState.of(
-          lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index), producers);
+          lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index), producers, deleted);
     } catch (IOException e) {
       NotSerializableException failure = new NotSerializableException("corrupt partition snapshot: " + e);
       failure.initCause(e);

@@ -1,5 +1,6 @@
 package dev.runnel.persistence;
 
+import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,6 +23,7 @@ import scala.collection.immutable.HashMap$;
  * @param sizeInBytes bytes of record batches between the log start and end
  * @param index where each offset's journal event is
  * @param producers idempotence state by producer id
+ * @param deleted whether the partition's topic was deleted
  */
 public record PartitionState(
     long lastSequenceNr,
@@ -29,14 +31,19 @@ public record PartitionState(
     long logEndOffset,
     long sizeInBytes,
     OffsetIndex index,
-    HashMap<Object, ProducerStateEntry> producers) {
+    HashMap<Object, ProducerStateEntry> producers,
+    boolean deleted) {
 
   public static final PartitionState EMPTY =
-      new PartitionState(0, 0, 0, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty());
+      new PartitionState(0, 0, 0, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), false);
 
   public PartitionState apply(PartitionEvent event) {
     if (event instanceof RecordsAppended appended) {
       return applyAppended(appended);
+    }
+    if (event instanceof PartitionDeleted) {
+      return new PartitionState(
+          lastSequenceNr + 1, logEndOffset, logEndOffset, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), true);
     }
     throw new IllegalStateException("unknown partition event " + event);
   }
@@ -67,7 +74,8 @@ public record PartitionState(
         event.lastOffset() + 1,
         sizeInBytes + event.records().length,
         index.appended(entry),
-        nextProducers);
+        nextProducers,
+        deleted);
   }
 
   public Optional<ProducerStateEntry> producer(long producerId) {
@@ -91,11 +99,12 @@ public record PartitionState(
       long logEndOffset,
       long sizeInBytes,
       OffsetIndex index,
-      Collection<ProducerStateEntry> producers) {
+      Collection<ProducerStateEntry> producers,
+      boolean deleted) {
     HashMap<Object, ProducerStateEntry> map = HashMap$.MODULE$.empty();
     for (ProducerStateEntry entry : producers) {
       map = map.updated(entry.producerId(), entry);
     }
-    return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map);
+    return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map, deleted);
   }
 }

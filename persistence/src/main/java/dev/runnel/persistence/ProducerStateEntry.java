@@ -39,4 +39,9 @@ public record ProducerStateEntry(long producerId, short epoch, List<ProducerBatc
     batches.add(batch);
     return new ProducerStateEntry(producerId, batchEpoch, batches, batch.maxTimestamp());
   }
+
+  /** The sequence number that follows {@code sequence}; Kafka's sequence numbers wrap around to 0. */
+  public static int nextSequence(int sequence) {
+    return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;
+  }
 }

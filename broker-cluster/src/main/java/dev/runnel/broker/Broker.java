@@ -1,0 +1,256 @@
+package dev.runnel.broker;
+
+import dev.runnel.broker.partition.AppendResult;
+import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.OffsetLookup;
+import dev.runnel.broker.partition.Partition;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.partition.PartitionStatus;
+import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.broker.topic.TopicMetadata;
+import dev.runnel.broker.topic.TopicRegistry;
+import dev.runnel.broker.topic.Topics;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * The log as every protocol door sees it: topics and their partitions, append, fetch and offsets. HTTP, the native
+ * streaming protocol and the Kafka protocol all go through here, so there is one log with three doors.
+ *
+ * <p>Topic administration fails its stage with Kafka's {@link ApiException}s; partition operations answer with a
+ * Kafka error in their result, as batch requests report errors per partition. Thread-safe.
+ */
+public final class Broker {
+
+  private final ActorSystem<?> system;
+  private final ClusterSharding sharding;
+  private final ActorRef<TopicRegistry.Command> registry;
+  private final Topics topics;
+  private final BrokerSettings settings;
+  private final ActorRef<AppendResult> ignoreAppends;
+
+  public Broker(
+      ActorSystem<?> system,
+      ClusterSharding sharding,
+      ActorRef<TopicRegistry.Command> registry,
+      Topics topics,
+      BrokerSettings settings) {
+    this.system = system;
+    this.sharding = sharding;
+    this.registry = registry;
+    this.topics = topics;
+    this.settings = settings;
+    this.ignoreAppends = system.ignoreRef();
+  }
+
+  public BrokerSettings settings() {
+    return settings;
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  // Topics
+
+  public CompletionStage<TopicMetadata> createTopic(String name, int partitions, Map<String, String> configs) {
+    return registryChange(replyTo -> new TopicRegistry.CreateTopic(name, partitions, configs, replyTo))
+        .thenApply(topic -> {
+          topics.put(topic);
+          return topic;
+        });
+  }
+
+  public CompletionStage<TopicMetadata> deleteTopic(String name) {
+    return registryChange(replyTo -> new TopicRegistry.DeleteTopic(name, replyTo)).thenApply(topic -> {
+      topics.remove(topic);
+      return topic;
+    });
+  }
+
+  public CompletionStage<TopicMetadata> createPartitions(String name, int totalCount) {
+    return registryChange(replyTo -> new TopicRegistry.CreatePartitions(name, totalCount, replyTo))
+        .thenApply(topic -> {
+          topics.put(topic);
+          return topic;
+        });
+  }
+
+  /** Replaces the configs set on a topic (Kafka's AlterConfigs semantics: keys left out return to defaults). */
+  public CompletionStage<TopicMetadata> alterConfigs(String name, Map<String, String> configs) {
+    return registryChange(replyTo -> new TopicRegistry.AlterConfigs(name, configs, replyTo)).thenApply(topic -> {
+      topics.put(topic);
+      return topic;
+    });
+  }
+
+  /** A topic as this node knows it, without asking anyone. */
+  public Optional<TopicMetadata> topic(String name) {
+    return topics.get(name);
+  }
+
+  /** All topics this node knows. */
+  public Collection<TopicMetadata> topics() {
+    return topics.all();
+  }
+
+  public TopicConfig topicConfig(String name) {
+    return topics.config(name);
+  }
+
+  public Map<String, String> topicDefaults() {
+    return topics.defaults();
+  }
+
+  /**
+   * A topic, from this node's view or else from the registry (a topic created on another node a moment ago may
+   * not have been replicated here yet).
+   */
+  public CompletionStage<Optional<TopicMetadata>> lookupTopic(String name) {
+    Optional<TopicMetadata> local = topics.get(name);
+    if (local.isPresent()) {
+      return CompletableFuture.completedFuture(local);
+    }
+    return AskPattern.<TopicRegistry.Command, Optional<TopicMetadata>>ask(
+            registry, replyTo -> new TopicRegistry.GetTopic(name, replyTo), settings.askTimeout(), system.scheduler())
+        .thenApply(found -> {
+          found.ifPresent(topics::put);
+          return found;
+        });
+  }
+
+  /**
+   * A topic that is about to be used by a producer or consumer: looked up, and created with the broker's defaults
+   * when it does not exist and {@code runnel.broker.auto-create-topics} is on, as Kafka does.
+   */
+  public CompletionStage<TopicMetadata> topicForUse(String name) {
+    return lookupTopic(name).thenCompose(found -> {
+      if (found.isPresent()) {
+        return CompletableFuture.completedFuture(found.get());
+      }
+      if (!settings.autoCreateTopics()) {
+        return CompletableFuture.failedFuture(
+            new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist."));
+      }
+      return createTopic(name, settings.numPartitions(), Map.of()).exceptionallyCompose(failure -> {
+        if (unwrap(failure) instanceof TopicExistsException) {
+          return lookupTopic(name).thenApply(Optional::orElseThrow);
+        }
+        return CompletableFuture.failedFuture(unwrap(failure));
+      });
+    });
+  }
+
+  /**
+   * The partition of a known topic.
+   *
+   * @throws UnknownTopicOrPartitionException when the topic is unknown here or has no such partition
+   */
+  public PartitionId partition(String topic, int partition) {
+    TopicMetadata metadata = topics.get(topic)
+        .orElseThrow(() -> new UnknownTopicOrPartitionException("Topic '" + topic + "' does not exist."));
+    return partition(metadata, partition);
+  }
+
+  public static PartitionId partition(TopicMetadata topic, int partition) {
+    if (partition < 0 || partition >= topic.partitions()) {
+      throw new UnknownTopicOrPartitionException(
+          "Topic '" + topic.name() + "' has no partition " + partition + " (it has " + topic.partitions() + ")");
+    }
+    return PartitionId.of(topic, partition);
+  }
+
+  /** Every partition of a topic. */
+  public static List<PartitionId> partitions(TopicMetadata topic) {
+    List<PartitionId> ids = new ArrayList<>(topic.partitions());
+    for (int p = 0; p < topic.partitions(); p++) {
+      ids.add(PartitionId.of(topic, p));
+    }
+    return ids;
+  }
+
+  // Partitions
+
+  /**
+   * Appends record batches to a partition. With {@code acks = 0} the stage completes at once, before the write,
+   * as Kafka's producer expects no answer then; with 1 or -1 (all) it completes once the journal holds the data
+   * (one replica: "all" in-sync replicas is this one).
+   */
+  public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks) {
+    EntityRef<Partition.Command> entity = entity(partition);
+    if (acks == 0) {
+      entity.tell(new Partition.Append(records, ignoreAppends));
+      return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
+    }
+    return entity.<AppendResult>ask(replyTo -> new Partition.Append(records, replyTo), settings.askTimeout())
+        .exceptionally(failure -> AppendResult.refused(Errors.REQUEST_TIMED_OUT,
+            "Partition " + partition + " did not answer in " + settings.askTimeout()));
+  }
+
+  /** Reads whole batches from {@code offset}; at the log end waits up to {@code maxWait} for data. */
+  public CompletionStage<FetchResult> fetch(PartitionId partition, long offset, int maxBytes, Duration maxWait) {
+    Duration timeout = settings.askTimeout().plus(maxWait);
+    return entity(partition)
+        .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, replyTo), timeout)
+        .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
+  }
+
+  /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
+  public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp) {
+    return entity(partition)
+        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, replyTo), settings.askTimeout())
+        .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
+  }
+
+  public CompletionStage<PartitionStatus> status(PartitionId partition) {
+    return entity(partition).ask(Partition.GetStatus::new, settings.askTimeout());
+  }
+
+  private EntityRef<Partition.Command> entity(PartitionId partition) {
+    return sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId());
+  }
+
+  private CompletionStage<TopicMetadata> registryChange(
+      org.apache.pekko.japi.function.Function<ActorRef<TopicRegistry.Reply>, TopicRegistry.Command> command) {
+    return AskPattern.ask(registry, command::apply, settings.askTimeout(), system.scheduler())
+        .handle((reply, failure) -> {
+          if (failure != null) {
+            throw new CompletionException(unwrap(failure) instanceof TimeoutException
+                ? new org.apache.kafka.common.errors.TimeoutException("The topic registry did not answer in " + settings.askTimeout())
+                : unwrap(failure));
+          }
+          if (reply.error() != Errors.NONE) {
+            throw new CompletionException(reply.error().exception(reply.message()));
+          }
+          return reply.topic();
+        });
+  }
+
+  /** The cause behind the wrappers a completion stage puts around a failure. */
+  public static Throwable unwrap(Throwable failure) {
+    Throwable cause = failure;
+    while ((cause instanceof CompletionException || cause instanceof java.util.concurrent.ExecutionException)
+        && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.runnel.broker;
+
+import dev.runnel.broker.http.HttpApi;
+import dev.runnel.broker.partition.Partition;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.broker.topic.TopicDirectory;
+import dev.runnel.broker.topic.TopicMetadata;
+import dev.runnel.broker.topic.TopicRegistry;
+import dev.runnel.broker.topic.Topics;
+import dev.runnel.persistence.PartitionJournal;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBinding;
+
+/**
+ * The root behavior of a node: joins the cluster, starts sharding of partitions, the topic registry singleton, the
+ * topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
+ */
+final class Guardian {
+
+  /** Where a started node listens. */
+  record Bound(Broker broker, InetSocketAddress http) {}
+
+  private Guardian() {}
+
+  static Behavior<Void> create(CompletableFuture<Bound> bound) {
+    return Behaviors.setup(context -> {
+      ActorSystem<Void> system = context.getSystem();
+      BrokerSettings settings = BrokerSettings.create(system.settings().config());
+      Cluster cluster = Cluster.get(system);
+      if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+        // No seed nodes configured: this node forms a one-node cluster by itself.
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+      }
+
+      Topics topics = new Topics(settings.topicDefaults());
+      ActorRef<TopicDirectory.Command> directory =
+          context.spawn(TopicDirectory.create(topics, Duration.ofSeconds(3)), "topic-directory");
+
+      ClusterSharding sharding = ClusterSharding.get(system);
+      PartitionJournal journal = new PartitionJournal(system, settings.partition().journalTimeout());
+      sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
+          PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal)));
+
+      TopicRegistry.Listener listener = new TopicRegistry.Listener() {
+        @Override
+        public void topicChanged(TopicMetadata topic) {
+          directory.tell(new TopicDirectory.Publish(topic));
+        }
+
+        @Override
+        public void topicDeleted(TopicMetadata topic) {
+          directory.tell(new TopicDirectory.Unpublish(topic));
+          for (PartitionId partition : Broker.partitions(topic)) {
+            sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId())
+                .tell(new Partition.Delete(system.ignoreRef()));
+          }
+        }
+
+        @Override
+        public void recovered(Map<String, TopicMetadata> all) {
+          directory.tell(new TopicDirectory.PublishAll(all));
+        }
+      };
+      ActorRef<TopicRegistry.Command> registry = ClusterSingleton.get(system).init(
+          SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
+
+      Broker broker = new Broker(system, sharding, registry, topics, settings);
+      Http.get(system)
+          .newServerAt(settings.host(), settings.httpPort())
+          .bind(new HttpApi(broker).route())
+          .thenApply(binding -> {
+            binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+            return new Bound(broker, binding.localAddress());
+          })
+          .whenComplete((result, failure) -> {
+            if (failure != null) {
+              bound.completeExceptionally(failure);
+            } else {
+              bound.complete(result);
+            }
+          });
+      return Behaviors.empty();
+    });
+  }
+}

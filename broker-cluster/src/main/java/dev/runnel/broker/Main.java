@@ -1,0 +1,75 @@
+package dev.runnel.broker;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Starts a node in the foreground: {@code runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--config FILE]}.
+ * Command-line options override environment variables, which override HOCON ({@code -Dconfig.file} or
+ * {@code --config}), which overrides {@code reference.conf}. SIGTERM stops the node cleanly.
+ */
+public final class Main {
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Map<String, Object> overrides = new HashMap<>();
+    // In the launcher a stopped node (SIGTERM, or downed by the cluster) ends the process.
+    overrides.put("pekko.coordinated-shutdown.exit-jvm", "on");
+    Config base = ConfigFactory.load();
+    for (int i = 0; i < args.length; i++) {
+      String option = args[i];
+      if (option.equals("--help") || option.equals("-h")) {
+        System.out.println("usage: runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--host HOST]"
+            + " [--advertised-host HOST] [--config FILE]");
+        return;
+      }
+      if (i + 1 >= args.length) {
+        fail("option " + option + " needs a value");
+      }
+      String value = args[++i];
+      switch (option) {
+        case "--data-dir" -> overrides.put("runnel.data-dir", value);
+        case "--http-port" -> overrides.put("runnel.broker.http.port", port(option, value));
+        case "--kafka-port" -> overrides.put("runnel.broker.kafka.port", port(option, value));
+        case "--host" -> overrides.put("runnel.broker.host", value);
+        case "--advertised-host" -> overrides.put("runnel.broker.advertised-host", value);
+        case "--config" -> base = ConfigFactory.parseFile(new java.io.File(value))
+            .withFallback(ConfigFactory.defaultOverrides())
+            .withFallback(ConfigFactory.defaultApplication())
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
+        default -> fail("unknown option " + option + " (try --help)");
+      }
+    }
+    Config config = ConfigFactory.parseMap(overrides).withFallback(base).resolve();
+    RunnelNode node;
+    try {
+      node = RunnelNode.start(config, Duration.ofSeconds(60));
+    } catch (RuntimeException e) {
+      fail("Runnel did not start: " + e.getMessage());
+      return;
+    }
+    BrokerSettings settings = node.broker().settings();
+    System.out.printf("Runnel ready: http=%s:%d data-dir=%s%n",
+        node.httpAddress().getHostString(), node.httpPort(), settings.dataDir());
+    System.out.flush();
+  }
+
+  private static int port(String option, String value) {
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      fail(option + " needs a port number, not " + value);
+      return -1;
+    }
+  }
+
+  private static void fail(String message) {
+    System.err.println(message);
+    System.exit(2);
+  }
+}

@@ -1,0 +1,76 @@
+package dev.runnel.broker;
+
+import com.typesafe.config.Config;
+import dev.runnel.persistence.JournalProfile;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * A running Runnel node: its actor system, its {@link Broker} and where its servers listen. {@link Main} runs one
+ * in the foreground; tests run them in-process on free ports.
+ */
+public final class RunnelNode implements AutoCloseable {
+
+  private final ActorSystem<Void> system;
+  private final Guardian.Bound bound;
+
+  private RunnelNode(ActorSystem<Void> system, Guardian.Bound bound) {
+    this.system = system;
+    this.bound = bound;
+  }
+
+  /**
+   * Starts a node with this configuration (the application's, fully loaded) and waits until its servers listen.
+   * Creates the journal schema first if it is missing.
+   */
+  public static RunnelNode start(Config config, Duration timeout) {
+    Config resolved = JournalProfile.apply(config);
+    JournalProfile.createSchemaIfMissing(resolved);
+    CompletableFuture<Guardian.Bound> bound = new CompletableFuture<>();
+    ActorSystem<Void> system = ActorSystem.create(Guardian.create(bound), "runnel", resolved);
+    try {
+      return new RunnelNode(system, bound.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      system.terminate();
+      throw new IllegalStateException("interrupted while starting", e);
+    } catch (ExecutionException | TimeoutException e) {
+      system.terminate();
+      throw new IllegalStateException("node did not start: " + Broker.unwrap(e).getMessage(), Broker.unwrap(e));
+    }
+  }
+
+  public ActorSystem<Void> system() {
+    return system;
+  }
+
+  public Broker broker() {
+    return bound.broker();
+  }
+
+  public InetSocketAddress httpAddress() {
+    return bound.http();
+  }
+
+  public int httpPort() {
+    return bound.http().getPort();
+  }
+
+  /** Stops the node through Pekko's coordinated shutdown and waits for it. */
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("node did not stop in time", e);
+    }
+  }
+}
