@@ -15,6 +15,7 @@ import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,6 +86,14 @@ final class HttpErrors {
       EntityStreamSizeException tooLarge = (EntityStreamSizeException) cause;
       return response(Errors.MESSAGE_TOO_LARGE, "The request body is larger than the limit of " + tooLarge.limit()
           + " bytes (runnel.broker.http.max-request-size)");
+    }
+    if (cause instanceof EntityStreamException) {
+      // The body did not arrive whole: over the size limit (the server checks a declared Content-Length), or cut.
+      EntityStreamException broken = (EntityStreamException) cause;
+      String message = broken.info().summary() + ": " + broken.info().detail();
+      return broken.info().summary().startsWith("Request too large")
+          ? response(Errors.MESSAGE_TOO_LARGE, message + " (runnel.broker.http.max-request-size)")
+          : response(Errors.INVALID_REQUEST, message);
     }
     if (cause instanceof TimeoutException) {
       return response(Errors.REQUEST_TIMED_OUT, cause.getMessage());
