@@ -240,6 +240,34 @@ class HttpRecordsTest {
   }
 
   @Test
+  void when_followedTopicDeleted_then_streamEndsWithAnErrorLine() throws Exception {
+    assertEquals(201, http.post("/topics", "{\"name\": \"doomed\", \"partitions\": 1}").status());
+    assertEquals(200, http.post("/topics/doomed/records", "{\"records\": [{\"value\": \"only\"}]}").status());
+    HttpRequest request = HttpRequest.newBuilder(http.uri("/topics/doomed/partitions/0/records?follow=true"))
+        .header("Accept", "application/x-ndjson").GET().build();
+    HttpResponse<java.util.stream.Stream<String>> response =
+        http.raw().send(request, HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, response.statusCode());
+    ExecutorService reader = Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<List<String>> all = reader.submit(() -> {
+        List<String> lines = new ArrayList<>();
+        response.body().filter(line -> !line.isBlank()).forEach(lines::add);
+        return lines;
+      });
+      Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> http.get("/topics/doomed/partitions/0/records").json().path("records").size() == 1);
+      assertEquals(200, http.delete("/topics/doomed").status());
+      List<String> lines = all.get(60, TimeUnit.SECONDS);
+      assertEquals(2, lines.size(), lines.toString());
+      assertEquals("only", HttpTestClient.JSON.readTree(lines.get(0)).path("value").asText());
+      assertEquals("UNKNOWN_TOPIC_OR_PARTITION", HttpTestClient.JSON.readTree(lines.get(1)).path("error").asText());
+    } finally {
+      reader.shutdownNow();
+    }
+  }
+
+  @Test
   void when_ndjsonWithoutFollow_then_streamsToTheEndAndCompletes() throws Exception {
     assertEquals(201, http.post("/topics", "{\"name\": \"dump\", \"partitions\": 1}").status());
     StringBuilder body = new StringBuilder("{\"records\": [");
