@@ -164,6 +164,21 @@ class HttpRecordsTest {
   }
 
   @Test
+  void when_readAtLogEndWithTimeout_then_answeredWithTheRecordAppendedMeanwhile() throws Exception {
+    assertEquals(201, http.post("/topics", "{\"name\": \"polled\", \"partitions\": 1}").status());
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> waiting = http.raw().sendAsync(
+        HttpRequest.newBuilder(http.uri("/topics/polled/partitions/0/records?offset=0&timeout_ms=10000")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    // Usually the read is waiting at the log end when this append lands; if it arrives later it reads the record
+    // at once. Either way its answer holds the record, never an empty page.
+    assertEquals(200, http.post("/topics/polled/records", "{\"records\": [{\"value\": \"woke\"}]}").status());
+    HttpResponse<String> answer = waiting.get(30, TimeUnit.SECONDS);
+    assertEquals(200, answer.statusCode(), answer.body());
+    JsonNode read = HttpTestClient.JSON.readTree(answer.body());
+    assertEquals("woke", read.path("records").get(0).path("value").asText(), answer.body());
+  }
+
+  @Test
   void when_recordsTogetherExceedMaxMessageBytes_then_splitIntoBatchesAndAllStored() {
     assertEquals(201, http.post("/topics",
         "{\"name\": \"split\", \"partitions\": 1, \"configs\": {\"max.message.bytes\": \"2000\"}}").status());
