@@ -85,6 +85,22 @@ class HttpRecordsTest {
   }
 
   @Test
+  void when_keylessRecordsProduced_then_oneRequestOnePartitionAndTheNextRequestTheNext() {
+    assertEquals(201, http.post("/topics", "{\"name\": \"keyless\", \"partitions\": 2}").status());
+    String three = "{\"records\": [{\"value\": 1}, {\"value\": 2}, {\"value\": 3}]}";
+    JsonNode first = http.post("/topics/keyless/records", three).json().path("offsets");
+    JsonNode second = http.post("/topics/keyless/records", three).json().path("offsets");
+    int p1 = first.get(0).path("partition").asInt();
+    int p2 = second.get(0).path("partition").asInt();
+    for (int i = 0; i < 3; i++) {
+      assertEquals(p1, first.get(i).path("partition").asInt(), "sticky within a request");
+      assertEquals(i, first.get(i).path("offset").asLong());
+      assertEquals(p2, second.get(i).path("partition").asInt(), "sticky within a request");
+    }
+    assertEquals(1 - p1, p2, "the next request goes to the next partition");
+  }
+
+  @Test
   void when_binaryRecordsProduced_then_exactBytesReadBack() {
     assertEquals(201, http.post("/topics", "{\"name\": \"bytes\", \"partitions\": 1}").status());
     byte[] key = {0, 1, 2, (byte) 0xff};
