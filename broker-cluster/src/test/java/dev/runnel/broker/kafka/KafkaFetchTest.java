@@ -84,6 +84,22 @@ class KafkaFetchTest {
     }
   }
 
+  @Test
+  void when_consumerReadsCommitted_then_itIsServedLikeAnyOther() throws Exception {
+    FetchRequestData.FetchTopic topic = new FetchRequestData.FetchTopic().setTopic("limits");
+    topic.partitions().add(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+        .setPartitionMaxBytes(1 << 20));
+    FetchRequestData data = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1)
+        .setMaxBytes(1 << 20).setIsolationLevel((byte) 1).setTopics(List.of(topic));
+    try (RawKafkaConnection connection = new RawKafkaConnection(node.kafkaPort())) {
+      FetchResponse response = connection.call(new FetchRequest(data, VERSION));
+      FetchResponseData.PartitionData partition = response.data().responses().get(0).partitions().get(0);
+      assertEquals(5, batches(partition), "no transactions here: everything is committed");
+      assertEquals(partition.highWatermark(), partition.lastStableOffset());
+      assertEquals(List.of(), partition.abortedTransactions());
+    }
+  }
+
   private static int batches(FetchResponseData.PartitionData partition) {
     List<RecordBatch> batches = new ArrayList<>();
     ((MemoryRecords) partition.records()).batches().forEach(batches::add);
