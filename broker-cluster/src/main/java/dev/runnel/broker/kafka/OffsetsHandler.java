@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
@@ -149,7 +150,7 @@ final class OffsetsHandler {
   }
 
   private static TopicMetadata missing(String name) {
-    throw new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+    throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
   }
 
   private static <T> CompletableFuture<Void> all(List<CompletableFuture<T>> futures) {
