@@ -115,7 +115,10 @@ public final class HttpApi {
             })))),
         path("records", () -> post(() -> jsonBody(body -> produce(topic, ProduceRequest.parse(body))))),
         pathPrefix("partitions", () -> path(PathMatchers.segment().slash("records"),
-            partition -> get(() -> consume(topic, partition)))));
+            partition -> concat(
+                get(() -> consume(topic, partition)),
+                delete(() -> parameterMap(params -> ok(StatusCodes.OK,
+                    admin.deleteRecords(topic, partitionNumber(partition), beforeOffset(params)))))))));
   }
 
   private Route produce(String topic, ProduceRequest request) {
@@ -184,6 +187,19 @@ public final class HttpApi {
     }
   }
 
+  /** The {@code before} parameter of a record deletion: an offset, or -1 for the high watermark. */
+  private static long beforeOffset(Map<String, String> params) {
+    Long before = ReadParams.longParam(params, "before");
+    if (before == null) {
+      throw new InvalidRequestException("Parameter 'before' is required: the offset to delete records before, "
+          + "or -1 for the high watermark");
+    }
+    if (before < -1) {
+      throw new InvalidRequestException("before must be an offset or -1, not " + before);
+    }
+    return before;
+  }
+
   private static String validName(String topic) {
     TopicName.validate(topic);
     return topic;
@@ -246,7 +262,7 @@ public final class HttpApi {
           Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON));
     }
 
-    private static Long longParam(Map<String, String> params, String name) {
+    static Long longParam(Map<String, String> params, String name) {
       String text = params.get(name);
       if (text == null) {
         return null;
