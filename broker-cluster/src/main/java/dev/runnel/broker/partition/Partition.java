@@ -34,6 +34,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.SnapshotCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
@@ -55,8 +56,21 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * outside the actor, found through the offset index in the state. Fetches at the log end may wait (long poll)
  * until an append arrives or their wait is up.
  *
- * <p>The fields below are runtime state that is rebuilt, not recovered: the pending group, the tail cache and the
- * waiting fetches. They are touched only by this actor.
+ * <p><b>Lifecycle.</b> Retention ({@code retention.ms}, {@code retention.bytes}) and DeleteRecords persist
+ * {@link LogStartOffsetAdvanced}; compaction persists
+ * {@link dev.runnel.persistence.PartitionEvent.RecordsCompacted} events (the surviving records of a
+ * range, with their original offsets, as new events) and a {@link LogCompacted}, in one atomic write. The decisions
+ * are {@link LogCleaner}'s; compaction's reading and filtering run on the cleaner executor while this actor goes on
+ * appending and serving fetches, and its result is persisted only if the range is unchanged. Each of these events
+ * is followed by a snapshot, and once that snapshot is stored the journal events below both the snapshot and the
+ * lowest sequence number the offset index refers to are deleted ({@link #deleteObsoleteEvents}). So recovery never
+ * needs a deleted event, and a restart at any point sees either the state before an event or after it: a compaction
+ * interrupted before its write is simply lost and runs again; one interrupted after its write but before the
+ * deletion leaves rows that the next snapshot deletes. Checks run on timers, and right after recovery; a passivated
+ * partition is not checked until something wakes it.
+ *
+ * <p>The fields below are runtime state that is rebuilt, not recovered: the pending group, the tail cache, the
+ * waiting fetches and whether a compaction runs. They are touched only by this actor.
  */
 public final class Partition extends EventSourcedBehavior<Partition.Command, PartitionEvent, PartitionState> {
 
@@ -188,6 +202,11 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   @Override
   public SignalHandler<PartitionState> signalHandler() {
     return newSignalHandlerBuilder()
+        // A partition that was passivated gets no checks while it sleeps: check as soon as it is back.
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          context.getSelf().tell(CheckRetention.INSTANCE);
+          context.getSelf().tell(CheckCompaction.INSTANCE);
+        })
         .onSignal(SnapshotCompleted.class, (state, completed) ->
             deleteObsoleteEvents(state, completed.metadata().sequenceNr()))
         .build();
