@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMaterializer;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.handleExceptions;
 import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 import static org.apache.pekko.http.javadsl.server.Directives.optionalHeaderValueByType;
@@ -22,11 +23,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicName;
-import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.kafka.common.errors.InvalidRequestException;
@@ -126,9 +127,8 @@ public final class HttpApi {
     return completeWithFuture(broker.topicForUse(topic)
         .thenCompose(metadata -> producer.produce(metadata, request))
         .thenApply(outcome -> {
-          Map<String, Object> offsets = Map.of("offsets", outcome.offsets());
           if (outcome.firstFailure() == null) {
-            return HttpErrors.response(StatusCodes.OK, offsets);
+            return HttpErrors.response(StatusCodes.OK, new ProduceResult(outcome.offsets()));
           }
           // The status and error fields are those of the first refused record; the offsets say which were stored.
           Errors error = outcome.firstFailure().error();
@@ -146,7 +146,10 @@ public final class HttpApi {
    * @param message why it was refused
    * @param offsets each record's partition and offset or error, in request order
    */
-  record ProduceFailure(String error, int code, String message, Object offsets) {}
+  record ProduceFailure(String error, int code, String message, List<RecordProducer.RecordOffset> offsets) {}
+
+  /** @param offsets each record's partition and offset, in request order */
+  record ProduceResult(List<RecordProducer.RecordOffset> offsets) {}
 
   private Route consume(String topic, String partitionText) {
     return parameterMap(params -> optionalHeaderValueByType(Accept.class, accept -> {
@@ -161,7 +164,7 @@ public final class HttpApi {
       CompletionStage<HttpResponse> response = partition.thenCompose(id -> {
         CompletionStage<Long> from = read.offset() == null
             ? reader.logStart(id)
-            : java.util.concurrent.CompletableFuture.completedFuture(read.offset());
+            : CompletableFuture.completedFuture(read.offset());
         if (ndjson) {
           return from.thenCompose(offset -> reader.stream(id, offset, read.streamLimit(), read.maxBytes(),
               read.follow(), settings.followPollWait(), read.format()))
@@ -215,63 +218,7 @@ public final class HttpApi {
       CompletionStage<JsonNode> body = entity
           .toStrict(broker.settings().askTimeout().toMillis(), settings.maxRequestBytes(), materializer)
           .thenApply(strict -> JsonCodec.parseBody(strict.getData().toArray()));
-      return org.apache.pekko.http.javadsl.server.Directives.onSuccess(body, inner);
+      return onSuccess(body, inner);
     }));
-  }
-
-  /**
-   * The query of a record read.
-   *
-   * @param offset where to start; null for the log start
-   * @param limit how many records a JSON read returns at most
-   * @param streamLimit how many records an NDJSON stream sends at most; null for no limit
-   * @param maxBytes batch bytes per fetch
-   * @param timeout how long a JSON read waits at the log end
-   * @param follow whether an NDJSON stream follows new records
-   * @param format how keys and values are shown
-   */
-  record ReadParams(Long offset, int limit, Long streamLimit, int maxBytes, Duration timeout, boolean follow,
-      RecordFormat format) {
-
-    static ReadParams parse(Map<String, String> params, HttpSettings settings) {
-      Long offset = longParam(params, "offset");
-      Long limit = longParam(params, "limit");
-      if (limit != null && limit < 1) {
-        throw new InvalidRequestException("limit must be at least 1, not " + limit);
-      }
-      Long maxBytes = longParam(params, "max_bytes");
-      if (maxBytes != null && maxBytes < 1) {
-        throw new InvalidRequestException("max_bytes must be at least 1, not " + maxBytes);
-      }
-      Long timeoutMs = longParam(params, "timeout_ms");
-      if (timeoutMs != null && timeoutMs < 0) {
-        throw new InvalidRequestException("timeout_ms must not be negative, not " + timeoutMs);
-      }
-      String follow = params.getOrDefault("follow", "false");
-      if (!follow.equals("true") && !follow.equals("false")) {
-        throw new InvalidRequestException("follow must be true or false, not '" + follow + "'");
-      }
-      Duration timeout = timeoutMs == null ? Duration.ZERO : Duration.ofMillis(timeoutMs);
-      return new ReadParams(
-          offset,
-          limit == null ? settings.defaultReadLimit() : (int) Math.min(limit, settings.maxReadLimit()),
-          limit,
-          maxBytes == null ? settings.defaultReadMaxBytes() : (int) Math.min(maxBytes, settings.maxReadMaxBytes()),
-          timeout.compareTo(settings.maxReadWait()) > 0 ? settings.maxReadWait() : timeout,
-          follow.equals("true"),
-          Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON));
-    }
-
-    static Long longParam(Map<String, String> params, String name) {
-      String text = params.get(name);
-      if (text == null) {
-        return null;
-      }
-      try {
-        return Long.parseLong(text);
-      } catch (NumberFormatException e) {
-        throw new InvalidRequestException(name + " must be a whole number, not '" + text + "'");
-      }
-    }
   }
 }

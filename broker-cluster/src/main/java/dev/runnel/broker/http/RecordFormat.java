@@ -16,7 +16,8 @@ import org.apache.kafka.common.errors.InvalidRequestException;
  * <ul>
  *   <li>{@link #JSON}: a JSON string is stored as its UTF-8 text, unquoted, so Kafka consumers with a
  *       {@code StringDeserializer} read the string itself; any other JSON value (object, array, number, boolean)
- *       is stored as its compact JSON text. On reading, stored bytes that are a whole JSON object, array, number
+ *       is stored as its compact JSON text (numbers keep their digits, {@code 1.50} stays {@code 1.50}; an
+ *       exponent is written in canonical form, {@code 1e10} as {@code 1E+10}). On reading, stored bytes that are a whole JSON object, array, number
  *       or boolean come back as that JSON value, and all other bytes as a string (UTF-8, malformed bytes replaced
  *       by U+FFFD). So a string whose text is itself such JSON (say {@code "42"}) reads back as that value ({@code
  *       42}); use {@link #BINARY} for an exact round trip of any bytes.

@@ -144,6 +144,12 @@ class HttpBadInputTest {
   void when_requestBodyOverLimit_then_messageTooLarge() {
     String body = "{\"records\": [{\"value\": \"" + "y".repeat(100 * 1024) + "\"}]}";
     assertError(http.post("/topics/kept/records", body), 413, "MESSAGE_TOO_LARGE", 10);
+    // Without a declared length (chunked), the limit is met while the body streams in.
+    byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertError(http.send(HttpRequest.newBuilder(http.uri("/topics/kept/records"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(bytes)))),
+        413, "MESSAGE_TOO_LARGE", 10);
   }
 
   @ParameterizedTest

@@ -85,6 +85,22 @@ class HttpRecordsTest {
   }
 
   @Test
+  void when_keylessRecordsProduced_then_oneRequestOnePartitionAndTheNextRequestTheNext() {
+    assertEquals(201, http.post("/topics", "{\"name\": \"keyless\", \"partitions\": 2}").status());
+    String three = "{\"records\": [{\"value\": 1}, {\"value\": 2}, {\"value\": 3}]}";
+    JsonNode first = http.post("/topics/keyless/records", three).json().path("offsets");
+    JsonNode second = http.post("/topics/keyless/records", three).json().path("offsets");
+    int p1 = first.get(0).path("partition").asInt();
+    int p2 = second.get(0).path("partition").asInt();
+    for (int i = 0; i < 3; i++) {
+      assertEquals(p1, first.get(i).path("partition").asInt(), "sticky within a request");
+      assertEquals(i, first.get(i).path("offset").asLong());
+      assertEquals(p2, second.get(i).path("partition").asInt(), "sticky within a request");
+    }
+    assertEquals(1 - p1, p2, "the next request goes to the next partition");
+  }
+
+  @Test
   void when_binaryRecordsProduced_then_exactBytesReadBack() {
     assertEquals(201, http.post("/topics", "{\"name\": \"bytes\", \"partitions\": 1}").status());
     byte[] key = {0, 1, 2, (byte) 0xff};
@@ -164,6 +180,21 @@ class HttpRecordsTest {
   }
 
   @Test
+  void when_readAtLogEndWithTimeout_then_answeredWithTheRecordAppendedMeanwhile() throws Exception {
+    assertEquals(201, http.post("/topics", "{\"name\": \"polled\", \"partitions\": 1}").status());
+    java.util.concurrent.CompletableFuture<HttpResponse<String>> waiting = http.raw().sendAsync(
+        HttpRequest.newBuilder(http.uri("/topics/polled/partitions/0/records?offset=0&timeout_ms=10000")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    // Usually the read is waiting at the log end when this append lands; if it arrives later it reads the record
+    // at once. Either way its answer holds the record, never an empty page.
+    assertEquals(200, http.post("/topics/polled/records", "{\"records\": [{\"value\": \"woke\"}]}").status());
+    HttpResponse<String> answer = waiting.get(30, TimeUnit.SECONDS);
+    assertEquals(200, answer.statusCode(), answer.body());
+    JsonNode read = HttpTestClient.JSON.readTree(answer.body());
+    assertEquals("woke", read.path("records").get(0).path("value").asText(), answer.body());
+  }
+
+  @Test
   void when_recordsTogetherExceedMaxMessageBytes_then_splitIntoBatchesAndAllStored() {
     assertEquals(201, http.post("/topics",
         "{\"name\": \"split\", \"partitions\": 1, \"configs\": {\"max.message.bytes\": \"2000\"}}").status());
@@ -235,6 +266,34 @@ class HttpRecordsTest {
       }
     } finally {
       response.body().close();
+      reader.shutdownNow();
+    }
+  }
+
+  @Test
+  void when_followedTopicDeleted_then_streamEndsWithAnErrorLine() throws Exception {
+    assertEquals(201, http.post("/topics", "{\"name\": \"doomed\", \"partitions\": 1}").status());
+    assertEquals(200, http.post("/topics/doomed/records", "{\"records\": [{\"value\": \"only\"}]}").status());
+    HttpRequest request = HttpRequest.newBuilder(http.uri("/topics/doomed/partitions/0/records?follow=true"))
+        .header("Accept", "application/x-ndjson").GET().build();
+    HttpResponse<java.util.stream.Stream<String>> response =
+        http.raw().send(request, HttpResponse.BodyHandlers.ofLines());
+    assertEquals(200, response.statusCode());
+    ExecutorService reader = Executors.newSingleThreadExecutor();
+    try {
+      java.util.concurrent.Future<List<String>> all = reader.submit(() -> {
+        List<String> lines = new ArrayList<>();
+        response.body().filter(line -> !line.isBlank()).forEach(lines::add);
+        return lines;
+      });
+      Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> http.get("/topics/doomed/partitions/0/records").json().path("records").size() == 1);
+      assertEquals(200, http.delete("/topics/doomed").status());
+      List<String> lines = all.get(60, TimeUnit.SECONDS);
+      assertEquals(2, lines.size(), lines.toString());
+      assertEquals("only", HttpTestClient.JSON.readTree(lines.get(0)).path("value").asText());
+      assertEquals("UNKNOWN_TOPIC_OR_PARTITION", HttpTestClient.JSON.readTree(lines.get(1)).path("error").asText());
+    } finally {
       reader.shutdownNow();
     }
   }

@@ -103,6 +103,8 @@ class HttpTopicAdminTest {
     assertFalse(config(described, "retention.ms").path("overridden").asBoolean(),
         "AlterConfigs replaces the set: retention.ms returns to its default");
     assertEquals("604800000", config(described, "retention.ms").path("value").asText());
+    assertEquals(described.path("configs"), http.get("/topics/tuned/configs").json());
+    assertEquals(described.path("configs"), altered.json());
   }
 
   @Test
