@@ -168,13 +168,18 @@ class CompactionTest {
         "the waiting tail fetch got the new batch while compaction was held");
     assertEquals(10_002, readAll(broker, partition, 0).size(), "nothing was compacted yet");
 
-    // A restart in the middle of the run: its work is lost, nothing of it was persisted.
+    // A restart in the middle of the run: its work is lost, nothing of it was persisted. The run the restarted
+    // partition starts is held too, so the log can be read whole first.
     node.close();
     node = null;
-    startNode(Optional.empty());
+    HeldExecutor heldAgain = new HeldExecutor();
+    startNode(Optional.of(heldAgain));
+    assertEquals(10_002, await(broker.status(partition)).logEndOffset(), "the partition recovered");
+    await().atMost(Duration.ofSeconds(30)).until(() -> heldAgain.heldTasks() > 0);
     List<Read> afterRestart = readAll(broker, partition, 0);
     assertEquals(10_002, afterRestart.size(), "the log is whole after the interrupted run");
     assertEquals(uncompacted, afterRestart.subList(0, 10_001));
+    heldAgain.release();
 
     // The batch at 10,001 is the newest journal write, so it is not compacted, and the range below it is cleaned
     // against its own newest values: key-50's older value stays until the head is compacted too.
