@@ -36,7 +36,7 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * newest record of each key and drops the older ones; a tombstone (null value) that is the newest of its key is
  * kept until it is older than {@code delete.retention.ms} by its timestamp, then dropped too. Kept records keep
  * their offsets: a batch that loses records is rebuilt with its original base and last offsets. Records without a
- * key are kept (Kafka refuses them on compacted topics; keeping them never loses data). The key map of a run holds
+ * key (written before the topic became compacted; a compacted topic refuses them) are kept. The key map of a run holds
  * one entry per distinct key of the cleanable range, and the range's records are held in memory during the run.
  */
 final class LogCleaner {

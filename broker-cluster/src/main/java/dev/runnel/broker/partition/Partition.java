@@ -274,8 +274,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     for (Append append : group) {
       records.add(append.records());
     }
-    LogAppender.Outcome outcome =
-        LogAppender.append(state, records, topicConfigs.apply(id.topic()).maxMessageBytes());
+    TopicConfig config = topicConfigs.apply(id.topic());
+    LogAppender.Outcome outcome = LogAppender.append(state, records, config.maxMessageBytes(), config.compact());
     if (outcome.event().isEmpty()) {
       reply(group, outcome.results());
       return Effect().none();

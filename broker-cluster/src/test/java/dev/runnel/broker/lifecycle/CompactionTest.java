@@ -187,4 +187,18 @@ class CompactionTest {
     expected.add(new Read(10_001, "key-50", "during"));
     await().atMost(Duration.ofSeconds(60)).until(() -> readAll(broker, partition, 0).equals(expected));
   }
+
+  @Test
+  void when_aRecordWithoutKeyIsAppendedToACompactedTopic_then_itIsRefusedAndNothingIsStored() throws Exception {
+    startNode(Optional.empty());
+    TopicMetadata topic = await(broker.createTopic("keyed-only", 1, TOPIC));
+    PartitionId partition = Broker.partition(topic, 0);
+    AppendResult refused = await(broker.append(partition,
+        batch(clock.millis(), java.util.Arrays.asList("a", null), List.of("1", "2")), (short) -1));
+    assertEquals(Errors.INVALID_RECORD, refused.error());
+    assertEquals(0, await(broker.status(partition)).logEndOffset(), "no record of the batch was stored");
+    AppendResult keyed = await(broker.append(partition, batch(clock.millis(), List.of("a"), List.of("1")),
+        (short) -1));
+    assertEquals(Errors.NONE, keyed.error());
+  }
 }
