@@ -22,6 +22,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -45,6 +46,18 @@ final class Guardian {
 
   static Behavior<Void> create(CompletableFuture<Bound> bound, NodeEnvironment environment) {
     return Behaviors.setup(context -> {
+      try {
+        return start(context, bound, environment);
+      } catch (RuntimeException e) {
+        bound.completeExceptionally(e);
+        throw e;
+      }
+    });
+  }
+
+  private static Behavior<Void> start(
+      ActorContext<Void> context, CompletableFuture<Bound> bound, NodeEnvironment environment) {
+    {
       ActorSystem<Void> system = context.getSystem();
       BrokerSettings settings = BrokerSettings.create(system.settings().config()).withClock(environment.clock());
       Cluster cluster = Cluster.get(system);
@@ -105,6 +118,6 @@ final class Guardian {
             }
           });
       return Behaviors.empty();
-    });
+    }
   }
 }

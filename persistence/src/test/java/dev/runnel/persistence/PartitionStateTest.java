@@ -2,83 +2,76 @@ package dev.runnel.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.runnel.persistence.PartitionEvent.LogCompacted;
-import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
+import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
-import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import java.io.NotSerializableException;
 import java.util.List;
-import org.apache.kafka.common.compress.Compression;
-import org.apache.kafka.common.record.TimestampType;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
 
-@Timeout(30)
 class PartitionStateTest {
 
-  /** One batch of {@code count} records from {@code baseOffset}, each with timestamp {@code timestamp}. */
-  static byte[] batch(long baseOffset, int count, long timestamp) {
-    MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(1024), RecordBatch.MAGIC_VALUE_V2,
-        Compression.NONE, TimestampType.CREATE_TIME, baseOffset);
-    for (int i = 0; i < count; i++) {
-      builder.appendWithOffset(baseOffset + i, timestamp, ("k" + i).getBytes(StandardCharsets.UTF_8),
-          ("v" + i).getBytes(StandardCharsets.UTF_8));
+  private final PartitionSerializer serializer = new PartitionSerializer();
+
+  @Test
+  void when_recordsAreAppended_then_offsetsIndexSizeAndProducersFollow() {
+    byte[] first = Batches.batch(0, 1000, "a", "b", "c");
+    byte[] second = Batches.batch(3, 2000, 42L, (short) 1, 0, "d", "e");
+    PartitionState state = PartitionState.EMPTY
+        .apply(new RecordsAppended(0, 2, first))
+        .apply(new RecordsAppended(3, 4, second));
+
+    assertEquals(2, state.lastSequenceNr());
+    assertEquals(0, state.logStartOffset());
+    assertEquals(5, state.logEndOffset());
+    assertEquals(first.length + second.length, state.sizeInBytes());
+    assertEquals(new IndexEntry(3, 4, 2, second.length, 2000), state.index().get(1));
+    ProducerStateEntry producer = state.producer(42L).orElseThrow();
+    assertEquals(1, producer.epoch());
+    assertEquals(1, producer.lastSequence());
+    assertEquals(List.of(new ProducerBatch(0, 1, 4, 2000)), producer.recentBatches());
+  }
+
+  @Test
+  void when_anEventDoesNotContinueTheLog_then_applyRefusesIt() {
+    PartitionState state = PartitionState.EMPTY.apply(new RecordsAppended(0, 0, Batches.batch(0, 1, "a")));
+    assertThrows(IllegalStateException.class, () -> state.apply(new RecordsAppended(5, 5, Batches.batch(5, 1, "x"))));
+  }
+
+  @Test
+  void when_thePartitionIsDeleted_then_itHoldsNothing() {
+    PartitionState state = PartitionState.EMPTY
+        .apply(new RecordsAppended(0, 1, Batches.batch(0, 1, "a", "b")))
+        .apply(new PartitionDeleted());
+    assertTrue(state.deleted());
+    assertEquals(0, state.sizeInBytes());
+    assertEquals(2, state.logStartOffset());
+    assertEquals(2, state.lastSequenceNr());
+  }
+
+  @Test
+  void when_eventsAndStateAreSerialized_then_theyRoundTrip() throws NotSerializableException {
+    RecordsAppended appended = new RecordsAppended(0, 1, Batches.batch(0, 7, 9L, (short) 0, 0, "x", "y"));
+    PartitionState state = PartitionState.EMPTY.apply(appended);
+    for (Object value : List.of(appended, new PartitionDeleted(), state)) {
+      byte[] bytes = serializer.toBinary(value);
+      assertEquals(value, serializer.fromBinary(bytes, serializer.manifest(value)), "round trip of " + value);
     }
-    ByteBuffer buffer = builder.build().buffer();
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
-  }
-
-  /** Three events: offsets 0-9 (seq 1), 10-19 (seq 2), 20-29 (seq 3). */
-  static PartitionState threeEvents() {
-    PartitionState state = PartitionState.EMPTY;
-    for (int i = 0; i < 3; i++) {
-      state = state.apply(new RecordsAppended(i * 10L, i * 10L + 9, batch(i * 10L, 10, 1000 + i)));
-    }
-    return state;
   }
 
   @Test
-  void when_logStartAdvances_then_entriesWhollyBelowItLeaveTheIndexAndTheSize() {
-    PartitionState state = threeEvents();
-    int first = state.index().get(0).sizeInBytes();
-    PartitionState advanced = state.apply(new LogStartOffsetAdvanced(15));
-    assertEquals(15, advanced.logStartOffset());
-    assertEquals(2, advanced.index().size(), "the entry holding 15 stays");
-    assertEquals(state.sizeInBytes() - first, advanced.sizeInBytes());
-    assertEquals(2, advanced.index().minSequenceNr(), "event 1 is no longer referred to");
-    assertEquals(4, advanced.lastSequenceNr());
+  void when_aRecordsEventIsSerialized_then_theBatchBytesAreStoredVerbatim() {
+    byte[] batch = Batches.batch(0, 7, "payload");
+    byte[] bytes = serializer.toBinary(new RecordsAppended(0, 0, batch));
+    byte[] tail = java.util.Arrays.copyOfRange(bytes, bytes.length - batch.length, bytes.length);
+    assertEquals(java.util.Arrays.toString(batch), java.util.Arrays.toString(tail));
   }
 
   @Test
-  void when_rangeIsCompacted_then_theCompactedEventHoldsItAtANewSequenceNumber() {
-    PartitionState state = threeEvents();
-    byte[] kept = batch(3, 2, 1000);
-    PartitionState compacted = state.apply(new RecordsCompacted(0, 19, kept)).apply(new LogCompacted(20, -1));
-    assertEquals(List.of(new IndexEntry(3, 4, 4, kept.length, 1000), state.index().get(2)),
-        compacted.index().toList());
-    assertEquals(3, compacted.index().minSequenceNr(), "events 1 and 2 are no longer referred to");
-    assertEquals(kept.length + state.index().get(2).sizeInBytes(), compacted.sizeInBytes());
-    assertEquals(20, compacted.firstDirtyOffset());
-    assertEquals(30, compacted.logEndOffset(), "compaction never moves the log end");
-  }
-
-  @Test
-  void when_compactionLeavesNothing_then_theRangeBecomesAGap() {
-    PartitionState compacted = threeEvents().apply(new RecordsCompacted(10, 19, new byte[0]));
-    assertEquals(2, compacted.index().size());
-    assertEquals(20, compacted.index().get(compacted.index().positionFor(12)).baseOffset(),
-        "a fetch from inside the gap starts at the next kept entry");
-  }
-
-  @Test
-  void when_compactedRangeSplitsAnEntry_then_applyRefusesIt() {
-    assertThrows(IllegalStateException.class, () -> threeEvents().apply(new RecordsCompacted(5, 19, new byte[0])));
+  void when_anUnknownManifestOrCorruptSnapshotArrives_then_deserializationFailsClearly() {
+    assertThrows(NotSerializableException.class, () -> serializer.fromBinary(new byte[0], "Z9"));
+    assertThrows(NotSerializableException.class,
+        () -> serializer.fromBinary(new byte[] {1, 2, 3}, PartitionSerializer.PARTITION_STATE));
   }
 }

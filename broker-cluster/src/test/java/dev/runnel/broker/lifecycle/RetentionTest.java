@@ -107,7 +107,8 @@ class RetentionTest {
     // 10 live appends (11-20) and the LogStartOffsetAdvanced event (21).
     await().atMost(Duration.ofSeconds(30)).until(() -> journalRows(config(), partition) == 12);
     PartitionStatus status = await(broker.status(partition));
-    assertEquals(new PartitionStatus(50, 100, status.sizeInBytes()), status);
+    assertEquals(new PartitionStatus(50, 100, status.sizeInBytes(), 21), status,
+        "20 appends and the log start moving are 21 journal writes");
 
     node.close();
     startNode();
