@@ -56,7 +56,10 @@ final class LogCleaner {
     OffsetIndex index = state.index();
     int drop = 0;
     if (config.retentionMs() >= 0) {
-      while (drop < index.size() && now - index.get(drop).maxTimestamp() > config.retentionMs()) {
+      // A write whose records carry no timestamp (-1) has no age: time retention stops there. (Kafka falls back
+      // to the segment file's modification time, which a journal event does not have.)
+      while (drop < index.size() && index.get(drop).maxTimestamp() >= 0
+          && now - index.get(drop).maxTimestamp() > config.retentionMs()) {
         drop++;
       }
     }

@@ -98,6 +98,15 @@ class LogCleanerTest {
   }
 
   @Test
+  void when_aBatchHasNoTimestamp_then_timeRetentionStopsAtIt() {
+    PartitionState state = PartitionState.EMPTY
+        .apply(new RecordsAppended(0, 0, batch(0, 1000, Compression.NONE, "k", "old")))
+        .apply(new RecordsAppended(1, 1, batch(1, RecordBatch.NO_TIMESTAMP, Compression.NONE, "k", "untimed")))
+        .apply(new RecordsAppended(2, 2, batch(2, 2000, Compression.NONE, "k", "old too")));
+    assertEquals(OptionalLong.of(1), LogCleaner.retentionStart(state, config("retention.ms", "10"), 100_000));
+  }
+
+  @Test
   void when_topicIsOnlyCompacted_then_retentionNeverApplies() {
     assertEquals(OptionalLong.empty(), LogCleaner.retentionStart(tenBatches(),
         config("cleanup.policy", "compact", "retention.ms", "0", "retention.bytes", "0"), 100_000));
