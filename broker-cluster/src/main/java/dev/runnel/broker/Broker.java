@@ -1,6 +1,7 @@
 package dev.runnel.broker;
 
 import dev.runnel.broker.partition.AppendResult;
+import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
@@ -220,6 +221,17 @@ public final class Broker {
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
 
+  /**
+   * Kafka's DeleteRecords for one partition: moves its log start offset to {@code offset} ({@code -1}: the high
+   * watermark); the journal events wholly below it are deleted in the background. Answers the new log start.
+   */
+  public CompletionStage<DeleteRecordsResult> deleteRecords(PartitionId partition, long offset) {
+    return entity(partition)
+        .<DeleteRecordsResult>ask(replyTo -> new Partition.DeleteRecords(offset, replyTo), settings.askTimeout())
+        .exceptionally(failure -> DeleteRecordsResult.error(Errors.REQUEST_TIMED_OUT));
+  }
+
+  /** The partition's log start, log end and the bytes of record batches it holds. */
   public CompletionStage<PartitionStatus> status(PartitionId partition) {
     return entity(partition).ask(Partition.GetStatus::new, settings.askTimeout());
   }

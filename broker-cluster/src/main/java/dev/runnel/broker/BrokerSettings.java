@@ -5,6 +5,7 @@ import dev.runnel.broker.partition.PartitionSettings;
 import dev.runnel.broker.topic.TopicConfig;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
@@ -51,6 +52,12 @@ public record BrokerSettings(
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException(key + " must be between 0 and 65535, not " + port);
     }
+  }
+
+  /** These settings with partitions measuring time by {@code clock}. */
+  public BrokerSettings withClock(Clock clock) {
+    return new BrokerSettings(dataDir, host, advertisedHost, httpPort, kafkaPort, autoCreateTopics, numPartitions,
+        maxPartitions, askTimeout, topicDefaults, partition.withClock(clock));
   }
 
   public static BrokerSettings create(Config config) {

@@ -15,11 +15,13 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -42,10 +44,10 @@ final class Guardian {
 
   private Guardian() {}
 
-  static Behavior<Void> create(CompletableFuture<Bound> bound) {
+  static Behavior<Void> create(CompletableFuture<Bound> bound, NodeEnvironment environment) {
     return Behaviors.setup(context -> {
       try {
-        return start(context, bound);
+        return start(context, bound, environment);
       } catch (RuntimeException e) {
         bound.completeExceptionally(e);
         throw e;
@@ -53,10 +55,11 @@ final class Guardian {
     });
   }
 
-  private static Behavior<Void> start(ActorContext<Void> context, CompletableFuture<Bound> bound) {
+  private static Behavior<Void> start(
+      ActorContext<Void> context, CompletableFuture<Bound> bound, NodeEnvironment environment) {
     {
       ActorSystem<Void> system = context.getSystem();
-      BrokerSettings settings = BrokerSettings.create(system.settings().config());
+      BrokerSettings settings = BrokerSettings.create(system.settings().config()).withClock(environment.clock());
       Cluster cluster = Cluster.get(system);
       if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         // No seed nodes configured: this node forms a one-node cluster by itself.
@@ -69,8 +72,10 @@ final class Guardian {
 
       ClusterSharding sharding = ClusterSharding.get(system);
       PartitionJournal journal = new PartitionJournal(system, settings.partition().journalTimeout());
+      Executor cleaner = environment.cleanerExecutor()
+          .orElseGet(() -> system.dispatchers().lookup(DispatcherSelector.blocking()));
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
-          PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal)));
+          PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner)));
 
       TopicRegistry.Listener listener = new TopicRegistry.Listener() {
         @Override

@@ -29,10 +29,15 @@ public final class RunnelNode implements AutoCloseable {
    * Creates the journal schema first if it is missing.
    */
   public static RunnelNode start(Config config, Duration timeout) {
+    return start(config, timeout, NodeEnvironment.system());
+  }
+
+  /** Starts a node as {@link #start(Config, Duration)} does, with this clock and cleaner executor. */
+  public static RunnelNode start(Config config, Duration timeout, NodeEnvironment environment) {
     Config resolved = JournalProfile.apply(config);
     JournalProfile.createSchemaIfMissing(resolved);
     CompletableFuture<Guardian.Bound> bound = new CompletableFuture<>();
-    ActorSystem<Void> system = ActorSystem.create(Guardian.create(bound), "runnel", resolved);
+    ActorSystem<Void> system = ActorSystem.create(Guardian.create(bound, environment), "runnel", resolved);
     try {
       return new RunnelNode(system, bound.get(timeout.toMillis(), TimeUnit.MILLISECONDS));
     } catch (InterruptedException e) {

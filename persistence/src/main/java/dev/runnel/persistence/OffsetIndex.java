@@ -1,5 +1,6 @@
 package dev.runnel.persistence;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -69,6 +70,38 @@ public final class OffsetIndex {
     copy.entries[size] = entry;
     copy.claimed = size + 1;
     return new OffsetIndex(copy, size + 1);
+  }
+
+  /** This index without the entries whose offsets all lie below {@code offset}. */
+  public OffsetIndex truncatedBefore(long offset) {
+    int from = positionFor(offset);
+    return from == 0 ? this : of(toList().subList(from, size));
+  }
+
+  /**
+   * This index with the entries at positions {@code from} (inclusive) to {@code to} (exclusive) replaced by
+   * {@code replacement}, or just removed when it is null. The replacement must lie between its neighbours.
+   */
+  public OffsetIndex replaced(int from, int to, IndexEntry replacement) {
+    List<IndexEntry> entries = new ArrayList<>(toList().subList(0, from));
+    if (replacement != null) {
+      entries.add(replacement);
+    }
+    entries.addAll(toList().subList(to, size));
+    return of(entries);
+  }
+
+  /**
+   * The lowest journal sequence number an entry refers to, or {@code Long.MAX_VALUE} when there are none. Every
+   * journal event below it holds nothing the log still serves. After compaction, entries are not in sequence
+   * number order (a compacted event holds low offsets at a high sequence number), hence the scan.
+   */
+  public long minSequenceNr() {
+    long min = Long.MAX_VALUE;
+    for (int i = 0; i < size; i++) {
+      min = Math.min(min, slots.entries[i].sequenceNr());
+    }
+    return min;
   }
 
   public int size() {

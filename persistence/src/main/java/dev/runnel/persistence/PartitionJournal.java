@@ -1,9 +1,11 @@
 package dev.runnel.persistence;
 
-import dev.runnel.persistence.PartitionEvent.RecordsAppended;
+import dev.runnel.persistence.PartitionEvent.Records;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,12 +43,36 @@ public final class PartitionJournal {
     this.timeout = timeout;
   }
 
-  /** The events with sequence numbers {@code from} to {@code to}, inclusive, in order. */
-  public CompletionStage<List<RecordsAppended>> read(String persistenceId, long from, long to) {
+  /** The record-holding events with sequence numbers {@code from} to {@code to}, inclusive, in order. */
+  public CompletionStage<List<Records>> read(String persistenceId, long from, long to) {
     return readJournal.currentEventsByPersistenceId(persistenceId, from, to)
-        .filter(envelope -> envelope.event() instanceof RecordsAppended)
-        .map(envelope -> (RecordsAppended) envelope.event())
+        .filter(envelope -> envelope.event() instanceof Records)
+        .map(envelope -> (Records) envelope.event())
         .runWith(Sink.seq(), system);
+  }
+
+  /**
+   * The record-holding events with these sequence numbers, in the order given. After compaction the events that
+   * hold consecutive offsets need not have consecutive sequence numbers, so this reads each run of consecutive
+   * numbers with one query. An event deleted meanwhile (retention) is left out.
+   */
+  public CompletionStage<List<Records>> read(String persistenceId, List<Long> sequenceNrs) {
+    CompletionStage<List<Records>> result = CompletableFuture.completedFuture(new ArrayList<>());
+    int start = 0;
+    while (start < sequenceNrs.size()) {
+      int end = start + 1;
+      while (end < sequenceNrs.size() && sequenceNrs.get(end) == sequenceNrs.get(end - 1) + 1) {
+        end++;
+      }
+      long from = sequenceNrs.get(start);
+      long to = sequenceNrs.get(end - 1);
+      result = result.thenCompose(events -> read(persistenceId, from, to).thenApply(run -> {
+        events.addAll(run);
+        return events;
+      }));
+      start = end;
+    }
+    return result;
   }
 
   /**

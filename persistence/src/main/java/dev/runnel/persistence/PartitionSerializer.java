@@ -1,7 +1,10 @@
 package dev.runnel.persistence;
 
+import dev.runnel.persistence.PartitionEvent.LogCompacted;
+import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
 import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
+import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -22,7 +25,12 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
 
   static final String RECORDS_APPENDED = "A1";
   static final String PARTITION_DELETED = "D1";
-  static final String PARTITION_STATE = "S1";
+  static final String RECORDS_COMPACTED = "C1";
+  static final String LOG_COMPACTED = "K1";
+  static final String LOG_START_OFFSET_ADVANCED = "L1";
+  /** The state without compaction progress, written before compaction existed; read only. */
+  static final String PARTITION_STATE_V1 = "S1";
+  static final String PARTITION_STATE = "S2";
 
   @Override
   public int identifier() {
@@ -33,6 +41,15 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
   public String manifest(Object o) {
     if (o instanceof RecordsAppended) {
       return RECORDS_APPENDED;
+    }
+    if (o instanceof RecordsCompacted) {
+      return RECORDS_COMPACTED;
+    }
+    if (o instanceof LogCompacted) {
+      return LOG_COMPACTED;
+    }
+    if (o instanceof LogStartOffsetAdvanced) {
+      return LOG_START_OFFSET_ADVANCED;
     }
     if (o instanceof PartitionDeleted) {
       return PARTITION_DELETED;
@@ -49,6 +66,20 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       ByteBuffer buffer = ByteBuffer.allocate(16 + appended.records().length);
       buffer.putLong(appended.baseOffset()).putLong(appended.lastOffset()).put(appended.records());
       return buffer.array();
+    }
+    if (o instanceof RecordsCompacted compacted) {
+      ByteBuffer buffer = ByteBuffer.allocate(16 + compacted.records().length);
+      buffer.putLong(compacted.fromOffset()).putLong(compacted.toOffset()).put(compacted.records());
+      return buffer.array();
+    }
+    if (o instanceof LogCompacted compacted) {
+      return ByteBuffer.allocate(16)
+          .putLong(compacted.firstDirtyOffset())
+          .putLong(compacted.oldestTombstoneTimestamp())
+          .array();
+    }
+    if (o instanceof LogStartOffsetAdvanced advanced) {
+      return ByteBuffer.allocate(8).putLong(advanced.logStartOffset()).array();
     }
     if (o instanceof PartitionDeleted) {
       return new byte[0];
@@ -70,11 +101,29 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         buffer.get(records);
         return new RecordsAppended(baseOffset, lastOffset, records);
       }
+      case RECORDS_COMPACTED -> {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        long fromOffset = buffer.getLong();
+        long toOffset = buffer.getLong();
+        byte[] records = new byte[buffer.remaining()];
+        buffer.get(records);
+        return new RecordsCompacted(fromOffset, toOffset, records);
+      }
+      case LOG_COMPACTED -> {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        return new LogCompacted(buffer.getLong(), buffer.getLong());
+      }
+      case LOG_START_OFFSET_ADVANCED -> {
+        return new LogStartOffsetAdvanced(ByteBuffer.wrap(bytes).getLong());
+      }
       case PARTITION_DELETED -> {
         return new PartitionDeleted();
       }
+      case PARTITION_STATE_V1 -> {
+        return stateFromBinary(bytes, false);
+      }
       case PARTITION_STATE -> {
-        return stateFromBinary(bytes);
+        return stateFromBinary(bytes, true);
       }
       default -> throw new NotSerializableException("unknown manifest " + manifest);
     }
@@ -111,13 +160,15 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
           out.writeLong(batch.maxTimestamp());
         }
       }
+      out.writeLong(state.firstDirtyOffset());
+      out.writeLong(state.oldestTombstoneTimestamp());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
 
-  private static PartitionState stateFromBinary(byte[] bytes) throws NotSerializableException {
+  private static PartitionState stateFromBinary(byte[] bytes, boolean withCompaction) throws NotSerializableException {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
       long lastSequenceNr = in.readLong();
       long logStartOffset = in.readLong();
@@ -142,8 +193,10 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         }
         producers.add(new ProducerStateEntry(producerId, epoch, batches, lastTimestamp));
       }
-      return PartitionState.of(
-          lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index), producers, deleted);
+      long firstDirtyOffset = withCompaction ? in.readLong() : logStartOffset;
+      long oldestTombstoneTimestamp = withCompaction ? in.readLong() : -1;
+      return PartitionState.of(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index),
+          producers, deleted, firstDirtyOffset, oldestTombstoneTimestamp);
     } catch (IOException e) {
       NotSerializableException failure = new NotSerializableException("corrupt partition snapshot: " + e);
       failure.initCause(e);

@@ -1,7 +1,10 @@
 package dev.runnel.persistence;
 
+import dev.runnel.persistence.PartitionEvent.LogCompacted;
+import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
 import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
+import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -24,6 +27,9 @@ import scala.collection.immutable.HashMap$;
  * @param index where each offset's journal event is
  * @param producers idempotence state by producer id
  * @param deleted whether the partition's topic was deleted
+ * @param firstDirtyOffset compaction has cleaned the log below this offset (Kafka's first dirty offset)
+ * @param oldestTombstoneTimestamp timestamp of the oldest tombstone the last compaction kept, -1 when none; the
+ *     next compaction is due once it is older than {@code delete.retention.ms}
  */
 public record PartitionState(
     long lastSequenceNr,
@@ -32,18 +38,30 @@ public record PartitionState(
     long sizeInBytes,
     OffsetIndex index,
     HashMap<Object, ProducerStateEntry> producers,
-    boolean deleted) {
+    boolean deleted,
+    long firstDirtyOffset,
+    long oldestTombstoneTimestamp) {
 
   public static final PartitionState EMPTY =
-      new PartitionState(0, 0, 0, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), false);
+      new PartitionState(0, 0, 0, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), false, 0, -1);
 
   public PartitionState apply(PartitionEvent event) {
     if (event instanceof RecordsAppended appended) {
       return applyAppended(appended);
     }
+    if (event instanceof RecordsCompacted compacted) {
+      return applyCompacted(compacted);
+    }
+    if (event instanceof LogCompacted compacted) {
+      return new PartitionState(lastSequenceNr + 1, logStartOffset, logEndOffset, sizeInBytes, index, producers,
+          deleted, Math.max(firstDirtyOffset, compacted.firstDirtyOffset()), compacted.oldestTombstoneTimestamp());
+    }
+    if (event instanceof LogStartOffsetAdvanced advanced) {
+      return applyLogStartAdvanced(advanced);
+    }
     if (event instanceof PartitionDeleted) {
-      return new PartitionState(
-          lastSequenceNr + 1, logEndOffset, logEndOffset, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), true);
+      return new PartitionState(lastSequenceNr + 1, logEndOffset, logEndOffset, 0, OffsetIndex.empty(),
+          HashMap$.MODULE$.empty(), true, logEndOffset, -1);
     }
     throw new IllegalStateException("unknown partition event " + event);
   }
@@ -75,7 +93,56 @@ public record PartitionState(
         sizeInBytes + event.records().length,
         index.appended(entry),
         nextProducers,
-        deleted);
+        deleted,
+        firstDirtyOffset,
+        oldestTombstoneTimestamp);
+  }
+
+  /**
+   * Points the replaced range at the compacted event. The entity checked, before persisting, that the range is
+   * made of whole index entries; on replay the state is the same, so the check holds again.
+   */
+  private PartitionState applyCompacted(RecordsCompacted event) {
+    long sequenceNr = lastSequenceNr + 1;
+    int from = index.positionFor(event.fromOffset());
+    int to = index.positionFor(event.toOffset() + 1);
+    if (from < index.size() && index.get(from).baseOffset() < event.fromOffset()
+        || to < index.size() && index.get(to).baseOffset() <= event.toOffset()) {
+      throw new IllegalStateException("compacted range " + event.fromOffset() + ".." + event.toOffset()
+          + " does not cover whole index entries");
+    }
+    long removedBytes = 0;
+    for (int i = from; i < to; i++) {
+      removedBytes += index.get(i).sizeInBytes();
+    }
+    IndexEntry replacement = null;
+    if (event.records().length > 0) {
+      long baseOffset = -1;
+      long lastOffset = -1;
+      long maxTimestamp = -1;
+      for (MutableRecordBatch batch : event.memoryRecords().batches()) {
+        if (baseOffset < 0) {
+          baseOffset = batch.baseOffset();
+        }
+        lastOffset = batch.lastOffset();
+        maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
+      }
+      replacement = new IndexEntry(baseOffset, lastOffset, sequenceNr, event.records().length, maxTimestamp);
+    }
+    return new PartitionState(sequenceNr, logStartOffset, logEndOffset,
+        sizeInBytes - removedBytes + event.records().length, index.replaced(from, to, replacement), producers,
+        deleted, firstDirtyOffset, oldestTombstoneTimestamp);
+  }
+
+  private PartitionState applyLogStartAdvanced(LogStartOffsetAdvanced event) {
+    long start = Math.max(logStartOffset, event.logStartOffset());
+    OffsetIndex kept = index.truncatedBefore(start);
+    long removedBytes = 0;
+    for (int i = 0; i < index.size() - kept.size(); i++) {
+      removedBytes += index.get(i).sizeInBytes();
+    }
+    return new PartitionState(lastSequenceNr + 1, start, logEndOffset, sizeInBytes - removedBytes, kept, producers,
+        deleted, Math.max(firstDirtyOffset, start), oldestTombstoneTimestamp);
   }
 
   public Optional<ProducerStateEntry> producer(long producerId) {
@@ -100,11 +167,14 @@ public record PartitionState(
       long sizeInBytes,
       OffsetIndex index,
       Collection<ProducerStateEntry> producers,
-      boolean deleted) {
+      boolean deleted,
+      long firstDirtyOffset,
+      long oldestTombstoneTimestamp) {
     HashMap<Object, ProducerStateEntry> map = HashMap$.MODULE$.empty();
     for (ProducerStateEntry entry : producers) {
       map = map.updated(entry.producerId(), entry);
     }
-    return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map, deleted);
+    return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map, deleted,
+        firstDirtyOffset, oldestTombstoneTimestamp);
   }
 }

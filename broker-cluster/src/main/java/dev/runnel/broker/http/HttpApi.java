@@ -25,6 +25,7 @@ import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicName;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -115,7 +116,10 @@ public final class HttpApi {
             })))),
         path("records", () -> post(() -> jsonBody(body -> produce(topic, ProduceRequest.parse(body))))),
         pathPrefix("partitions", () -> path(PathMatchers.segment().slash("records"),
-            partition -> get(() -> consume(topic, partition)))));
+            partition -> concat(
+                get(() -> consume(topic, partition)),
+                delete(() -> parameterMap(params -> ok(StatusCodes.OK,
+                    admin.deleteRecords(topic, partitionNumber(partition), beforeOffset(params)))))))));
   }
 
   private Route produce(String topic, ProduceRequest request) {
@@ -184,6 +188,19 @@ public final class HttpApi {
     } catch (NumberFormatException e) {
       throw new InvalidRequestException("Partition must be a whole number, not '" + text + "'");
     }
+  }
+
+  /** The {@code before} parameter of a record deletion: an offset, or -1 for the high watermark. */
+  private static long beforeOffset(Map<String, String> params) {
+    Long before = ReadParams.longParam(params, "before");
+    if (before == null) {
+      throw new InvalidRequestException("Parameter 'before' is required: the offset to delete records before, "
+          + "or -1 for the high watermark");
+    }
+    if (before < -1) {
+      throw new InvalidRequestException("before must be an offset or -1, not " + before);
+    }
+    return before;
   }
 
   private static String validName(String topic) {

@@ -58,6 +58,7 @@ final class HttpErrors {
       case INVALID_REQUEST:
       case INVALID_TIMESTAMP:
       case INVALID_REPLICATION_FACTOR:
+      case POLICY_VIOLATION:
         return StatusCodes.BAD_REQUEST;
       default:
         return error.exception() instanceof RetriableException

@@ -48,7 +48,7 @@ record ReadParams(Long offset, int limit, Long streamLimit, int maxBytes, Durati
         Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON));
   }
 
-  private static Long longParam(Map<String, String> params, String name) {
+  static Long longParam(Map<String, String> params, String name) {
     String text = params.get(name);
     if (text == null) {
       return null;

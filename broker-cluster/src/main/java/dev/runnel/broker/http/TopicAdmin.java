@@ -15,6 +15,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * Topic administration for the HTTP API, over the {@link Broker}'s topic operations, and the JSON views of topics.
@@ -63,6 +64,14 @@ final class TopicAdmin {
    * @param overridden whether the topic sets it itself
    */
   record ConfigEntry(String name, String value, String defaultValue, boolean overridden) {}
+
+  /**
+   * The answer to a record deletion.
+   *
+   * @param partition the partition number
+   * @param logStartOffset the partition's log start offset now (Kafka's low watermark)
+   */
+  record RecordsDeleted(int partition, long logStartOffset) {}
 
   private final Broker broker;
 
@@ -119,6 +128,22 @@ final class TopicAdmin {
         return new TopicDescription(topic.name(), topic.topicId(), partitions, configs(topic));
       });
     });
+  }
+
+  /** Kafka's DeleteRecords for one partition: its log start moves to {@code before} (-1: the high watermark). */
+  CompletionStage<RecordsDeleted> deleteRecords(String name, int partition, long before) {
+    return existing(name)
+        .thenCompose(topic -> broker.deleteRecords(Broker.partition(topic, partition), before))
+        .thenApply(result -> {
+          if (result.error() != Errors.NONE) {
+            throw result.error().exception(result.error() == Errors.OFFSET_OUT_OF_RANGE
+                ? "Offset " + before + " is beyond the high watermark of partition " + partition
+                : result.error() == Errors.POLICY_VIOLATION
+                    ? "Records of a topic with cleanup.policy=compact are removed by compaction only"
+                    : result.error().message());
+          }
+          return new RecordsDeleted(partition, result.lowWatermark());
+        });
   }
 
   private List<ConfigEntry> configs(TopicMetadata topic) {

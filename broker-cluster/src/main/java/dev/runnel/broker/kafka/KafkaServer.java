@@ -80,6 +80,9 @@ public final class KafkaServer {
     handlers.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
     handlers.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);
     handlers.put(ApiKeys.DESCRIBE_CONFIGS, configs::describeConfigs);
+    handlers.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
+    handlers.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
+    handlers.put(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(broker));
     return new KafkaApis(handlers);
   }
 

@@ -18,6 +18,7 @@ import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
@@ -35,7 +36,13 @@ final class LogAppender {
   /** An append that passed validation, with its batches' sizes, waiting for its offsets. */
   private record Accepted(int index, ByteBuffer records, int recordCount) {}
 
-  static Outcome append(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes) {
+  /**
+   * The outcome of appending {@code appends} to the log in {@code state}.
+   *
+   * @param maxMessageBytes the topic's {@code max.message.bytes}
+   * @param compacted whether the topic is compacted, where every record needs a key
+   */
+  static Outcome append(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, boolean compacted) {
     List<AppendResult> results = new ArrayList<>(appends.size());
     List<Accepted> accepted = new ArrayList<>();
     Map<Long, ProducerStateEntry> producers = new HashMap<>();
@@ -44,7 +51,7 @@ final class LogAppender {
     for (int i = 0; i < appends.size(); i++) {
       ByteBuffer records = appends.get(i);
       try {
-        List<MutableRecordBatch> batches = validate(records, maxMessageBytes);
+        List<MutableRecordBatch> batches = validate(records, maxMessageBytes, compacted);
         MutableRecordBatch first = batches.get(0);
         if (first.hasProducerId()) {
           ProducerStateEntry entry = producers.containsKey(first.producerId())
@@ -95,10 +102,11 @@ final class LogAppender {
 
   /**
    * The batches of one append, checked as Kafka's log validator does for what Runnel supports: whole v2 batches
-   * with valid CRCs, each within {@code max.message.bytes}, no control or transactional batches, and a single
-   * batch when it comes from an idempotent producer.
+   * with valid CRCs, each within {@code max.message.bytes}, no control or transactional batches, a single batch
+   * when it comes from an idempotent producer, and on a compacted topic a key on every record (compaction keeps the
+   * newest record per key, so a record without one could never be superseded).
    */
-  static List<MutableRecordBatch> validate(ByteBuffer records, int maxMessageBytes) {
+  static List<MutableRecordBatch> validate(ByteBuffer records, int maxMessageBytes, boolean compacted) {
     List<MutableRecordBatch> batches = new ArrayList<>(1);
     int bytes = 0;
     try {
@@ -116,6 +124,14 @@ final class LogAppender {
         }
         if (batch.isTransactional()) {
           throw new InvalidRecordException("Transactional batches are not supported");
+        }
+        if (compacted) {
+          for (Record record : batch) {
+            if (!record.hasKey()) {
+              throw new InvalidRecordException("Compacted topic cannot accept message without key (offset delta "
+                  + (record.offset() - batch.baseOffset()) + ")");
+            }
+          }
         }
         batches.add(batch);
         bytes += batch.sizeInBytes();

@@ -4,7 +4,10 @@ import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.persistence.IndexEntry;
 import dev.runnel.persistence.OffsetIndex;
 import dev.runnel.persistence.PartitionEvent;
+import dev.runnel.persistence.PartitionEvent.LogCompacted;
+import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
 import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
+import dev.runnel.persistence.PartitionEvent.Records;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionJournal;
 import dev.runnel.persistence.PartitionState;
@@ -14,6 +17,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -27,11 +34,14 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.SnapshotCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One partition of a topic: a sharded, event-sourced log whose events are Kafka v2 record batches with
@@ -46,8 +56,21 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
  * outside the actor, found through the offset index in the state. Fetches at the log end may wait (long poll)
  * until an append arrives or their wait is up.
  *
- * <p>The fields below are runtime state that is rebuilt, not recovered: the pending group, the tail cache and the
- * waiting fetches. They are touched only by this actor.
+ * <p><b>Lifecycle.</b> Retention ({@code retention.ms}, {@code retention.bytes}) and DeleteRecords persist
+ * {@link LogStartOffsetAdvanced}; compaction persists
+ * {@link dev.runnel.persistence.PartitionEvent.RecordsCompacted} events (the surviving records of a
+ * range, with their original offsets, as new events) and a {@link LogCompacted}, in one atomic write. The decisions
+ * are {@link LogCleaner}'s; compaction's reading and filtering run on the cleaner executor while this actor goes on
+ * appending and serving fetches, and its result is persisted only if the range is unchanged. Each of these events
+ * is followed by a snapshot, and once that snapshot is stored the journal events below both the snapshot and the
+ * lowest sequence number the offset index refers to are deleted ({@link #deleteObsoleteEvents}). So recovery never
+ * needs a deleted event, and a restart at any point sees either the state before an event or after it: a compaction
+ * interrupted before its write is simply lost and runs again; one interrupted after its write but before the
+ * deletion leaves rows that the next snapshot deletes. Checks run on timers, and right after recovery; a passivated
+ * partition is not checked until something wakes it.
+ *
+ * <p>The fields below are runtime state that is rebuilt, not recovered: the pending group, the tail cache, the
+ * waiting fetches and whether a compaction runs. They are touched only by this actor.
  */
 public final class Partition extends EventSourcedBehavior<Partition.Command, PartitionEvent, PartitionState> {
 
@@ -77,9 +100,27 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   /** Deletes the log for good: its topic was deleted. */
   public record Delete(ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * Kafka's DeleteRecords: moves the log start offset to {@code offset} ({@code -1}: the high watermark). An offset
+   * at or below the log start changes nothing; one beyond the high watermark is {@code OFFSET_OUT_OF_RANGE}.
+   */
+  public record DeleteRecords(long offset, ActorRef<DeleteRecordsResult> replyTo) implements Command {}
+
   private enum Flush implements Command {
     INSTANCE
   }
+
+  private enum CheckRetention implements Command {
+    INSTANCE
+  }
+
+  private enum CheckCompaction implements Command {
+    INSTANCE
+  }
+
+  private record CompactionDone(LogCleaner.Plan plan, LogCleaner.Result result) implements Command {}
+
+  private record CompactionFailed(LogCleaner.Plan plan, Throwable cause) implements Command {}
 
   private record WaitExpired(long waiterId) implements Command {}
 
@@ -90,24 +131,32 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   private final PartitionSettings settings;
   private final Function<String, TopicConfig> topicConfigs;
   private final PartitionJournal journal;
+  private final Executor cleaner;
   private final TailCache tailCache;
   private final List<Append> pending = new ArrayList<>();
   private final Map<Long, Waiter> waiters = new HashMap<>();
   private boolean flushScheduled;
   private long nextWaiterId;
+  private boolean compacting;
 
   /**
    * The entity's behavior.
    *
-   * @param topicConfigs the effective configuration of a topic by name, read at every append so config changes
-   *     apply without a restart
+   * @param topicConfigs the effective configuration of a topic by name, read at every append and every retention
+   *     and compaction check, so config changes apply without a restart
+   * @param cleaner where compaction filters records, away from the actor
    */
   public static Behavior<Command> create(
       PartitionId id,
       PartitionSettings settings,
       Function<String, TopicConfig> topicConfigs,
-      PartitionJournal journal) {
-    return Behaviors.setup(context -> new Partition(context, id, settings, topicConfigs, journal));
+      PartitionJournal journal,
+      Executor cleaner) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      timers.startTimerWithFixedDelay(CheckRetention.INSTANCE, settings.retentionCheckInterval());
+      timers.startTimerWithFixedDelay(CheckCompaction.INSTANCE, settings.compactionCheckInterval());
+      return new Partition(context, id, settings, topicConfigs, journal, cleaner);
+    }));
   }
 
   private Partition(
@@ -115,7 +164,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       PartitionId id,
       PartitionSettings settings,
       Function<String, TopicConfig> topicConfigs,
-      PartitionJournal journal) {
+      PartitionJournal journal,
+      Executor cleaner) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), id.entityId()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -124,6 +174,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     this.settings = settings;
     this.topicConfigs = topicConfigs;
     this.journal = journal;
+    this.cleaner = cleaner;
     this.tailCache = new TailCache(settings.tailCacheBytes());
   }
 
@@ -136,6 +187,29 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   public RetentionCriteria retentionCriteria() {
     // Snapshots bound recovery to the events after the newest one; their data stays in the journal for reads.
     return RetentionCriteria.snapshotEvery(settings.snapshotEvery(), 2);
+  }
+
+  /**
+   * A snapshot right after the log start moves or a compaction completes, so that recovery never needs the events
+   * these make obsolete; they are deleted from the journal once that snapshot is stored (see
+   * {@link #deleteObsoleteEvents}).
+   */
+  @Override
+  public boolean shouldSnapshot(PartitionState state, PartitionEvent event, long sequenceNr) {
+    return event instanceof LogStartOffsetAdvanced || event instanceof LogCompacted;
+  }
+
+  @Override
+  public SignalHandler<PartitionState> signalHandler() {
+    return newSignalHandlerBuilder()
+        // A partition that was passivated gets no checks while it sleeps: check as soon as it is back.
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          context.getSelf().tell(CheckRetention.INSTANCE);
+          context.getSelf().tell(CheckCompaction.INSTANCE);
+        })
+        .onSignal(SnapshotCompleted.class, (state, completed) ->
+            deleteObsoleteEvents(state, completed.metadata().sequenceNr()))
+        .build();
   }
 
   @Override
@@ -158,6 +232,16 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           return Effect().none();
         })
         .onCommand(Delete.class, this::onDelete)
+        .onCommand(DeleteRecords.class, this::onDeleteRecords)
+        .onCommand(CheckRetention.class, this::onCheckRetention)
+        .onCommand(CheckCompaction.class, this::onCheckCompaction)
+        .onCommand(CompactionDone.class, this::onCompactionDone)
+        .onCommand(CompactionFailed.class, (state, failed) -> {
+          compacting = false;
+          context.getLog().warn("Partition {}: compaction of offsets {} to {} failed; it is retried at the next check",
+              id, failed.plan().logStartOffset(), failed.plan().endOffset() - 1, failed.cause());
+          return Effect().none();
+        })
         .build();
   }
 
@@ -191,8 +275,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     for (Append append : group) {
       records.add(append.records());
     }
-    LogAppender.Outcome outcome =
-        LogAppender.append(state, records, topicConfigs.apply(id.topic()).maxMessageBytes());
+    TopicConfig config = topicConfigs.apply(id.topic());
+    LogAppender.Outcome outcome = LogAppender.append(state, records, config.maxMessageBytes(), config.compact());
     if (outcome.event().isEmpty()) {
       reply(group, outcome.results());
       return Effect().none();
@@ -268,12 +352,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       fetch.replyTo().tell(FetchResult.empty(state.logEndOffset(), state.logStartOffset()));
       return;
     }
-    List<RecordsAppended> cached = new ArrayList<>();
+    List<Records> cached = new ArrayList<>();
     long bytes = 0;
     int end = position;
     while (end < index.size() && (end == position || bytes < fetch.maxBytes())) {
       IndexEntry entry = index.get(end);
-      RecordsAppended event = tailCache.get(entry.sequenceNr());
+      Records event = tailCache.get(entry.sequenceNr());
       if (event == null) {
         break;
       }
@@ -288,15 +372,16 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           slice(cached, fetch.offset(), fetch.maxBytes())));
       return;
     }
-    long from = index.get(position).sequenceNr();
-    long to = from;
+    List<Long> sequenceNrs = new ArrayList<>();
     bytes = 0;
     for (int i = position; i < index.size() && (i == position || bytes < fetch.maxBytes()); i++) {
-      to = index.get(i).sequenceNr();
+      sequenceNrs.add(index.get(i).sequenceNr());
       bytes += index.get(i).sizeInBytes();
     }
     ActorRef<FetchResult> replyTo = fetch.replyTo();
-    journal.read(persistenceId().id(), from, to).whenComplete((events, failure) -> {
+    // Retention may delete these events before the read runs: the fetch then gets no records, and its retry
+    // OFFSET_OUT_OF_RANGE, as a Kafka fetch racing a segment deletion does.
+    journal.read(persistenceId().id(), sequenceNrs).whenComplete((events, failure) -> {
       if (failure != null) {
         replyTo.tell(FetchResult.error(Errors.KAFKA_STORAGE_ERROR, highWatermark, logStartOffset));
       } else {
@@ -309,11 +394,11 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
    * The whole batches of {@code events} from the one holding {@code offset}, up to {@code maxBytes} but at least
    * one batch (KIP-74), so a batch larger than the limit is still delivered. Runs on any thread.
    */
-  static ByteBuffer slice(List<RecordsAppended> events, long offset, int maxBytes) {
+  static ByteBuffer slice(List<Records> events, long offset, int maxBytes) {
     List<ByteBuffer> parts = new ArrayList<>();
     int total = 0;
     outer:
-    for (RecordsAppended event : events) {
+    for (Records event : events) {
       if (event.lastOffset() < offset) {
         continue;
       }
@@ -347,7 +432,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     return joined.flip();
   }
 
-  private static void addRun(List<ByteBuffer> parts, RecordsAppended event, int start, int length) {
+  private static void addRun(List<ByteBuffer> parts, Records event, int start, int length) {
     if (start >= 0 && length > 0) {
       parts.add(ByteBuffer.wrap(event.records(), start, length).slice());
     }
@@ -378,7 +463,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     }
     IndexEntry entry = index.get(position);
     long logStartOffset = state.logStartOffset();
-    RecordsAppended cached = tailCache.get(entry.sequenceNr());
+    Records cached = tailCache.get(entry.sequenceNr());
     if (cached != null) {
       command.replyTo().tell(findTimestamp(cached, command.timestamp(), logStartOffset));
       return;
@@ -393,7 +478,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     });
   }
 
-  private static OffsetLookup findTimestamp(RecordsAppended event, long timestamp, long logStartOffset) {
+  private static OffsetLookup findTimestamp(Records event, long timestamp, long logStartOffset) {
     for (MutableRecordBatch batch : event.memoryRecords().batches()) {
       if (batch.maxTimestamp() < timestamp) {
         continue;
@@ -431,5 +516,143 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
             replyTo.tell(Done.getInstance());
           });
     });
+  }
+
+  private Effect<PartitionEvent, PartitionState> onDeleteRecords(PartitionState state, DeleteRecords command) {
+    long offset = command.offset() == -1 ? state.logEndOffset() : command.offset();
+    if (state.deleted()) {
+      command.replyTo().tell(DeleteRecordsResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION));
+      return Effect().none();
+    }
+    if (!topicConfigs.apply(id.topic()).delete()) {
+      // Kafka refuses DeleteRecords where only compaction removes records.
+      command.replyTo().tell(DeleteRecordsResult.error(Errors.POLICY_VIOLATION));
+      return Effect().none();
+    }
+    if (offset < 0 || offset > state.logEndOffset()) {
+      command.replyTo().tell(DeleteRecordsResult.error(Errors.OFFSET_OUT_OF_RANGE));
+      return Effect().none();
+    }
+    if (offset <= state.logStartOffset()) {
+      command.replyTo().tell(DeleteRecordsResult.of(state.logStartOffset()));
+      return Effect().none();
+    }
+    return Effect().persist(new LogStartOffsetAdvanced(offset)).thenRun(newState -> {
+      context.getLog().info("Partition {}: log start moved to {} by DeleteRecords", id, newState.logStartOffset());
+      command.replyTo().tell(DeleteRecordsResult.of(newState.logStartOffset()));
+    });
+  }
+
+  private Effect<PartitionEvent, PartitionState> onCheckRetention(PartitionState state, CheckRetention check) {
+    TopicConfig config = topicConfigs.apply(id.topic());
+    OptionalLong start = LogCleaner.retentionStart(state, config, settings.clock().millis());
+    if (start.isEmpty()) {
+      return Effect().none();
+    }
+    return Effect().persist(new LogStartOffsetAdvanced(start.getAsLong())).thenRun(newState ->
+        context.getLog().info("Partition {}: retention (retention.ms {}, retention.bytes {}) moved the log start to {}",
+            id, config.retentionMs(), config.retentionBytes(), newState.logStartOffset()));
+  }
+
+  /**
+   * Starts a compaction run when one is due. The actor only decides and persists: reading the range's events
+   * (tail cache here, journal outside) and filtering them run on the cleaner executor, while appends and fetches
+   * go on. One run at a time per partition.
+   */
+  private Effect<PartitionEvent, PartitionState> onCheckCompaction(PartitionState state, CheckCompaction check) {
+    if (compacting) {
+      return Effect().none();
+    }
+    long now = settings.clock().millis();
+    Optional<LogCleaner.Plan> found = LogCleaner.plan(state, topicConfigs.apply(id.topic()), now);
+    if (found.isEmpty()) {
+      return Effect().none();
+    }
+    LogCleaner.Plan plan = found.get();
+    compacting = true;
+    List<Records> cached = new ArrayList<>(plan.entries().size());
+    List<Long> missing = new ArrayList<>();
+    for (IndexEntry entry : plan.entries()) {
+      Records event = tailCache.get(entry.sequenceNr());
+      cached.add(event);
+      if (event == null) {
+        missing.add(entry.sequenceNr());
+      }
+    }
+    int maxEventBytes = settings.maxWriteBytes();
+    CompletionStage<LogCleaner.Result> run = journal.read(persistenceId().id(), missing)
+        .thenApplyAsync(read -> {
+          if (read.size() != missing.size()) {
+            throw new IllegalStateException("the journal returned " + read.size() + " of " + missing.size()
+                + " events; retention deleted some meanwhile");
+          }
+          List<Records> events = new ArrayList<>(cached.size());
+          int next = 0;
+          for (Records event : cached) {
+            events.add(event != null ? event : read.get(next++));
+          }
+          return LogCleaner.compact(plan, events, now, maxEventBytes);
+        }, cleaner);
+    context.pipeToSelf(run, (result, failure) ->
+        failure != null ? new CompactionFailed(plan, failure) : new CompactionDone(plan, result));
+    return Effect().none();
+  }
+
+  /**
+   * Persists a finished run, if the range it compacted is still exactly as planned: retention or DeleteRecords may
+   * have moved the log start meanwhile (appends only add after it). The replacements and the completion go in one
+   * atomic write, so a restart sees the whole run or none of it; the replaced events stay in the journal until the
+   * snapshot after this write is stored.
+   */
+  private Effect<PartitionEvent, PartitionState> onCompactionDone(PartitionState state, CompactionDone done) {
+    compacting = false;
+    LogCleaner.Plan plan = done.plan();
+    OffsetIndex index = state.index();
+    boolean unchanged = state.logStartOffset() == plan.logStartOffset()
+        && index.size() >= plan.entries().size()
+        && index.toList().subList(0, plan.entries().size()).equals(plan.entries());
+    if (!unchanged) {
+      context.getLog().debug("Partition {}: the log changed during compaction; the run is dropped", id);
+      return Effect().none();
+    }
+    LogCleaner.Result result = done.result();
+    List<PartitionEvent> events = new ArrayList<>(result.replacements());
+    if (events.isEmpty()
+        && result.completion().firstDirtyOffset() <= state.firstDirtyOffset()
+        && result.completion().oldestTombstoneTimestamp() == state.oldestTombstoneTimestamp()) {
+      return Effect().none();
+    }
+    events.add(result.completion());
+    long sizeBefore = state.sizeInBytes();
+    return Effect().persist(events).thenRun(newState ->
+        context.getLog().info("Partition {}: compacted offsets {} to {}: {} bytes before, {} after",
+            id, plan.logStartOffset(), plan.endOffset() - 1, sizeBefore, newState.sizeInBytes()));
+  }
+
+  /**
+   * Deletes the journal events that neither recovery nor fetches need any more: those below the newest snapshot
+   * (recovery starts from it) and below every event the offset index still refers to. After compaction the index
+   * can refer to an old event beside a new one (a compacted event holds low offsets at a high sequence number), so
+   * only the prefix below the lowest referenced sequence number goes; the rest goes once retention or a later
+   * compaction releases that event. pekko-persistence-jdbc keeps the row of the highest deleted number, marked
+   * deleted. Snapshots older than this one go too.
+   */
+  private void deleteObsoleteEvents(PartitionState state, long snapshotSequenceNr) {
+    if (state.deleted()) {
+      return;
+    }
+    long upTo = Math.min(snapshotSequenceNr, state.index().minSequenceNr() - 1);
+    if (upTo <= 0) {
+      return;
+    }
+    String persistenceId = persistenceId().id();
+    journal.deleteEventsTo(persistenceId, upTo)
+        .thenCompose(deleted -> journal.deleteSnapshotsTo(persistenceId, snapshotSequenceNr - 1))
+        .whenComplete((deleted, failure) -> {
+          if (failure != null) {
+            context.getSystem().log().warn("Partition {}: deleting journal events up to {} failed; the next "
+                + "snapshot retries", id, upTo, failure);
+          }
+        });
   }
 }

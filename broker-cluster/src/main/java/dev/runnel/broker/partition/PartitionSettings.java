@@ -1,17 +1,28 @@
 package dev.runnel.broker.partition;
 
 import com.typesafe.config.Config;
+import java.time.Clock;
 import java.time.Duration;
 
 /**
  * Settings of the partition entities, from {@code runnel.broker.partition}.
  *
  * @param tailCacheBytes bytes of the newest batches each partition keeps in memory for tail fetches
- * @param maxWriteBytes upper bound of one journal write gathered by group commit
+ * @param maxWriteBytes upper bound of one journal write gathered by group commit (and of one compacted event)
  * @param snapshotEvery take a snapshot every this many journal events
  * @param journalTimeout how long a journal read or deletion may take
+ * @param retentionCheckInterval how often retention by time and size is checked
+ * @param compactionCheckInterval how often a compacted topic's partition looks for a compaction to run
+ * @param clock the time retention and compaction measure ages against; tests pass a clock they control
  */
-public record PartitionSettings(long tailCacheBytes, int maxWriteBytes, int snapshotEvery, Duration journalTimeout) {
+public record PartitionSettings(
+    long tailCacheBytes,
+    int maxWriteBytes,
+    int snapshotEvery,
+    Duration journalTimeout,
+    Duration retentionCheckInterval,
+    Duration compactionCheckInterval,
+    Clock clock) {
 
   public PartitionSettings {
     if (tailCacheBytes < 0) {
@@ -23,13 +34,28 @@ public record PartitionSettings(long tailCacheBytes, int maxWriteBytes, int snap
     if (snapshotEvery <= 0) {
       throw new IllegalArgumentException("runnel.broker.partition.snapshot-every must be positive");
     }
+    if (retentionCheckInterval.isNegative() || retentionCheckInterval.isZero()) {
+      throw new IllegalArgumentException("runnel.broker.partition.retention-check-interval must be positive");
+    }
+    if (compactionCheckInterval.isNegative() || compactionCheckInterval.isZero()) {
+      throw new IllegalArgumentException("runnel.broker.partition.compaction-check-interval must be positive");
+    }
   }
 
+  /** The settings in {@code partition}, measuring time with the system clock. */
   public static PartitionSettings create(Config partition) {
     return new PartitionSettings(
         partition.getBytes("tail-cache-bytes"),
         partition.getBytes("max-write-bytes").intValue(),
         partition.getInt("snapshot-every"),
-        partition.getDuration("journal-timeout"));
+        partition.getDuration("journal-timeout"),
+        partition.getDuration("retention-check-interval"),
+        partition.getDuration("compaction-check-interval"),
+        Clock.systemUTC());
+  }
+
+  public PartitionSettings withClock(Clock clock) {
+    return new PartitionSettings(tailCacheBytes, maxWriteBytes, snapshotEvery, journalTimeout,
+        retentionCheckInterval, compactionCheckInterval, clock);
   }
 }

@@ -1,21 +1,22 @@
 package dev.runnel.broker.partition;
 
-import dev.runnel.persistence.PartitionEvent.RecordsAppended;
+import dev.runnel.persistence.PartitionEvent.Records;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The newest events of a partition, kept in memory up to a byte budget, so that tail fetches (nearly all consumer
- * fetches) never touch the journal. Holds a contiguous run of journal sequence numbers ending at the newest event.
+ * fetches) never touch the journal. Keyed by journal sequence number; the oldest added is evicted first. Events
+ * without records (retention, compaction bookkeeping) leave gaps in the numbers, and an event the offset index no
+ * longer refers to (compacted or retained away) is simply never asked for again until it is evicted.
  *
  * <p>This class is not thread-safe: it belongs to its partition entity.
  */
 final class TailCache {
 
   private final long maxBytes;
-  private final LinkedHashMap<Long, RecordsAppended> events = new LinkedHashMap<>();
-  private long nextSequenceNr = -1;
+  private final LinkedHashMap<Long, Records> events = new LinkedHashMap<>();
   private long bytes;
 
   TailCache(long maxBytes) {
@@ -23,14 +24,13 @@ final class TailCache {
   }
 
   /** Adds the event the journal stored with {@code sequenceNr}, evicting the oldest beyond the budget. */
-  void add(long sequenceNr, RecordsAppended event) {
-    if (sequenceNr != nextSequenceNr) {
-      clear();
+  void add(long sequenceNr, Records event) {
+    Records previous = events.put(sequenceNr, event);
+    if (previous != null) {
+      bytes -= previous.records().length;
     }
-    events.put(sequenceNr, event);
-    nextSequenceNr = sequenceNr + 1;
     bytes += event.records().length;
-    Iterator<Map.Entry<Long, RecordsAppended>> oldest = events.entrySet().iterator();
+    Iterator<Map.Entry<Long, Records>> oldest = events.entrySet().iterator();
     while (bytes > maxBytes && oldest.hasNext()) {
       bytes -= oldest.next().getValue().records().length;
       oldest.remove();
@@ -38,13 +38,12 @@ final class TailCache {
   }
 
   /** The event stored with {@code sequenceNr}, or null when it is not cached. */
-  RecordsAppended get(long sequenceNr) {
+  Records get(long sequenceNr) {
     return events.get(sequenceNr);
   }
 
   void clear() {
     events.clear();
     bytes = 0;
-    nextSequenceNr = -1;
   }
 }

@@ -17,6 +17,8 @@ import org.apache.kafka.common.errors.InvalidConfigurationException;
  * @param minInsyncReplicas replicas that must have a write for {@code acks=all}
  * @param compressionType the codec the topic wants; {@code producer} keeps what the producer sent
  * @param segmentBytes the size of a log segment
+ * @param deleteRetentionMs how long a tombstone stays in a compacted log before compaction removes it
+ * @param minCompactionLagMs how old a record must be before compaction may remove it
  */
 public record TopicConfig(
     long retentionMs,
@@ -25,7 +27,9 @@ public record TopicConfig(
     int maxMessageBytes,
     int minInsyncReplicas,
     String compressionType,
-    int segmentBytes) {
+    int segmentBytes,
+    long deleteRetentionMs,
+    long minCompactionLagMs) {
 
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
@@ -34,10 +38,12 @@ public record TopicConfig(
   public static final String MIN_INSYNC_REPLICAS = "min.insync.replicas";
   public static final String COMPRESSION_TYPE = "compression.type";
   public static final String SEGMENT_BYTES = "segment.bytes";
+  public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+  public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
 
   public static final Set<String> KEYS = Set.of(
       RETENTION_MS, RETENTION_BYTES, CLEANUP_POLICY, MAX_MESSAGE_BYTES, MIN_INSYNC_REPLICAS, COMPRESSION_TYPE,
-      SEGMENT_BYTES);
+      SEGMENT_BYTES, DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS);
 
   private static final Set<String> CLEANUP_POLICIES = Set.of("delete", "compact", "compact,delete", "delete,compact");
   private static final Set<String> COMPRESSION_TYPES =
@@ -70,6 +76,7 @@ public record TopicConfig(
       }
       switch (key) {
         case RETENTION_MS, RETENTION_BYTES -> checkLong(key, value, -1);
+        case DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS -> checkLong(key, value, 0);
         case MAX_MESSAGE_BYTES -> checkInt(key, value, 0);
         case MIN_INSYNC_REPLICAS -> checkInt(key, value, 1);
         case SEGMENT_BYTES -> checkInt(key, value, 14);
@@ -93,13 +100,25 @@ public record TopicConfig(
     Map<String, String> merged = new LinkedHashMap<>(defaults);
     merged.putAll(overrides);
     return new TopicConfig(
-        Long.parseLong(merged.get(RETENTION_MS)),
-        Long.parseLong(merged.get(RETENTION_BYTES)),
+        Long.parseLong(merged.get(RETENTION_MS).trim()),
+        Long.parseLong(merged.get(RETENTION_BYTES).trim()),
         merged.get(CLEANUP_POLICY).replace(" ", ""),
         Integer.parseInt(merged.get(MAX_MESSAGE_BYTES)),
         Integer.parseInt(merged.get(MIN_INSYNC_REPLICAS)),
         merged.get(COMPRESSION_TYPE),
-        Integer.parseInt(merged.get(SEGMENT_BYTES)));
+        Integer.parseInt(merged.get(SEGMENT_BYTES)),
+        Long.parseLong(merged.get(DELETE_RETENTION_MS).trim()),
+        Long.parseLong(merged.get(MIN_COMPACTION_LAG_MS).trim()));
+  }
+
+  /** Whether retention by time and size applies ({@code delete} or {@code compact,delete}). */
+  public boolean delete() {
+    return cleanupPolicy.contains("delete");
+  }
+
+  /** Whether the log is compacted ({@code compact} or {@code compact,delete}). */
+  public boolean compact() {
+    return cleanupPolicy.contains("compact");
   }
 
   private static void checkLong(String key, String value, long min) {

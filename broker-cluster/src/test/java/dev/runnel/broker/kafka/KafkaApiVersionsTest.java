@@ -20,7 +20,11 @@ import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -105,7 +109,7 @@ class KafkaApiVersionsTest {
           ApiKeys.API_VERSIONS, (short) 3, request(ApiKeys.API_VERSIONS, (short) 3)));
       assertEquals(0, response.apiVersion(ApiKeys.PRODUCE.id).minVersion());
       assertEquals(4, response.apiVersion(ApiKeys.FETCH.id).minVersion());
-      assertEquals(12, response.data().apiKeys().size());
+      assertEquals(15, response.data().apiKeys().size());
       assertTrue(response.apiVersion(ApiKeys.JOIN_GROUP.id) == null, "only implemented APIs are listed");
     }
   }
@@ -178,6 +182,29 @@ class KafkaApiVersionsTest {
         return new DescribeConfigsRequestData().setResources(List.of(new DescribeConfigsRequestData
             .DescribeConfigsResource().setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName(TOPIC)
             .setConfigurationKeys(null)));
+      case ALTER_CONFIGS: {
+        AlterConfigsRequestData.AlterableConfigCollection configs =
+            new AlterConfigsRequestData.AlterableConfigCollection();
+        configs.add(new AlterConfigsRequestData.AlterableConfig().setName("retention.ms").setValue("604800000"));
+        AlterConfigsRequestData data = new AlterConfigsRequestData();
+        data.resources().add(new AlterConfigsRequestData.AlterConfigsResource()
+            .setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName(TOPIC).setConfigs(configs));
+        return data;
+      }
+      case INCREMENTAL_ALTER_CONFIGS: {
+        IncrementalAlterConfigsRequestData.AlterableConfigCollection configs =
+            new IncrementalAlterConfigsRequestData.AlterableConfigCollection();
+        configs.add(new IncrementalAlterConfigsRequestData.AlterableConfig().setName("retention.bytes")
+            .setConfigOperation(AlterConfigOp.OpType.DELETE.id()).setValue(null));
+        IncrementalAlterConfigsRequestData data = new IncrementalAlterConfigsRequestData();
+        data.resources().add(new IncrementalAlterConfigsRequestData.AlterConfigsResource()
+            .setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName(TOPIC).setConfigs(configs));
+        return data;
+      }
+      case DELETE_RECORDS:
+        return new DeleteRecordsRequestData().setTimeoutMs(10_000).setTopics(List.of(
+            new DeleteRecordsRequestData.DeleteRecordsTopic().setName(TOPIC).setPartitions(List.of(
+                new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(0)))));
       case DESCRIBE_CLUSTER:
         return new DescribeClusterRequestData();
       default:

@@ -43,7 +43,7 @@ class LogAppenderTest {
   @Test
   void when_validAppendsAreGrouped_then_theyGetContiguousOffsetsWrittenIntoTheBatches() {
     LogAppender.Outcome outcome =
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX);
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX, false);
     assertEquals(List.of(0L, 2L, 3L), outcome.results().stream().map(AppendResult::baseOffset).toList());
     RecordsAppended event = outcome.event().orElseThrow();
     assertEquals(0, event.baseOffset());
@@ -60,7 +60,7 @@ class LogAppenderTest {
   void when_aBatchHasABadCrc_then_onlyItIsRefusedWithCorruptMessage() {
     ByteBuffer corrupt = plain("x", "y");
     corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x5a));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX);
+    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, false);
     assertEquals(Errors.NONE, outcome.results().get(0).error());
     assertEquals(Errors.CORRUPT_MESSAGE, outcome.results().get(1).error());
     assertEquals(Errors.NONE, outcome.results().get(2).error());
@@ -74,7 +74,7 @@ class LogAppenderTest {
     ByteBuffer truncated = ByteBuffer.wrap(whole.array(), 0, whole.remaining() - 3).slice();
     ByteBuffer garbage = ByteBuffer.wrap("this is not a record batch at all, not even close".getBytes());
     LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
-        List.of(truncated, garbage, ByteBuffer.allocate(0)), MAX);
+        List.of(truncated, garbage, ByteBuffer.allocate(0)), MAX, false);
     for (AppendResult result : outcome.results()) {
       assertEquals(Errors.CORRUPT_MESSAGE, result.error(), result.errorMessage());
     }
@@ -84,7 +84,7 @@ class LogAppenderTest {
   @Test
   void when_aBatchExceedsMaxMessageBytes_then_itIsRefusedWithMessageTooLarge() {
     ByteBuffer big = plain("x".repeat(2000));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(big), 1000);
+    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(big), 1000, false);
     assertEquals(Errors.MESSAGE_TOO_LARGE, outcome.results().get(0).error());
     assertTrue(outcome.event().isEmpty());
   }
@@ -92,13 +92,13 @@ class LogAppenderTest {
   @Test
   void when_anIdempotentBatchIsRetried_then_itIsAnsweredWithTheOriginalOffsetAndNotStoredTwice() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("before")), MAX));
-    LogAppender.Outcome first = LogAppender.append(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX);
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("before")), MAX, false));
+    LogAppender.Outcome first = LogAppender.append(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX, false);
     state = applied(state, first);
     assertEquals(1, first.results().get(0).baseOffset());
 
     LogAppender.Outcome retry = LogAppender.append(state,
-        List.of(idempotent(7, (short) 0, 0, "a", "b"), idempotent(7, (short) 0, 2, "c")), MAX);
+        List.of(idempotent(7, (short) 0, 0, "a", "b"), idempotent(7, (short) 0, 2, "c")), MAX, false);
     assertEquals(Errors.NONE, retry.results().get(0).error());
     assertEquals(1, retry.results().get(0).baseOffset(), "duplicate answered with its original offset");
     assertEquals(3, retry.results().get(1).baseOffset(), "the next batch follows the log end");
@@ -109,7 +109,7 @@ class LogAppenderTest {
   @Test
   void when_aDuplicateArrivesInTheSameGroup_then_itIsStoredOnce() {
     LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
-        List.of(idempotent(7, (short) 0, 0, "a"), idempotent(7, (short) 0, 0, "a")), MAX);
+        List.of(idempotent(7, (short) 0, 0, "a"), idempotent(7, (short) 0, 0, "a")), MAX, false);
     assertEquals(0, outcome.results().get(0).baseOffset());
     assertEquals(0, outcome.results().get(1).baseOffset());
     assertEquals(0, outcome.event().orElseThrow().lastOffset());
@@ -118,12 +118,12 @@ class LogAppenderTest {
   @Test
   void when_sequencesAreOutOfOrderOrEpochsStale_then_kafkasErrorsRefuseThem() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX));
+        LogAppender.append(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX, false));
     LogAppender.Outcome outcome = LogAppender.append(state, List.of(
         idempotent(7, (short) 3, 5, "gap"),
         idempotent(7, (short) 2, 2, "stale"),
         idempotent(7, (short) 4, 1, "new epoch not at zero"),
-        idempotent(7, (short) 3, 2, "in order")), MAX);
+        idempotent(7, (short) 3, 2, "in order")), MAX, false);
     assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, outcome.results().get(0).error());
     assertEquals(Errors.INVALID_PRODUCER_EPOCH, outcome.results().get(1).error());
     assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, outcome.results().get(2).error());

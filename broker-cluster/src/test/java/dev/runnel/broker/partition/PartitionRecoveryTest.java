@@ -34,7 +34,9 @@ class PartitionRecoveryTest {
     long endBefore;
     try (RunnelNode node = TestNodes.start(dataDir, SMALL_SNAPSHOTS)) {
       Broker broker = node.broker();
-      TopicMetadata topic = await(broker.createTopic("recovering", 2, Map.of("max.message.bytes", "2000")));
+      // The test batches carry 1970 timestamps: retention.ms -1 keeps them past the check a restart runs.
+      TopicMetadata topic = await(broker.createTopic("recovering", 2,
+          Map.of("max.message.bytes", "2000", "retention.ms", "-1")));
       PartitionId partition = Broker.partition(topic, 1);
       for (int i = 0; i < 10; i++) {
         assertEquals(Errors.NONE, await(broker.append(partition, LogAppenderTest.plain("v" + i), (short) 1)).error());
@@ -55,7 +57,8 @@ class PartitionRecoveryTest {
     try (RunnelNode node = TestNodes.start(dataDir, SMALL_SNAPSHOTS)) {
       Broker broker = node.broker();
       TopicMetadata topic = await(broker.lookupTopic("recovering")).orElseThrow();
-      assertEquals(Map.of("max.message.bytes", "2000"), topic.configs(), "topic configs recovered");
+      assertEquals(Map.of("max.message.bytes", "2000", "retention.ms", "-1"), topic.configs(),
+          "topic configs recovered");
       PartitionId partition = Broker.partition(topic, 1);
       assertEquals(endBefore, await(broker.status(partition)).logEndOffset());
 

@@ -1,6 +1,7 @@
 package dev.runnel.broker.testkit;
 
 import com.typesafe.config.Config;
+import dev.runnel.broker.NodeEnvironment;
 import dev.runnel.broker.RunnelConfig;
 import dev.runnel.broker.RunnelNode;
 import java.io.IOException;
@@ -46,5 +47,10 @@ public final class TestNodes {
 
   public static RunnelNode start(Path dataDir, Map<String, Object> extra) {
     return RunnelNode.start(config(dataDir, extra), Duration.ofSeconds(60));
+  }
+
+  /** A node with a clock and cleaner executor the test controls. */
+  public static RunnelNode start(Path dataDir, Map<String, Object> extra, NodeEnvironment environment) {
+    return RunnelNode.start(config(dataDir, extra), Duration.ofSeconds(60), environment);
   }
 }

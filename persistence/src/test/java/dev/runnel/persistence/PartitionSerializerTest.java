@@ -1,0 +1,63 @@
+package dev.runnel.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.runnel.persistence.PartitionEvent.LogCompacted;
+import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
+import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
+import dev.runnel.persistence.PartitionEvent.RecordsAppended;
+import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
+import java.io.NotSerializableException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@Timeout(30)
+class PartitionSerializerTest {
+
+  private final PartitionSerializer serializer = new PartitionSerializer();
+
+  static Stream<Object> messages() {
+    PartitionState state = PartitionState.of(42, 10, 120, 4096,
+        OffsetIndex.of(List.of(new IndexEntry(8, 15, 40, 1000, 1_700_000_000_000L),
+            new IndexEntry(20, 119, 41, 3096, 1_700_000_000_500L))),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5)),
+        false, 16, 1_699_999_000_000L);
+    return Stream.of(
+        new RecordsAppended(0, 2, new byte[] {1, 2, 3}),
+        new RecordsCompacted(5, 99, new byte[] {4, 5}),
+        new RecordsCompacted(5, 99, new byte[0]),
+        new LogCompacted(100, -1),
+        new LogCompacted(100, 1_700_000_000_000L),
+        new LogStartOffsetAdvanced(77),
+        new PartitionDeleted(),
+        state,
+        PartitionState.EMPTY);
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void when_serialized_then_readsBackEqual(Object message) throws Exception {
+    byte[] bytes = serializer.toBinary(message);
+    assertEquals(message, serializer.fromBinary(bytes, serializer.manifest(message)), "round trip of " + message);
+  }
+
+  @Test
+  void when_snapshotHasTheFirstFormat_then_itReadsWithCompactionStartingAtTheLogStart() throws Exception {
+    PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
+        List.of(), false, 5, -1);
+    byte[] current = serializer.toBinary(state);
+    byte[] firstFormat = ByteBuffer.allocate(current.length - 16).put(current, 0, current.length - 16).array();
+    assertEquals(state, serializer.fromBinary(firstFormat, PartitionSerializer.PARTITION_STATE_V1));
+  }
+
+  @Test
+  void when_manifestIsUnknown_then_itIsRefused() {
+    assertThrows(NotSerializableException.class, () -> serializer.fromBinary(new byte[0], "X9"));
+  }
+}
