@@ -24,6 +24,7 @@ public class PostgresJournalSpec extends JavaJournalSpec {
   @Override
   public void beforeAll() {
     JournalProfile.createSchemaIfMissing(CONFIG);
+    TckConfig.truncatePostgres(CONFIG);
     super.beforeAll();
   }
 }

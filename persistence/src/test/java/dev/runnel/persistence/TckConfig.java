@@ -28,4 +28,17 @@ final class TckConfig {
         .withFallback(ConfigFactory.load());
     return JournalProfile.apply(config);
   }
+
+  /** Empties the test server's journal: the TCK reuses persistence ids, and the server outlives a test run. */
+  static void truncatePostgres(Config config) {
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(
+            JournalProfile.POSTGRES.jdbcUrl(config),
+            config.getString("runnel.persistence.postgres.user"),
+            config.getString("runnel.persistence.postgres.password"));
+        java.sql.Statement statement = connection.createStatement()) {
+      statement.execute("TRUNCATE public.event_tag, public.event_journal, public.snapshot");
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("cannot empty the PostgreSQL test journal: " + e.getMessage(), e);
+    }
+  }
 }
