@@ -38,17 +38,18 @@ final class PartitionSubscription {
   private static final Duration RETRY_DELAY = Duration.ofMillis(100);
 
   private final Broker broker;
-  private final PartitionId partition;
   private final SubscriptionStats stats;
   private final int maxFrameBytes;
   private final Duration maxWait;
   private CompletableFuture<Done> creditWaiter;
   private volatile boolean cancelled;
 
-  PartitionSubscription(Broker broker, PartitionId partition, SubscriptionStats stats, int maxFrameBytes,
-      Duration maxWait) {
+  /**
+   * A subscription that takes credit at once, while its partition and start offset are still being looked up, so
+   * credit sent right behind Subscribe is never lost.
+   */
+  PartitionSubscription(Broker broker, SubscriptionStats stats, int maxFrameBytes, Duration maxWait) {
     this.broker = broker;
-    this.partition = partition;
     this.stats = stats;
     this.maxFrameBytes = maxFrameBytes;
     this.maxWait = maxWait;
@@ -58,10 +59,16 @@ final class PartitionSubscription {
     return stats;
   }
 
-  Source<Outgoing, NotUsed> source(long startOffset) {
+  /** Says Subscribed, then the partition's records from {@code startOffset}, as far as credit goes. */
+  Source<Outgoing, NotUsed> source(PartitionId partition, long startOffset) {
     Outgoing subscribed = Outgoing.answer(
         Protocol.encode(new Protocol.Subscribed(stats.subscriptionId(), startOffset)));
-    return Source.single(subscribed).concat(Source.unfoldAsync(startOffset, this::next));
+    return Source.single(subscribed)
+        .concat(Source.unfoldAsync(startOffset, offset -> next(partition, offset)));
+  }
+
+  boolean isCancelled() {
+    return cancelled;
   }
 
   void grant(int frames) {
@@ -89,17 +96,17 @@ final class PartitionSubscription {
     return creditWaiter;
   }
 
-  private CompletionStage<Optional<Pair<Long, Outgoing>>> next(long offset) {
+  private CompletionStage<Optional<Pair<Long, Outgoing>>> next(PartitionId partition, long offset) {
     if (offset == END) {
       return CompletableFuture.completedFuture(Optional.empty());
     }
     return credit().thenCompose(ready -> cancelled
         ? CompletableFuture.completedFuture(Optional.empty())
-        : read(offset));
+        : read(partition, offset));
   }
 
   /** Fetches until there is something to send: an empty long poll at the log end simply polls again. */
-  private CompletionStage<Optional<Pair<Long, Outgoing>>> read(long offset) {
+  private CompletionStage<Optional<Pair<Long, Outgoing>>> read(PartitionId partition, long offset) {
     return broker.fetch(partition, offset, maxFrameBytes, maxWait).thenCompose(result -> {
       if (cancelled) {
         return CompletableFuture.completedFuture(Optional.empty());
@@ -108,7 +115,7 @@ final class PartitionSubscription {
         if (result.error().exception() instanceof RetriableException) {
           log.debug("{}: fetch at {} failed with {}, retrying", stats, offset, result.error());
           return Patterns.after(RETRY_DELAY, system().classicSystem().scheduler(),
-              system().executionContext(), () -> read(offset));
+              system().executionContext(), () -> read(partition, offset));
         }
         log.info("{}: ended by {} at offset {}", stats, result.error(), offset);
         ByteString error = Protocol.encode(new Protocol.Error(stats.subscriptionId(), result.error().code(),
@@ -117,7 +124,7 @@ final class PartitionSubscription {
       }
       ByteBuffer records = result.records();
       if (!records.hasRemaining()) {
-        return read(offset);
+        return read(partition, offset);
       }
       long next = offset;
       for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {

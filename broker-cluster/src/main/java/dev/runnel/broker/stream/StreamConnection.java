@@ -191,22 +191,26 @@ final class StreamConnection {
     if (request.offset() < 0 && request.offset() != Protocol.EARLIEST && request.offset() != Protocol.LATEST) {
       return answer(refuse(id, Errors.OFFSET_OUT_OF_RANGE, "offset " + request.offset() + " is not an offset"));
     }
-    if (subscriptions.containsKey(id)) {
-      return answer(refuse(id, Errors.INVALID_REQUEST, "subscription " + id + " is already open"));
-    }
     Duration maxWait = Duration.ofMillis(request.maxWaitMs());
     SubscriptionStats stats = new SubscriptionStats(this.id, id, request.topic(), request.partition());
+    PartitionSubscription subscription = new PartitionSubscription(broker, stats, request.maxFrameBytes(),
+        maxWait.compareTo(MAX_WAIT_LIMIT) > 0 ? MAX_WAIT_LIMIT : maxWait);
+    if (subscriptions.putIfAbsent(id, subscription) != null) {
+      return answer(refuse(id, Errors.INVALID_REQUEST, "subscription " + id + " is already open"));
+    }
+    registry.add(stats);
     return broker.topicForUse(request.topic())
-        .thenCompose(topic -> start(request, Broker.partition(topic, request.partition()), stats,
-            maxWait.compareTo(MAX_WAIT_LIMIT) > 0 ? MAX_WAIT_LIMIT : maxWait))
+        .thenCompose(topic -> start(request, Broker.partition(topic, request.partition()), subscription))
         .exceptionally(failure -> {
+          subscriptions.remove(id, subscription);
+          registry.remove(stats);
           ApiException cause = apiException(failure);
           return List.of(refuse(id, Errors.forException(cause), cause.getMessage()));
         });
   }
 
   private CompletionStage<List<Outgoing>> start(Protocol.Subscribe request, PartitionId partition,
-      SubscriptionStats stats, Duration maxWait) {
+      PartitionSubscription subscription) {
     CompletionStage<Long> start = request.offset() >= 0
         ? CompletableFuture.completedFuture(request.offset())
         : broker.listOffsets(partition, request.offset()).thenApply(lookup -> {
@@ -216,15 +220,11 @@ final class StreamConnection {
           return lookup.offset();
         });
     return start.thenApply(offset -> {
-      PartitionSubscription subscription =
-          new PartitionSubscription(broker, partition, stats, request.maxFrameBytes(), maxWait);
-      if (subscriptions.putIfAbsent(request.subscriptionId(), subscription) != null) {
-        return List.of(refuse(request.subscriptionId(), Errors.INVALID_REQUEST, "subscription is already open"));
+      if (!subscription.isCancelled()) {
+        log.debug("stream connection {}: subscription {} on {} from offset {}", id, request.subscriptionId(),
+            partition, offset);
+        subscription.source(partition, offset).via(killSwitch.flow()).runWith(toClient, materializer);
       }
-      registry.add(stats);
-      log.debug("stream connection {}: subscription {} on {} from offset {}", id, request.subscriptionId(),
-          partition, offset);
-      subscription.source(offset).via(killSwitch.flow()).runWith(toClient, materializer);
       return List.of();
     });
   }

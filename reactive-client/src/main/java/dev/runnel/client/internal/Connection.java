@@ -64,7 +64,8 @@ public final class Connection {
             Flow.fromSinkAndSourceCoupledMat(incoming, out, Keep.left()), materializer)
         .second();
     done.whenComplete((ok, failure) -> {
-      connection.close();
+      // The stream has ended, and its queue with it: completing the queue now would throw.
+      connection.closed.set(true);
       onClosed.accept(failure != null ? failure : new IllegalStateException("connection to " + uri + " closed"));
     });
     return connection;
