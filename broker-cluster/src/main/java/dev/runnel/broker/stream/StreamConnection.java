@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -103,20 +104,22 @@ final class StreamConnection {
     }
   }
 
-  /** The frame's bytes, or null for a text frame. */
-  private CompletionStage<ByteString> strict(org.apache.pekko.http.javadsl.model.ws.Message message) {
+  /** The frame's bytes; empty for a text frame. */
+  private CompletionStage<Optional<ByteString>> strict(org.apache.pekko.http.javadsl.model.ws.Message message) {
     if (message.isText()) {
       message.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(Optional.empty());
     }
     return message.asBinaryMessage().toStrict(STRICT_TIMEOUT.toMillis(), materializer)
-        .thenApply(BinaryMessage::getStrictData);
+        .thenApply(strict -> Optional.of(strict.getStrictData()));
   }
 
-  private CompletionStage<List<Outgoing>> handle(ByteString frame) {
-    if (frame == null) {
+  private CompletionStage<List<Outgoing>> handle(Optional<ByteString> binary) {
+    if (binary.isEmpty()) {
+      log.warn("stream connection {}: text frame refused", id);
       return answer(refuse(Protocol.NO_REF, Errors.INVALID_REQUEST, "text frames are not part of the protocol"));
     }
+    ByteString frame = binary.get();
     Message message;
     try {
       message = Protocol.decode(frame);
