@@ -26,6 +26,8 @@ import org.apache.pekko.stream.javadsl.Sink;
  */
 public final class Producer implements AutoCloseable {
 
+  private static final int GROUP_SIZE = 1000;
+
   private final ProducerEngine engine;
 
   private Producer(ProducerEngine engine) {
@@ -65,13 +67,30 @@ public final class Producer implements AutoCloseable {
   public static Flow<ProducerRecord, RecordMetadata, NotUsed> flow(ProducerSettings settings) {
     return Flow.<ProducerRecord, RecordMetadata, NotUsed>fromMaterializer((materializer, attributes) -> {
       Producer producer = create(settings, materializer.system());
+      // Records travel in groups so that completions cost per group, not per record; a group forms only while
+      // the producer has max-outstanding-records in flight, so it adds no waiting of its own.
+      int groupSize = Math.min(GROUP_SIZE, settings.maxOutstandingRecords());
       return Flow.<ProducerRecord>create()
-          .mapAsync(settings.maxOutstandingRecords(), producer::send)
+          .batch(groupSize, Producer::newGroup, Producer::addToGroup)
+          .mapAsync(Math.max(1, settings.maxOutstandingRecords() / groupSize), producer.engine::sendAll)
+          .mapConcat(metadata -> metadata)
           .watchTermination((notUsed, done) -> {
             done.whenComplete((ok, failure) -> producer.closeAsync());
             return NotUsed.getInstance();
           });
     }).mapMaterializedValue(future -> NotUsed.getInstance());
+  }
+
+  private static java.util.List<ProducerRecord> newGroup(ProducerRecord first) {
+    java.util.List<ProducerRecord> group = new java.util.ArrayList<>();
+    group.add(first);
+    return group;
+  }
+
+  private static java.util.List<ProducerRecord> addToGroup(java.util.List<ProducerRecord> group,
+      ProducerRecord next) {
+    group.add(next);
+    return group;
   }
 
   /** A sink that produces every record; completes once all of them are acknowledged. */

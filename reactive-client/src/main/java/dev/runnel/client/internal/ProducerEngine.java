@@ -69,12 +69,40 @@ public final class ProducerEngine {
 
   public synchronized CompletionStage<RecordMetadata> send(ProducerRecord record) {
     CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+    add(record, new Answer() {
+      @Override
+      public void stored(RecordMetadata metadata) {
+        result.complete(metadata);
+      }
+
+      @Override
+      public void failed(Throwable failure) {
+        result.completeExceptionally(failure);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Sends records in their order and completes with their metadata, in the same order, once all are answered
+   * (one completion for many records, so a stream pays per group, not per record), or fails with the first
+   * failure.
+   */
+  public synchronized CompletionStage<List<RecordMetadata>> sendAll(List<ProducerRecord> records) {
+    GroupAnswer group = new GroupAnswer(records.size());
+    for (int i = 0; i < records.size(); i++) {
+      add(records.get(i), group.slot(i));
+    }
+    return group.result;
+  }
+
+  private void add(ProducerRecord record, Answer answer) {
     if (closing) {
-      result.completeExceptionally(new IllegalStateException("the producer is closed"));
-      return result;
+      answer.failed(new IllegalStateException("the producer is closed"));
+      return;
     }
     long timestamp = record.timestamp() >= 0 ? record.timestamp() : System.currentTimeMillis();
-    Pending pending = new Pending(record, timestamp, result);
+    Pending pending = new Pending(record, timestamp, answer);
     TopicState topic = topics.computeIfAbsent(record.topic(), TopicState::new);
     if (topic.partitions > 0) {
       append(topic, pending);
@@ -84,7 +112,6 @@ public final class ProducerEngine {
         requestMetadata(topic.name);
       }
     }
-    return result;
   }
 
   /** Sends every open batch now, without waiting for linger. */
@@ -103,7 +130,7 @@ public final class ProducerEngine {
       closing = true;
       for (TopicState topic : topics.values()) {
         for (Pending pending : topic.waiting) {
-          pending.result.completeExceptionally(new IllegalStateException("closed before the topic was known"));
+          pending.answer.failed(new IllegalStateException("closed before the topic was known"));
         }
         topic.waiting.clear();
       }
@@ -118,7 +145,7 @@ public final class ProducerEngine {
     int partition;
     if (record.partition() >= 0) {
       if (record.partition() >= topic.partitions) {
-        pending.result.completeExceptionally(new RunnelException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+        pending.answer.failed(new RunnelException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
             "topic " + topic.name + " has " + topic.partitions + " partitions, not " + (record.partition() + 1)));
         return;
       }
@@ -249,7 +276,7 @@ public final class ProducerEngine {
       ClosedBatch batch = inFlight.remove(error.ref());
       RunnelException failure = new RunnelException(Errors.forCode(error.errorCode()), error.message());
       if (batch != null) {
-        batch.records.forEach(pending -> pending.result.completeExceptionally(failure));
+        batch.records.forEach(pending -> pending.answer.failed(failure));
         sendReady();
         completeCloseIfIdle();
       } else {
@@ -265,7 +292,7 @@ public final class ProducerEngine {
     topic.waiting.clear();
     if (result.errorCode() != Errors.NONE.code()) {
       RunnelException failure = new RunnelException(Errors.forCode(result.errorCode()), result.message());
-      waiting.forEach(pending -> pending.result.completeExceptionally(failure));
+      waiting.forEach(pending -> pending.answer.failed(failure));
       return;
     }
     topic.partitions = result.partitions();
@@ -276,12 +303,12 @@ public final class ProducerEngine {
   private static void answer(ClosedBatch batch, Protocol.ProduceAck ack) {
     if (ack.errorCode() != Errors.NONE.code()) {
       RunnelException failure = new RunnelException(Errors.forCode(ack.errorCode()), ack.message());
-      batch.records.forEach(pending -> pending.result.completeExceptionally(failure));
+      batch.records.forEach(pending -> pending.answer.failed(failure));
       return;
     }
     long offset = ack.baseOffset();
     for (Pending pending : batch.records) {
-      pending.result.complete(
+      pending.answer.stored(
           new RecordMetadata(batch.topic, batch.partition, offset < 0 ? -1 : offset, pending.timestamp));
       if (offset >= 0) {
         offset++;
@@ -308,7 +335,46 @@ public final class ProducerEngine {
     return result;
   }
 
-  private record Pending(ProducerRecord record, long timestamp, CompletableFuture<RecordMetadata> result) {}
+  private record Pending(ProducerRecord record, long timestamp, Answer answer) {}
+
+  /** Where a record's outcome goes; called once, under the engine's lock. */
+  private interface Answer {
+    void stored(RecordMetadata metadata);
+
+    void failed(Throwable failure);
+  }
+
+  /** The outcome of {@link #sendAll}: complete when every record is answered. Used under the engine's lock. */
+  private static final class GroupAnswer {
+    final CompletableFuture<List<RecordMetadata>> result = new CompletableFuture<>();
+    final RecordMetadata[] stored;
+    int remaining;
+
+    GroupAnswer(int size) {
+      stored = new RecordMetadata[size];
+      remaining = size;
+      if (size == 0) {
+        result.complete(List.of());
+      }
+    }
+
+    Answer slot(int index) {
+      return new Answer() {
+        @Override
+        public void stored(RecordMetadata metadata) {
+          stored[index] = metadata;
+          if (--remaining == 0) {
+            result.complete(java.util.Arrays.asList(stored));
+          }
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+          result.completeExceptionally(failure);
+        }
+      };
+    }
+  }
 
   private record ClosedBatch(String topic, int partition, ByteString batches, List<Pending> records) {}
 
