@@ -14,6 +14,7 @@ import dev.runnel.client.Producer;
 import dev.runnel.client.ProducerRecord;
 import dev.runnel.client.ProducerSettings;
 import dev.runnel.client.RecordMetadata;
+import dev.runnel.client.RunnelException;
 import dev.runnel.client.Subscription;
 import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;
@@ -116,6 +117,35 @@ class MalformedFrameTest {
   }
 
   @Test
+  void when_clientAsksForAPartitionThatDoesNotExist_then_itGetsKafkasErrorAndNothingIsStored() throws Exception {
+    await(node.broker().createTopic("small", 2, Map.of()));
+    String bootstrap = "ws://127.0.0.1:" + node.httpPort();
+    try (Producer producer = Producer.create(ProducerSettings.create(client).withBootstrap(bootstrap), client)) {
+      Throwable refused = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> await(producer.send(ProducerRecord.of("small", "x".getBytes(StandardCharsets.UTF_8))
+              .withPartition(5)))).getCause();
+      RunnelException produceError = assertInstanceOf(RunnelException.class, refused);
+      assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION, produceError.error());
+    }
+    ConsumerSettings consumerSettings = ConsumerSettings.create(client).withBootstrap(bootstrap);
+    Throwable failed = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+        () -> await(Consumer.plainSource(consumerSettings, Subscription.earliest("small", 0, 7))
+            .runWith(Sink.seq(), client))).getCause();
+    RunnelException subscribeError = assertInstanceOf(RunnelException.class, failed);
+    assertEquals(Errors.UNKNOWN_TOPIC_OR_PARTITION, subscribeError.error(), subscribeError.getMessage());
+
+    RawSocket raw = new RawSocket();
+    Protocol.Error outOfRange = assertInstanceOf(Protocol.Error.class, raw.exchange(Protocol.encode(
+        new Protocol.Subscribe(3, "small", 0, -7, 1024, 100))));
+    assertEquals(3, outOfRange.ref());
+    assertEquals(Errors.OFFSET_OUT_OF_RANGE.code(), outOfRange.errorCode());
+    raw.out.complete();
+    for (int p = 0; p < 2; p++) {
+      assertEquals(0, await(node.broker().status(node.broker().partition("small", p))).logEndOffset());
+    }
+  }
+
+  @Test
   void when_framesAreGarbageOrTruncated_then_errorsAreAnsweredAndNothingElseIsHarmed() throws Exception {
     await(node.broker().createTopic("intact", 1, Map.of()));
     ProducerSettings producerSettings = ProducerSettings.create(client).withBootstrap("ws://127.0.0.1:" + node.httpPort());
@@ -155,6 +185,7 @@ class MalformedFrameTest {
       Protocol.MetadataResult metadata = assertInstanceOf(Protocol.MetadataResult.class,
           raw.exchange(Protocol.encode(new Protocol.Metadata(9, "intact"))));
       assertEquals(1, metadata.partitions(), "the same connection still answers well-formed requests");
+      raw.out.complete();
 
       RecordMetadata next = await(producer.send(ProducerRecord.of("intact", "after".getBytes(StandardCharsets.UTF_8))));
       assertEquals(100, next.offset(), "the refused batches took no offsets");
