@@ -84,7 +84,7 @@ final class Guardian {
       Broker broker = new Broker(system, sharding, registry, topics, settings);
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(org.apache.pekko.http.javadsl.server.Directives.concat(new HttpApi(broker).route(), new dev.runnel.broker.stream.StreamApi(broker).route()))
+          .bind(org.apache.pekko.http.javadsl.server.Directives.concat(new dev.runnel.broker.stream.StreamApi(broker).route(), new HttpApi(broker).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return new Bound(broker, binding.localAddress());
