@@ -3,6 +3,7 @@ package dev.runnel.bench;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.RunnelConfig;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -46,13 +47,12 @@ public final class NativeClientBench {
     RunnelNode node = null;
     if (url == null) {
       Path dataDir = Files.createTempDirectory("runnel-bench-");
-      Config config = ConfigFactory.parseMap(Map.of(
-              "runnel.data-dir", dataDir.toString(),
-              "runnel.broker.http.port", 0,
-              "runnel.broker.kafka.port", 0,
-              "runnel.broker.num-partitions", partitions,
-              "pekko.loglevel", "WARNING"))
-          .withFallback(ConfigFactory.load()).resolve();
+      Config config = RunnelConfig.load(Map.of(
+          "runnel.data-dir", dataDir.toString(),
+          "runnel.broker.http.port", 0,
+          "runnel.broker.kafka.port", 0,
+          "runnel.broker.num-partitions", partitions,
+          "pekko.loglevel", "WARNING"));
       node = RunnelNode.start(config, Duration.ofSeconds(60));
       url = "ws://127.0.0.1:" + node.httpPort();
       System.out.printf("node started in this JVM, data in %s%n", dataDir);
