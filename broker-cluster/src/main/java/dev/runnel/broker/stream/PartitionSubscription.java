@@ -1,7 +1,6 @@
 package dev.runnel.broker.stream;
 
 import dev.runnel.broker.Broker;
-import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;

@@ -3,7 +3,6 @@ package dev.runnel.broker.stream;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.PartitionId;
-import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.client.internal.Protocol;
 import dev.runnel.client.internal.Protocol.Message;
 import java.nio.ByteBuffer;
