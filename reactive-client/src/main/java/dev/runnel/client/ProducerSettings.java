@@ -9,12 +9,15 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  * How a {@link Producer} connects and batches, read from {@code runnel.client} (see the module's
  * {@code reference.conf}), with {@code with...} overrides. Immutable.
  */
-public record ProducerSettings(String bootstrap, Duration minBackoff, Duration maxBackoff, int batchSize,
-    Duration linger, Acks acks, String compression, int maxInFlight, int maxOutstandingRecords) {
+public record ProducerSettings(String bootstrap, Duration minBackoff, Duration maxBackoff,
+    Duration requestTimeout, int batchSize, Duration linger, Acks acks, String compression, int maxInFlight, int maxOutstandingRecords) {
 
   public ProducerSettings {
     bootstrap = Endpoints.streamUri(bootstrap);
     Endpoints.checkBackoff(minBackoff, maxBackoff);
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("runnel.client.request-timeout must be positive");
+    }
     Endpoints.checkPositive(batchSize, "runnel.client.producer.batch-size must be positive");
     Endpoints.checkPositive(maxInFlight, "runnel.client.producer.max-in-flight must be positive");
     Endpoints.checkPositive(maxOutstandingRecords,
@@ -34,39 +37,45 @@ public record ProducerSettings(String bootstrap, Duration minBackoff, Duration m
     Config client = config.getConfig("runnel.client");
     Config producer = client.getConfig("producer");
     return new ProducerSettings(client.getString("bootstrap"), client.getDuration("reconnect.min-backoff"),
-        client.getDuration("reconnect.max-backoff"), (int) producer.getBytes("batch-size").longValue(),
+        client.getDuration("reconnect.max-backoff"),
+        client.getDuration("request-timeout"), (int) producer.getBytes("batch-size").longValue(),
         producer.getDuration("linger"), Acks.parse(producer.getString("acks")), producer.getString("compression"),
         producer.getInt("max-in-flight"), producer.getInt("max-outstanding-records"));
   }
 
   public ProducerSettings withBootstrap(String bootstrap) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
+  }
+
+  public ProducerSettings withRequestTimeout(Duration requestTimeout) {
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   public ProducerSettings withBatchSize(int batchSize) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   public ProducerSettings withLinger(Duration linger) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   public ProducerSettings withAcks(Acks acks) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   public ProducerSettings withCompression(String compression) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   public ProducerSettings withMaxInFlight(int maxInFlight) {
-    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, batchSize, linger, acks, compression,
-        maxInFlight, maxOutstandingRecords);
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords);
   }
 
   /** The kafka-clients codec named by {@link #compression()}. */

@@ -21,6 +21,7 @@ public final class SubscriptionStats {
   private final AtomicLong maxBytesHeld = new AtomicLong();
   private final AtomicLong maxCredit = new AtomicLong();
   private final AtomicLong framesSent = new AtomicLong();
+  private final AtomicLong bytesSent = new AtomicLong();
 
   SubscriptionStats(long connectionId, int subscriptionId, String topic, int partition) {
     this.connectionId = connectionId;
@@ -79,6 +80,11 @@ public final class SubscriptionStats {
     return framesSent.get();
   }
 
+  /** Bytes of frames handed to the WebSocket so far. */
+  public long bytesSent() {
+    return bytesSent.get();
+  }
+
   void granted(int frames) {
     maxCredit.accumulateAndGet(credit.addAndGet(frames), Math::max);
   }
@@ -97,6 +103,7 @@ public final class SubscriptionStats {
     framesHeld.decrementAndGet();
     bytesHeld.addAndGet(-bytes);
     framesSent.incrementAndGet();
+    bytesSent.addAndGet(bytes);
   }
 
   @Override

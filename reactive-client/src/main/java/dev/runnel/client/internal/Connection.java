@@ -86,7 +86,11 @@ public final class Connection {
 
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      outgoing.complete();
+      try {
+        outgoing.complete();
+      } catch (IllegalStateException streamAlreadyEnded) {
+        // The connection ended on its own in the meantime; its queue went with it.
+      }
     }
   }
 

@@ -43,6 +43,7 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
 
   private static final Logger log = LoggerFactory.getLogger(ConsumerStage.class);
   private static final String RECONNECT = "reconnect";
+  private static final String REQUEST_TIMEOUT = "request-timeout";
 
   private final ConsumerSettings settings;
   private final Subscription subscription;
@@ -95,6 +96,8 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
     Connection connection;
     int generation;
     int nextPartition;
+    /** Subscriptions of the current connection that the broker has not yet confirmed. */
+    int unconfirmed;
 
     final Control control = new Control() {
       @Override
@@ -153,12 +156,16 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
             cursor.nextToPush, settings.maxFrameBytes(), (int) settings.maxWait().toMillis()));
         connection.send(new Protocol.Credit(cursor.subscriptionId, settings.creditWindow()));
       }
+      unconfirmed = cursors.size();
+      scheduleOnce(REQUEST_TIMEOUT, settings.requestTimeout());
     }
 
     void disconnected(int lost, Throwable cause) {
-      if (lost != generation) {
+      if (lost != generation || connection == null) {
         return;
       }
+      cancelTimer(REQUEST_TIMEOUT);
+      connection.close();
       connection = null;
       Duration delay = backoff.next();
       log.warn("consumer of {}: connection to {} lost ({}), resubscribing in {} ms", subscription.topic(),
@@ -170,6 +177,9 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
     public void onTimer(Object key) {
       if (RECONNECT.equals(key)) {
         connect();
+      } else if (REQUEST_TIMEOUT.equals(key) && unconfirmed > 0) {
+        disconnected(generation, new java.util.concurrent.TimeoutException(
+            "no answer to Subscribe in " + settings.requestTimeout().toMillis() + " ms"));
       }
     }
 
@@ -188,6 +198,9 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
           cursor.nextToPush = subscribed.offset();
         }
         cursor.nextToReceive = subscribed.offset();
+        if (--unconfirmed == 0) {
+          cancelTimer(REQUEST_TIMEOUT);
+        }
       } else if (message instanceof Protocol.Error error) {
         failStage(new RunnelException(Errors.forCode(error.errorCode()),
             "subscription " + describe(error.ref()) + ": " + error.message()));

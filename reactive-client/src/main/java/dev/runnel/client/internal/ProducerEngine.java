@@ -56,6 +56,9 @@ public final class ProducerEngine {
   private Connection connection;
   private int generation;
   private int nextCorrelationId;
+  /** When the current connection last showed life: opened, or answered anything. */
+  private long lastAnswerNanos;
+  private boolean timeoutCheckScheduled;
   private boolean closing;
 
   public ProducerEngine(ProducerSettings settings, ClassicActorSystemProvider system) {
@@ -211,6 +214,28 @@ public final class ProducerEngine {
       connection.send(new Protocol.Produce(correlationId, batch.topic, batch.partition, settings.acks().wire(),
           batch.batches));
     }
+    scheduleTimeoutCheck();
+  }
+
+  private void scheduleTimeoutCheck() {
+    if (timeoutCheckScheduled || (inFlight.isEmpty() && metadataRequests.isEmpty())) {
+      return;
+    }
+    timeoutCheckScheduled = true;
+    system.scheduler().scheduleOnce(settings.requestTimeout().dividedBy(4), this::checkTimeout,
+        system.dispatcher());
+  }
+
+  /** A connection with requests waiting and no answer for request-timeout is taken for dead (Kafka does so too). */
+  private synchronized void checkTimeout() {
+    timeoutCheckScheduled = false;
+    boolean waiting = !inFlight.isEmpty() || !metadataRequests.isEmpty();
+    if (connection != null && waiting
+        && System.nanoTime() - lastAnswerNanos > settings.requestTimeout().toNanos()) {
+      disconnected(generation, new java.util.concurrent.TimeoutException(
+          "no answer in " + settings.requestTimeout().toMillis() + " ms"));
+    }
+    scheduleTimeoutCheck();
   }
 
   private void requestMetadata(String topic) {
@@ -219,10 +244,12 @@ public final class ProducerEngine {
     if (connection != null) {
       connection.send(new Protocol.Metadata(correlationId, topic));
     }
+    scheduleTimeoutCheck();
   }
 
   private void connect() {
     int current = ++generation;
+    lastAnswerNanos = System.nanoTime();
     connection = Connection.open(system, settings.bootstrap(), 4 * settings.maxInFlight() + 1024,
         message -> received(current, message), failure -> disconnected(current, failure));
     for (Map.Entry<Integer, String> request : metadataRequests.entrySet()) {
@@ -238,9 +265,10 @@ public final class ProducerEngine {
   }
 
   private synchronized void disconnected(int lost, Throwable cause) {
-    if (lost != generation || closed.isDone()) {
+    if (lost != generation || closed.isDone() || connection == null) {
       return;
     }
+    connection.close();
     connection = null;
     java.time.Duration delay = backoff.next();
     log.warn("producer: connection to {} lost ({}), reconnecting in {} ms", settings.bootstrap(),
@@ -258,6 +286,7 @@ public final class ProducerEngine {
     if (from != generation) {
       return;
     }
+    lastAnswerNanos = System.nanoTime();
     backoff.reset();
     if (message instanceof Protocol.ProduceAck ack) {
       ClosedBatch batch = inFlight.remove(ack.correlationId());
