@@ -103,7 +103,7 @@ final class Guardian {
       Broker broker = new Broker(system, sharding, registry, topics, settings);
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(new HttpApi(broker).route())
+          .bind(org.apache.pekko.http.javadsl.server.Directives.concat(new dev.runnel.broker.stream.StreamApi(broker).route(), new HttpApi(broker).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();

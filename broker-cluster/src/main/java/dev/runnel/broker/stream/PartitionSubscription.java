@@ -1,0 +1,143 @@
+package dev.runnel.broker.stream;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.client.internal.Protocol;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.pattern.Patterns;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker's side of one subscription: a source that first says Subscribed, then reads the partition with
+ * long-polling fetches, one frame per credit. It reads only while it holds credit, so a client that grants none
+ * stops the reading of the partition; and since it reads only when pulled, a connection that does not drain
+ * stops it too. An error that retrying cannot fix ends it with an Error frame.
+ *
+ * <p>The unfold state is the next offset to read; {@link #END} after an error frame. Thread-safe.
+ */
+final class PartitionSubscription {
+
+  private static final Logger log = LoggerFactory.getLogger(PartitionSubscription.class);
+  private static final long END = Long.MIN_VALUE;
+  private static final Duration RETRY_DELAY = Duration.ofMillis(100);
+
+  private final Broker broker;
+  private final SubscriptionStats stats;
+  private final int maxFrameBytes;
+  private final Duration maxWait;
+  private CompletableFuture<Done> creditWaiter;
+  private volatile boolean cancelled;
+
+  /**
+   * A subscription that takes credit at once, while its partition and start offset are still being looked up, so
+   * credit sent right behind Subscribe is never lost.
+   */
+  PartitionSubscription(Broker broker, SubscriptionStats stats, int maxFrameBytes, Duration maxWait) {
+    this.broker = broker;
+    this.stats = stats;
+    this.maxFrameBytes = maxFrameBytes;
+    this.maxWait = maxWait;
+  }
+
+  SubscriptionStats stats() {
+    return stats;
+  }
+
+  /** Says Subscribed, then the partition's records from {@code startOffset}, as far as credit goes. */
+  Source<Outgoing, NotUsed> source(PartitionId partition, long startOffset) {
+    Outgoing subscribed = Outgoing.answer(
+        Protocol.encode(new Protocol.Subscribed(stats.subscriptionId(), startOffset)));
+    return Source.single(subscribed)
+        .concat(Source.unfoldAsync(startOffset, offset -> next(partition, offset)));
+  }
+
+  boolean isCancelled() {
+    return cancelled;
+  }
+
+  void grant(int frames) {
+    CompletableFuture<Done> waiter;
+    synchronized (this) {
+      stats.granted(frames);
+      waiter = creditWaiter;
+      creditWaiter = null;
+    }
+    if (waiter != null) {
+      waiter.complete(Done.getInstance());
+    }
+  }
+
+  void cancel() {
+    cancelled = true;
+    grant(0);
+  }
+
+  private synchronized CompletionStage<Done> credit() {
+    if (stats.hasCredit() || cancelled) {
+      return CompletableFuture.completedFuture(Done.getInstance());
+    }
+    creditWaiter = new CompletableFuture<>();
+    return creditWaiter;
+  }
+
+  private CompletionStage<Optional<Pair<Long, Outgoing>>> next(PartitionId partition, long offset) {
+    if (offset == END) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return credit().thenCompose(ready -> cancelled
+        ? CompletableFuture.completedFuture(Optional.empty())
+        : read(partition, offset));
+  }
+
+  /** Fetches until there is something to send: an empty long poll at the log end simply polls again. */
+  private CompletionStage<Optional<Pair<Long, Outgoing>>> read(PartitionId partition, long offset) {
+    return broker.fetch(partition, offset, maxFrameBytes, maxWait).thenCompose(result -> {
+      if (cancelled) {
+        return CompletableFuture.completedFuture(Optional.empty());
+      }
+      if (result.error() != Errors.NONE) {
+        if (result.error().exception() instanceof RetriableException) {
+          log.debug("{}: fetch at {} failed with {}, retrying", stats, offset, result.error());
+          return Patterns.after(RETRY_DELAY, system().classicSystem().scheduler(),
+              system().executionContext(), () -> read(partition, offset));
+        }
+        log.info("{}: ended by {} at offset {}", stats, result.error(), offset);
+        ByteString error = Protocol.encode(new Protocol.Error(stats.subscriptionId(), result.error().code(),
+            "fetch of " + partition + " at offset " + offset + " failed: " + result.error().message()));
+        return CompletableFuture.completedFuture(Optional.of(Pair.create(END, Outgoing.answer(error))));
+      }
+      ByteBuffer records = result.records();
+      if (!records.hasRemaining()) {
+        return read(partition, offset);
+      }
+      long next = offset;
+      for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
+        next = batch.nextOffset();
+      }
+      ByteString frame = Protocol.encode(new Protocol.Records(stats.subscriptionId(), result.highWatermark(),
+          ByteString.fromByteBuffer(records)));
+      stats.read(frame.size());
+      return CompletableFuture.completedFuture(
+          Optional.of(Pair.create(next, new Outgoing(frame, stats))));
+    });
+  }
+
+  private ActorSystem<?> system() {
+    return broker.system();
+  }
+}

@@ -1,0 +1,38 @@
+package dev.runnel.broker.stream;
+
+import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMessages;
+import static org.apache.pekko.http.javadsl.server.Directives.path;
+
+import dev.runnel.broker.Broker;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.stream.javadsl.Flow;
+
+/**
+ * The native streaming protocol's endpoint: {@code GET /stream} upgrades to a WebSocket that carries binary
+ * protocol frames ({@code dev.runnel.client.internal.Protocol}); each connection is a {@link StreamConnection}.
+ */
+public final class StreamApi {
+
+  private final Broker broker;
+  private final StreamRegistry registry;
+  private final AtomicLong connections = new AtomicLong();
+
+  public StreamApi(Broker broker) {
+    this.broker = broker;
+    this.registry = StreamRegistry.get(broker.system());
+  }
+
+  public Route route() {
+    return path("stream", () -> get(() -> handleWebSocketMessages(connectionFlow())));
+  }
+
+  private Flow<Message, Message, NotUsed> connectionFlow() {
+    return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) ->
+            new StreamConnection(broker, registry, connections.incrementAndGet(), materializer).flow())
+        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+  }
+}

@@ -1,0 +1,247 @@
+package dev.runnel.broker.stream;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.AppendResult;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.client.internal.Protocol;
+import dev.runnel.client.internal.Protocol.Message;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.Materializer;
+import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.MergeHub;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata and Produce, and
+ * runs a {@link PartitionSubscription} per Subscribe. Answers and every subscription's frames meet in a
+ * {@link MergeHub} in front of the socket, so a slow reader backpressures them all.
+ *
+ * <p>Produce requests are appended in the order they arrive (each is handed to its partition before the next
+ * frame is read) and answered in that order. A malformed frame is answered with an Error frame
+ * ({@code INVALID_REQUEST}) and logged; the connection goes on. When the connection ends, its subscriptions stop.
+ */
+final class StreamConnection {
+
+  private static final Logger log = LoggerFactory.getLogger(StreamConnection.class);
+  /** Requests handled at once on a connection; more wait in the socket (backpressure). */
+  private static final int MAX_IN_FLIGHT_REQUESTS = 64;
+  /** Frames each subscription may have waiting in front of the socket beyond the one being read. */
+  private static final int FRAMES_QUEUED_PER_SUBSCRIPTION = 2;
+  private static final Duration STRICT_TIMEOUT = Duration.ofSeconds(30);
+  /** Upper bound of a subscriber's long poll, whatever it asks. */
+  private static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(30);
+
+  private final Broker broker;
+  private final StreamRegistry registry;
+  private final long id;
+  private final Materializer materializer;
+  private final SharedKillSwitch killSwitch;
+  private final Map<Integer, PartitionSubscription> subscriptions = new ConcurrentHashMap<>();
+  private Sink<Outgoing, NotUsed> toClient;
+
+  StreamConnection(Broker broker, StreamRegistry registry, long id, Materializer materializer) {
+    this.broker = broker;
+    this.registry = registry;
+    this.id = id;
+    this.materializer = materializer;
+    this.killSwitch = KillSwitches.shared("stream-connection-" + id);
+  }
+
+  Flow<org.apache.pekko.http.javadsl.model.ws.Message, org.apache.pekko.http.javadsl.model.ws.Message, NotUsed>
+      flow() {
+    Pair<Sink<Outgoing, NotUsed>, Source<Outgoing, NotUsed>> hub =
+        MergeHub.of(Outgoing.class, FRAMES_QUEUED_PER_SUBSCRIPTION).preMaterialize(materializer);
+    toClient = hub.first();
+    Sink<org.apache.pekko.http.javadsl.model.ws.Message, NotUsed> fromClient =
+        Flow.<org.apache.pekko.http.javadsl.model.ws.Message>create()
+            .mapAsync(1, this::strict)
+            .mapAsync(MAX_IN_FLIGHT_REQUESTS, this::handle)
+            .mapConcat(answers -> answers)
+            .to(toClient);
+    Source<org.apache.pekko.http.javadsl.model.ws.Message, NotUsed> out = hub.second().map(outgoing -> {
+      if (outgoing.records() != null) {
+        outgoing.records().written(outgoing.bytes().size());
+      }
+      return BinaryMessage.create(outgoing.bytes());
+    });
+    log.debug("stream connection {}: open", id);
+    return Flow.fromSinkAndSourceCoupled(fromClient, out).watchTermination((notUsed, done) -> {
+      done.whenComplete((ok, failure) -> closed(failure));
+      return NotUsed.getInstance();
+    });
+  }
+
+  private void closed(Throwable failure) {
+    killSwitch.shutdown();
+    for (PartitionSubscription subscription : subscriptions.values()) {
+      subscription.cancel();
+      registry.remove(subscription.stats());
+    }
+    subscriptions.clear();
+    if (failure != null) {
+      log.info("stream connection {}: closed by {}", id, failure.toString());
+    } else {
+      log.debug("stream connection {}: closed", id);
+    }
+  }
+
+  /** The frame's bytes; empty for a text frame. */
+  private CompletionStage<Optional<ByteString>> strict(org.apache.pekko.http.javadsl.model.ws.Message message) {
+    if (message.isText()) {
+      message.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return message.asBinaryMessage().toStrict(STRICT_TIMEOUT.toMillis(), materializer)
+        .thenApply(strict -> Optional.of(strict.getStrictData()));
+  }
+
+  private CompletionStage<List<Outgoing>> handle(Optional<ByteString> binary) {
+    if (binary.isEmpty()) {
+      log.warn("stream connection {}: text frame refused", id);
+      return answer(refuse(Protocol.NO_REF, Errors.INVALID_REQUEST, "text frames are not part of the protocol"));
+    }
+    ByteString frame = binary.get();
+    Message message;
+    try {
+      message = Protocol.decode(frame);
+    } catch (Protocol.MalformedFrameException e) {
+      log.warn("stream connection {}: malformed frame of {} bytes: {}", id, frame.size(), e.getMessage());
+      return answer(refuse(Protocol.NO_REF, Errors.INVALID_REQUEST, "malformed frame: " + e.getMessage()));
+    }
+    if (message instanceof Protocol.Produce produce) {
+      return produce(produce);
+    } else if (message instanceof Protocol.Credit credit) {
+      return credit(credit);
+    } else if (message instanceof Protocol.Subscribe subscribe) {
+      return subscribe(subscribe);
+    } else if (message instanceof Protocol.Metadata metadata) {
+      return metadata(metadata);
+    } else if (message instanceof Protocol.Cancel cancel) {
+      PartitionSubscription subscription = subscriptions.remove(cancel.subscriptionId());
+      if (subscription != null) {
+        subscription.cancel();
+        registry.remove(subscription.stats());
+      }
+      return answer();
+    }
+    log.warn("stream connection {}: a client may not send {}", id, message.getClass().getSimpleName());
+    return answer(refuse(Protocol.NO_REF, Errors.INVALID_REQUEST,
+        message.getClass().getSimpleName() + " is sent by brokers, not clients"));
+  }
+
+  private CompletionStage<List<Outgoing>> metadata(Protocol.Metadata request) {
+    return broker.topicForUse(request.topic()).handle((topic, failure) -> {
+      Protocol.MetadataResult result = failure == null
+          ? new Protocol.MetadataResult(request.correlationId(), Errors.NONE.code(), topic.partitions(), "")
+          : new Protocol.MetadataResult(request.correlationId(), Errors.forException(Broker.unwrap(failure)).code(),
+              0, Broker.unwrap(failure).getMessage());
+      return List.of(Outgoing.answer(Protocol.encode(result)));
+    });
+  }
+
+  private CompletionStage<List<Outgoing>> produce(Protocol.Produce request) {
+    if (request.acks() != 0 && request.acks() != 1 && request.acks() != -1) {
+      return answer(ack(request, AppendResult.refused(Errors.INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1")));
+    }
+    // A copy the partition may own: it writes the base offset into the batch headers.
+    ByteBuffer batches = ByteBuffer.wrap(request.batches().toArray());
+    return broker.topicForUse(request.topic())
+        .thenCompose(topic -> broker.append(Broker.partition(topic, request.partition()), batches, request.acks()))
+        .exceptionally(failure -> AppendResult.refused(apiException(failure)))
+        .thenApply(result -> List.of(ack(request, result)));
+  }
+
+  private static Outgoing ack(Protocol.Produce request, AppendResult result) {
+    return Outgoing.answer(Protocol.encode(new Protocol.ProduceAck(request.correlationId(), result.error().code(),
+        result.baseOffset(), result.errorMessage() == null ? "" : result.errorMessage())));
+  }
+
+  private CompletionStage<List<Outgoing>> credit(Protocol.Credit credit) {
+    if (credit.frames() <= 0) {
+      return answer(refuse(credit.subscriptionId(), Errors.INVALID_REQUEST, "credit must be positive"));
+    }
+    PartitionSubscription subscription = subscriptions.get(credit.subscriptionId());
+    if (subscription != null) {
+      subscription.grant(credit.frames());
+    }
+    return answer();
+  }
+
+  private CompletionStage<List<Outgoing>> subscribe(Protocol.Subscribe request) {
+    int id = request.subscriptionId();
+    if (request.maxFrameBytes() <= 0 || request.maxWaitMs() < 0) {
+      return answer(refuse(id, Errors.INVALID_REQUEST, "max frame bytes must be positive, max wait not negative"));
+    }
+    if (request.offset() < 0 && request.offset() != Protocol.EARLIEST && request.offset() != Protocol.LATEST) {
+      return answer(refuse(id, Errors.OFFSET_OUT_OF_RANGE, "offset " + request.offset() + " is not an offset"));
+    }
+    Duration maxWait = Duration.ofMillis(request.maxWaitMs());
+    SubscriptionStats stats = new SubscriptionStats(this.id, id, request.topic(), request.partition());
+    PartitionSubscription subscription = new PartitionSubscription(broker, stats, request.maxFrameBytes(),
+        maxWait.compareTo(MAX_WAIT_LIMIT) > 0 ? MAX_WAIT_LIMIT : maxWait);
+    if (subscriptions.putIfAbsent(id, subscription) != null) {
+      return answer(refuse(id, Errors.INVALID_REQUEST, "subscription " + id + " is already open"));
+    }
+    registry.add(stats);
+    return broker.topicForUse(request.topic())
+        .thenCompose(topic -> start(request, Broker.partition(topic, request.partition()), subscription))
+        .exceptionally(failure -> {
+          subscriptions.remove(id, subscription);
+          registry.remove(stats);
+          ApiException cause = apiException(failure);
+          return List.of(refuse(id, Errors.forException(cause), cause.getMessage()));
+        });
+  }
+
+  private CompletionStage<List<Outgoing>> start(Protocol.Subscribe request, PartitionId partition,
+      PartitionSubscription subscription) {
+    CompletionStage<Long> start = request.offset() >= 0
+        ? CompletableFuture.completedFuture(request.offset())
+        : broker.listOffsets(partition, request.offset()).thenApply(lookup -> {
+          if (lookup.error() != Errors.NONE) {
+            throw lookup.error().exception();
+          }
+          return lookup.offset();
+        });
+    return start.thenApply(offset -> {
+      if (!subscription.isCancelled()) {
+        log.debug("stream connection {}: subscription {} on {} from offset {}", id, request.subscriptionId(),
+            partition, offset);
+        subscription.source(partition, offset).via(killSwitch.flow()).runWith(toClient, materializer);
+      }
+      return List.of();
+    });
+  }
+
+  private static ApiException apiException(Throwable failure) {
+    Throwable cause = Broker.unwrap(failure);
+    return cause instanceof ApiException api ? api : new org.apache.kafka.common.errors.UnknownServerException(
+        cause.toString(), cause);
+  }
+
+  private static Outgoing refuse(int ref, Errors error, String message) {
+    return Outgoing.answer(Protocol.encode(new Protocol.Error(ref, error.code(), message)));
+  }
+
+  private static CompletionStage<List<Outgoing>> answer(Outgoing... answers) {
+    return CompletableFuture.completedFuture(List.of(answers));
+  }
+}

@@ -1,0 +1,432 @@
+package dev.runnel.client.internal;
+
+import dev.runnel.client.Header;
+import dev.runnel.client.ProducerRecord;
+import dev.runnel.client.ProducerSettings;
+import dev.runnel.client.RecordMetadata;
+import dev.runnel.client.RunnelException;
+import dev.runnel.client.internal.Protocol.Message;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The producer's machinery: per-partition batch builders (Kafka v2 batches built with kafka-clients), a queue of
+ * closed batches, at most {@code max-in-flight} Produce requests on one connection, and reconnection with
+ * backoff, after which the unanswered batches are sent again in their order.
+ *
+ * <p>Order: batches of a partition are sent in the order they were closed and the broker appends the requests of
+ * a connection in arrival order, so per-partition order holds, also across a retry. A batch that reached the
+ * broker before the connection dropped, but whose answer did not, is appended again by the retry: there is no
+ * idempotent producer id on this protocol yet, so a retry may duplicate.
+ *
+ * <p>Thread-safe: every method holds the engine's lock; connection callbacks run on stream threads.
+ */
+public final class ProducerEngine {
+
+  private static final Logger log = LoggerFactory.getLogger(ProducerEngine.class);
+
+  private final ProducerSettings settings;
+  private final ActorSystem system;
+  private final Backoff backoff;
+  private final Map<String, TopicState> topics = new HashMap<>();
+  private final Map<Integer, String> metadataRequests = new HashMap<>();
+  private final ArrayDeque<ClosedBatch> ready = new ArrayDeque<>();
+  private final LinkedHashMap<Integer, ClosedBatch> inFlight = new LinkedHashMap<>();
+  private final CompletableFuture<Done> closed = new CompletableFuture<>();
+  private Connection connection;
+  private int generation;
+  private int nextCorrelationId;
+  /** When the current connection last showed life: opened, or answered anything. */
+  private long lastAnswerNanos;
+  private boolean timeoutCheckScheduled;
+  private boolean closing;
+
+  public ProducerEngine(ProducerSettings settings, ClassicActorSystemProvider system) {
+    this.settings = settings;
+    this.system = system.classicSystem();
+    this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
+    synchronized (this) {
+      connect();
+    }
+  }
+
+  public synchronized CompletionStage<RecordMetadata> send(ProducerRecord record) {
+    CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+    add(record, new Answer() {
+      @Override
+      public void stored(RecordMetadata metadata) {
+        result.complete(metadata);
+      }
+
+      @Override
+      public void failed(Throwable failure) {
+        result.completeExceptionally(failure);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Sends records in their order and completes with their metadata, in the same order, once all are answered
+   * (one completion for many records, so a stream pays per group, not per record), or fails with the first
+   * failure.
+   */
+  public synchronized CompletionStage<List<RecordMetadata>> sendAll(List<ProducerRecord> records) {
+    GroupAnswer group = new GroupAnswer(records.size());
+    for (int i = 0; i < records.size(); i++) {
+      add(records.get(i), group.slot(i));
+    }
+    return group.result;
+  }
+
+  private void add(ProducerRecord record, Answer answer) {
+    if (closing) {
+      answer.failed(new IllegalStateException("the producer is closed"));
+      return;
+    }
+    long timestamp = record.timestamp() >= 0 ? record.timestamp() : System.currentTimeMillis();
+    Pending pending = new Pending(record, timestamp, answer);
+    TopicState topic = topics.computeIfAbsent(record.topic(), TopicState::new);
+    if (topic.partitions > 0) {
+      append(topic, pending);
+    } else {
+      topic.waiting.add(pending);
+      if (!metadataRequests.containsValue(topic.name)) {
+        requestMetadata(topic.name);
+      }
+    }
+  }
+
+  /** Sends every open batch now, without waiting for linger. */
+  public synchronized void flush() {
+    for (TopicState topic : topics.values()) {
+      for (OpenBatch batch : new ArrayList<>(topic.open.values())) {
+        closeBatch(topic, batch);
+      }
+    }
+    sendReady();
+  }
+
+  /** Sends what is buffered, waits for every answer, then closes the connection. */
+  public synchronized CompletionStage<Done> close() {
+    if (!closing) {
+      closing = true;
+      for (TopicState topic : topics.values()) {
+        for (Pending pending : topic.waiting) {
+          pending.answer.failed(new IllegalStateException("closed before the topic was known"));
+        }
+        topic.waiting.clear();
+      }
+      flush();
+      completeCloseIfIdle();
+    }
+    return closed;
+  }
+
+  private void append(TopicState topic, Pending pending) {
+    ProducerRecord record = pending.record;
+    int partition;
+    if (record.partition() >= 0) {
+      if (record.partition() >= topic.partitions) {
+        pending.answer.failed(new RunnelException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+            "topic " + topic.name + " has " + topic.partitions + " partitions, not " + (record.partition() + 1)));
+        return;
+      }
+      partition = record.partition();
+    } else if (record.key() != null) {
+      partition = BuiltInPartitioner.partitionForKey(record.key(), topic.partitions);
+    } else {
+      partition = topic.stickyPartition;
+    }
+    org.apache.kafka.common.header.Header[] headers = kafkaHeaders(record.headers());
+    OpenBatch batch = topic.open.get(partition);
+    if (batch != null && !batch.builder.hasRoomFor(pending.timestamp, record.key(), record.value(), headers)) {
+      closeBatch(topic, batch);
+      batch = null;
+    }
+    if (batch == null) {
+      batch = openBatch(topic, partition);
+    }
+    batch.builder.append(pending.timestamp, record.key(), record.value(), headers);
+    batch.records.add(pending);
+    if (batch.builder.isFull() || settings.linger().isZero()) {
+      closeBatch(topic, batch);
+    }
+    sendReady();
+  }
+
+  private OpenBatch openBatch(TopicState topic, int partition) {
+    MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(settings.batchSize()),
+        settings.codec(), TimestampType.CREATE_TIME, 0L);
+    OpenBatch batch = new OpenBatch(partition, builder);
+    topic.open.put(partition, batch);
+    if (settings.linger().isZero()) {
+      return batch;
+    }
+    system.scheduler().scheduleOnce(settings.linger(), () -> lingered(topic, batch), system.dispatcher());
+    return batch;
+  }
+
+  private synchronized void lingered(TopicState topic, OpenBatch batch) {
+    if (topic.open.get(batch.partition) == batch) {
+      closeBatch(topic, batch);
+      sendReady();
+    }
+  }
+
+  private void closeBatch(TopicState topic, OpenBatch batch) {
+    topic.open.remove(batch.partition);
+    if (batch.partition == topic.stickyPartition) {
+      // Keyless records stick to one partition until its batch closes, as kafka-clients' sticky partitioner.
+      topic.stickyPartition = (topic.stickyPartition + 1) % topic.partitions;
+    }
+    ByteBuffer bytes = batch.builder.build().buffer();
+    ByteString batches = ByteString.fromArrayUnsafe(bytes.array(), bytes.arrayOffset() + bytes.position(),
+        bytes.remaining());
+    ready.add(new ClosedBatch(topic.name, batch.partition, batches, batch.records));
+  }
+
+  private void sendReady() {
+    while (connection != null && inFlight.size() < settings.maxInFlight() && !ready.isEmpty()) {
+      ClosedBatch batch = ready.poll();
+      int correlationId = nextCorrelationId++;
+      inFlight.put(correlationId, batch);
+      connection.send(new Protocol.Produce(correlationId, batch.topic, batch.partition, settings.acks().wire(),
+          batch.batches));
+    }
+    scheduleTimeoutCheck();
+  }
+
+  private void scheduleTimeoutCheck() {
+    if (timeoutCheckScheduled || (inFlight.isEmpty() && metadataRequests.isEmpty())) {
+      return;
+    }
+    timeoutCheckScheduled = true;
+    system.scheduler().scheduleOnce(settings.requestTimeout().dividedBy(4), this::checkTimeout,
+        system.dispatcher());
+  }
+
+  /** A connection with requests waiting and no answer for request-timeout is taken for dead (Kafka does so too). */
+  private synchronized void checkTimeout() {
+    timeoutCheckScheduled = false;
+    boolean waiting = !inFlight.isEmpty() || !metadataRequests.isEmpty();
+    if (connection != null && waiting
+        && System.nanoTime() - lastAnswerNanos > settings.requestTimeout().toNanos()) {
+      disconnected(generation, new java.util.concurrent.TimeoutException(
+          "no answer in " + settings.requestTimeout().toMillis() + " ms"));
+    }
+    scheduleTimeoutCheck();
+  }
+
+  private void requestMetadata(String topic) {
+    int correlationId = nextCorrelationId++;
+    metadataRequests.put(correlationId, topic);
+    if (connection != null) {
+      connection.send(new Protocol.Metadata(correlationId, topic));
+    }
+    scheduleTimeoutCheck();
+  }
+
+  private void connect() {
+    int current = ++generation;
+    lastAnswerNanos = System.nanoTime();
+    connection = Connection.open(system, settings.bootstrap(), 4 * settings.maxInFlight() + 1024,
+        message -> received(current, message), failure -> disconnected(current, failure));
+    for (Map.Entry<Integer, String> request : metadataRequests.entrySet()) {
+      connection.send(new Protocol.Metadata(request.getKey(), request.getValue()));
+    }
+    // Unanswered batches go first, in the order they were sent, so per-partition order holds.
+    List<ClosedBatch> retry = new ArrayList<>(inFlight.values());
+    inFlight.clear();
+    for (int i = retry.size() - 1; i >= 0; i--) {
+      ready.addFirst(retry.get(i));
+    }
+    sendReady();
+  }
+
+  private synchronized void disconnected(int lost, Throwable cause) {
+    if (lost != generation || closed.isDone() || connection == null) {
+      return;
+    }
+    connection.close();
+    connection = null;
+    java.time.Duration delay = backoff.next();
+    log.warn("producer: connection to {} lost ({}), reconnecting in {} ms", settings.bootstrap(),
+        cause.getMessage(), delay.toMillis());
+    system.scheduler().scheduleOnce(delay, () -> {
+      synchronized (this) {
+        if (lost == generation && !closed.isDone()) {
+          connect();
+        }
+      }
+    }, system.dispatcher());
+  }
+
+  private synchronized void received(int from, Message message) {
+    if (from != generation) {
+      return;
+    }
+    lastAnswerNanos = System.nanoTime();
+    backoff.reset();
+    if (message instanceof Protocol.ProduceAck ack) {
+      ClosedBatch batch = inFlight.remove(ack.correlationId());
+      if (batch != null) {
+        answer(batch, ack);
+      }
+      sendReady();
+      completeCloseIfIdle();
+    } else if (message instanceof Protocol.MetadataResult result) {
+      String name = metadataRequests.remove(result.correlationId());
+      TopicState topic = name == null ? null : topics.get(name);
+      if (topic != null) {
+        metadataArrived(topic, result);
+      }
+    } else if (message instanceof Protocol.Error error) {
+      ClosedBatch batch = inFlight.remove(error.ref());
+      RunnelException failure = new RunnelException(Errors.forCode(error.errorCode()), error.message());
+      if (batch != null) {
+        batch.records.forEach(pending -> pending.answer.failed(failure));
+        sendReady();
+        completeCloseIfIdle();
+      } else {
+        log.warn("producer: broker {} reported {}", settings.bootstrap(), failure.getMessage());
+      }
+    } else {
+      log.warn("producer: unexpected {} from {}", message.getClass().getSimpleName(), settings.bootstrap());
+    }
+  }
+
+  private void metadataArrived(TopicState topic, Protocol.MetadataResult result) {
+    List<Pending> waiting = new ArrayList<>(topic.waiting);
+    topic.waiting.clear();
+    if (result.errorCode() != Errors.NONE.code()) {
+      RunnelException failure = new RunnelException(Errors.forCode(result.errorCode()), result.message());
+      waiting.forEach(pending -> pending.answer.failed(failure));
+      return;
+    }
+    topic.partitions = result.partitions();
+    topic.stickyPartition = Math.floorMod(System.nanoTime(), topic.partitions);
+    waiting.forEach(pending -> append(topic, pending));
+  }
+
+  private static void answer(ClosedBatch batch, Protocol.ProduceAck ack) {
+    if (ack.errorCode() != Errors.NONE.code()) {
+      RunnelException failure = new RunnelException(Errors.forCode(ack.errorCode()), ack.message());
+      batch.records.forEach(pending -> pending.answer.failed(failure));
+      return;
+    }
+    long offset = ack.baseOffset();
+    for (Pending pending : batch.records) {
+      pending.answer.stored(
+          new RecordMetadata(batch.topic, batch.partition, offset < 0 ? -1 : offset, pending.timestamp));
+      if (offset >= 0) {
+        offset++;
+      }
+    }
+  }
+
+  private void completeCloseIfIdle() {
+    if (closing && ready.isEmpty() && inFlight.isEmpty() && !closed.isDone()) {
+      if (connection != null) {
+        connection.close();
+      }
+      closed.complete(Done.getInstance());
+    }
+  }
+
+  private static org.apache.kafka.common.header.Header[] kafkaHeaders(List<Header> headers) {
+    org.apache.kafka.common.header.Header[] result = new org.apache.kafka.common.header.Header[headers.size()];
+    Iterator<Header> it = headers.iterator();
+    for (int i = 0; i < result.length; i++) {
+      Header header = it.next();
+      result[i] = new RecordHeader(header.key(), header.value());
+    }
+    return result;
+  }
+
+  private record Pending(ProducerRecord record, long timestamp, Answer answer) {}
+
+  /** Where a record's outcome goes; called once, under the engine's lock. */
+  private interface Answer {
+    void stored(RecordMetadata metadata);
+
+    void failed(Throwable failure);
+  }
+
+  /** The outcome of {@link #sendAll}: complete when every record is answered. Used under the engine's lock. */
+  private static final class GroupAnswer {
+    final CompletableFuture<List<RecordMetadata>> result = new CompletableFuture<>();
+    final RecordMetadata[] stored;
+    int remaining;
+
+    GroupAnswer(int size) {
+      stored = new RecordMetadata[size];
+      remaining = size;
+      if (size == 0) {
+        result.complete(List.of());
+      }
+    }
+
+    Answer slot(int index) {
+      return new Answer() {
+        @Override
+        public void stored(RecordMetadata metadata) {
+          stored[index] = metadata;
+          if (--remaining == 0) {
+            result.complete(java.util.Arrays.asList(stored));
+          }
+        }
+
+        @Override
+        public void failed(Throwable failure) {
+          result.completeExceptionally(failure);
+        }
+      };
+    }
+  }
+
+  private record ClosedBatch(String topic, int partition, ByteString batches, List<Pending> records) {}
+
+  private static final class OpenBatch {
+    final int partition;
+    final MemoryRecordsBuilder builder;
+    final List<Pending> records = new ArrayList<>();
+
+    OpenBatch(int partition, MemoryRecordsBuilder builder) {
+      this.partition = partition;
+      this.builder = builder;
+    }
+  }
+
+  private static final class TopicState {
+    final String name;
+    final List<Pending> waiting = new ArrayList<>();
+    final Map<Integer, OpenBatch> open = new HashMap<>();
+    int partitions;
+    int stickyPartition;
+
+    TopicState(String name) {
+      this.name = name;
+    }
+  }
+}

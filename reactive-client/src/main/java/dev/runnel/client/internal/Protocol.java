@@ -1,0 +1,206 @@
+package dev.runnel.client.internal;
+
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import org.apache.pekko.util.ByteString;
+import org.apache.pekko.util.ByteStringBuilder;
+
+/**
+ * The messages of Runnel's native streaming protocol and their binary form: one message per binary WebSocket
+ * frame, a type byte then the fields in big-endian order; a string is a 2-byte length and UTF-8 bytes; record
+ * batches take the rest of the frame. The protocol is described in full in {@code package-info.java} and in the
+ * README. Encoding and decoding are pure functions; this class is thread-safe.
+ */
+public final class Protocol {
+
+  /** Subscribe's start offset for the partition's first record (Kafka's ListOffsets EARLIEST). */
+  public static final long EARLIEST = -2L;
+  /** Subscribe's start offset for the partition's end: only records produced from now on (Kafka's LATEST). */
+  public static final long LATEST = -1L;
+  /** Error's {@code ref} when the error concerns the connection, not one request or subscription. */
+  public static final int NO_REF = -1;
+
+  static final byte METADATA = 1;
+  static final byte METADATA_RESULT = 2;
+  static final byte PRODUCE = 3;
+  static final byte PRODUCE_ACK = 4;
+  static final byte SUBSCRIBE = 5;
+  static final byte SUBSCRIBED = 6;
+  static final byte CREDIT = 7;
+  static final byte RECORDS = 8;
+  static final byte CANCEL = 9;
+  static final byte ERROR = 10;
+
+  private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
+
+  private Protocol() {}
+
+  /** A protocol message. */
+  public sealed interface Message
+      permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error {}
+
+  /** Client → broker: how many partitions has {@code topic} (created with the broker's defaults if missing). */
+  public record Metadata(int correlationId, String topic) implements Message {}
+
+  /** Broker → client: the answer to {@link Metadata}; {@code partitions} is 0 when {@code errorCode} is not 0. */
+  public record MetadataResult(int correlationId, short errorCode, int partitions, String message)
+      implements Message {}
+
+  /** Client → broker: append Kafka v2 record batches to one partition; acks is 0, 1 or -1 (all). */
+  public record Produce(int correlationId, String topic, int partition, short acks, ByteString batches)
+      implements Message {}
+
+  /** Broker → client: the answer to {@link Produce}; record {@code i} of the request got offset baseOffset + i. */
+  public record ProduceAck(int correlationId, short errorCode, long baseOffset, String message) implements Message {}
+
+  /**
+   * Client → broker: stream a partition from {@code offset} ({@link #EARLIEST}, {@link #LATEST} or an offset).
+   * Each {@link Records} frame holds at most {@code maxFrameBytes} of batches (but at least one whole batch); a
+   * broker read that finds nothing waits up to {@code maxWaitMs} for new records.
+   */
+  public record Subscribe(int subscriptionId, String topic, int partition, long offset, int maxFrameBytes,
+      int maxWaitMs) implements Message {}
+
+  /** Broker → client: the subscription is live and starts at {@code offset}; nothing is sent before credit. */
+  public record Subscribed(int subscriptionId, long offset) implements Message {}
+
+  /** Client → broker: the broker may send {@code frames} more {@link Records} frames for the subscription. */
+  public record Credit(int subscriptionId, int frames) implements Message {}
+
+  /**
+   * Broker → client: whole record batches of a subscription, in offset order; the first batch may start before
+   * the offset asked for (as in Kafka), and the client skips the records it already has. Costs one credit.
+   */
+  public record Records(int subscriptionId, long highWatermark, ByteString batches) implements Message {}
+
+  /** Client → broker: end a subscription. */
+  public record Cancel(int subscriptionId) implements Message {}
+
+  /**
+   * Either direction: a Kafka error code ({@code org.apache.kafka.common.protocol.Errors}) about the request or
+   * subscription {@code ref}, or about the connection when ref is {@link #NO_REF}. A subscription that gets an
+   * error has ended.
+   */
+  public record Error(int ref, short errorCode, String message) implements Message {}
+
+  /** A frame that is not a well-formed message. */
+  public static final class MalformedFrameException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public MalformedFrameException(String message) {
+      super(message);
+    }
+  }
+
+  public static ByteString encode(Message message) {
+    ByteStringBuilder out = ByteString.createBuilder();
+    if (message instanceof Metadata m) {
+      out.putByte(METADATA).putInt(m.correlationId(), ORDER);
+      putString(out, m.topic());
+    } else if (message instanceof MetadataResult m) {
+      out.putByte(METADATA_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putInt(m.partitions(), ORDER);
+      putString(out, m.message());
+    } else if (message instanceof Produce m) {
+      out.putByte(PRODUCE).putInt(m.correlationId(), ORDER);
+      putString(out, m.topic());
+      out.putInt(m.partition(), ORDER).putShort(m.acks(), ORDER);
+      return out.result().concat(m.batches());
+    } else if (message instanceof ProduceAck m) {
+      out.putByte(PRODUCE_ACK).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putLong(m.baseOffset(), ORDER);
+      putString(out, m.message());
+    } else if (message instanceof Subscribe m) {
+      out.putByte(SUBSCRIBE).putInt(m.subscriptionId(), ORDER);
+      putString(out, m.topic());
+      out.putInt(m.partition(), ORDER).putLong(m.offset(), ORDER).putInt(m.maxFrameBytes(), ORDER)
+          .putInt(m.maxWaitMs(), ORDER);
+    } else if (message instanceof Subscribed m) {
+      out.putByte(SUBSCRIBED).putInt(m.subscriptionId(), ORDER).putLong(m.offset(), ORDER);
+    } else if (message instanceof Credit m) {
+      out.putByte(CREDIT).putInt(m.subscriptionId(), ORDER).putInt(m.frames(), ORDER);
+    } else if (message instanceof Records m) {
+      out.putByte(RECORDS).putInt(m.subscriptionId(), ORDER).putLong(m.highWatermark(), ORDER);
+      return out.result().concat(m.batches());
+    } else if (message instanceof Cancel m) {
+      out.putByte(CANCEL).putInt(m.subscriptionId(), ORDER);
+    } else if (message instanceof Error m) {
+      out.putByte(ERROR).putInt(m.ref(), ORDER).putShort(m.errorCode(), ORDER);
+      putString(out, m.message());
+    } else {
+      throw new IllegalArgumentException("not a protocol message: " + message);
+    }
+    return out.result();
+  }
+
+  /**
+   * Reads one frame.
+   *
+   * @throws MalformedFrameException when the frame is empty, of an unknown type, truncated, or has bytes left over
+   */
+  public static Message decode(ByteString frame) {
+    ByteBuffer in = frame.asByteBuffer().order(ORDER);
+    try {
+      if (!in.hasRemaining()) {
+        throw new MalformedFrameException("empty frame");
+      }
+      byte type = in.get();
+      Message message = switch (type) {
+        case METADATA -> new Metadata(in.getInt(), getString(in));
+        case METADATA_RESULT -> new MetadataResult(in.getInt(), in.getShort(), in.getInt(), getString(in));
+        case PRODUCE -> {
+          int correlationId = in.getInt();
+          String topic = getString(in);
+          int partition = in.getInt();
+          short acks = in.getShort();
+          yield new Produce(correlationId, topic, partition, acks, rest(frame, in));
+        }
+        case PRODUCE_ACK -> new ProduceAck(in.getInt(), in.getShort(), in.getLong(), getString(in));
+        case SUBSCRIBE -> new Subscribe(in.getInt(), getString(in), in.getInt(), in.getLong(), in.getInt(),
+            in.getInt());
+        case SUBSCRIBED -> new Subscribed(in.getInt(), in.getLong());
+        case CREDIT -> new Credit(in.getInt(), in.getInt());
+        case RECORDS -> {
+          int subscriptionId = in.getInt();
+          long highWatermark = in.getLong();
+          yield new Records(subscriptionId, highWatermark, rest(frame, in));
+        }
+        case CANCEL -> new Cancel(in.getInt());
+        case ERROR -> new Error(in.getInt(), in.getShort(), getString(in));
+        default -> throw new MalformedFrameException("unknown message type " + type);
+      };
+      if (in.hasRemaining()) {
+        throw new MalformedFrameException(in.remaining() + " bytes after a message of type " + type);
+      }
+      return message;
+    } catch (BufferUnderflowException e) {
+      throw new MalformedFrameException("truncated frame of " + frame.size() + " bytes");
+    }
+  }
+
+  private static ByteString rest(ByteString frame, ByteBuffer in) {
+    ByteString batches = frame.drop(in.position());
+    in.position(in.limit());
+    return batches;
+  }
+
+  private static void putString(ByteStringBuilder out, String value) {
+    byte[] bytes = (value == null ? "" : value).getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > Short.MAX_VALUE) {
+      throw new IllegalArgumentException("string longer than " + Short.MAX_VALUE + " bytes");
+    }
+    out.putShort(bytes.length, ORDER).putBytes(bytes);
+  }
+
+  private static String getString(ByteBuffer in) {
+    int length = in.getShort();
+    if (length < 0 || length > in.remaining()) {
+      throw new MalformedFrameException("string length " + length + " exceeds the frame");
+    }
+    byte[] bytes = new byte[length];
+    in.get(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+}

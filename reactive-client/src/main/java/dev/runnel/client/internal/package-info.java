@@ -1,0 +1,68 @@
+/**
+ * Internals of the reactive client, and Runnel's native streaming protocol, which the broker shares.
+ *
+ * <h2>The native streaming protocol</h2>
+ *
+ * <p>A client opens a WebSocket to {@code GET /stream} on the broker's HTTP port. Every message is one binary
+ * frame: a type byte, then the fields below in order, big-endian; a {@code string} is a 2-byte length and that
+ * many UTF-8 bytes; {@code batches} are Kafka v2 record batches (magic 2, CRC32C, any codec) and take the rest of
+ * the frame. One connection carries any number of produce requests and subscriptions at once; correlation ids and
+ * subscription ids are chosen by the client and are scoped to the connection.
+ *
+ * <table>
+ *   <caption>Messages</caption>
+ *   <tr><th>type</th><th>name</th><th>direction</th><th>fields</th></tr>
+ *   <tr><td>1</td><td>Metadata</td><td>client → broker</td><td>int32 correlationId, string topic</td></tr>
+ *   <tr><td>2</td><td>MetadataResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, int32 partitions, string message</td></tr>
+ *   <tr><td>3</td><td>Produce</td><td>client → broker</td>
+ *       <td>int32 correlationId, string topic, int32 partition, int16 acks, batches</td></tr>
+ *   <tr><td>4</td><td>ProduceAck</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, int64 baseOffset, string message</td></tr>
+ *   <tr><td>5</td><td>Subscribe</td><td>client → broker</td>
+ *       <td>int32 subscriptionId, string topic, int32 partition, int64 offset, int32 maxFrameBytes,
+ *       int32 maxWaitMs</td></tr>
+ *   <tr><td>6</td><td>Subscribed</td><td>broker → client</td><td>int32 subscriptionId, int64 offset</td></tr>
+ *   <tr><td>7</td><td>Credit</td><td>client → broker</td><td>int32 subscriptionId, int32 frames</td></tr>
+ *   <tr><td>8</td><td>Records</td><td>broker → client</td>
+ *       <td>int32 subscriptionId, int64 highWatermark, batches</td></tr>
+ *   <tr><td>9</td><td>Cancel</td><td>client → broker</td><td>int32 subscriptionId</td></tr>
+ *   <tr><td>10</td><td>Error</td><td>broker → client</td><td>int32 ref, int16 errorCode, string message</td></tr>
+ * </table>
+ *
+ * <p>Error codes are Kafka's ({@code org.apache.kafka.common.protocol.Errors}): 0 is none.
+ *
+ * <ul>
+ *   <li><b>Metadata</b> answers the topic's partition count; an unknown topic is created with the broker's
+ *       defaults when {@code runnel.broker.auto-create-topics} is on, as Kafka does.
+ *   <li><b>Produce</b> appends the batches to the partition. Requests of a connection are appended in the order
+ *       they arrive and answered in that order, so several may be in flight without reordering a partition. The
+ *       ack's {@code baseOffset} is the offset of the request's first record, and record {@code i} got
+ *       {@code baseOffset + i}. With acks 0 the broker answers at once with baseOffset -1. A batch that does not
+ *       parse or fails its CRC is answered with {@code CORRUPT_MESSAGE} and nothing is stored.
+ *   <li><b>Subscribe</b> starts a subscription at {@code offset}, or at the partition's first offset (-2,
+ *       earliest) or its end (-1, latest). The broker answers Subscribed with the resolved offset before any
+ *       Records, or an Error whose {@code ref} is the subscription id.
+ *   <li><b>Credit</b>: the broker sends a subscription's Records frames only against credit; each frame costs one.
+ *       Credit may be sent right behind Subscribe. The broker reads the partition (a long-polling fetch that
+ *       waits up to {@code maxWaitMs} at the log end) only while the subscription holds credit, so a consumer that
+ *       grants none stops the broker reading that partition for it.
+ *   <li><b>Records</b> holds whole batches in offset order, at most {@code maxFrameBytes} of them, or one batch
+ *       when a single batch is larger. The first batch may begin before the offset asked for (as in Kafka's
+ *       fetch); the client skips records it has already seen.
+ *   <li><b>Cancel</b> ends a subscription; frames already on the way may still arrive.
+ *   <li><b>Error</b> with {@code ref} -1 concerns the connection: a frame that is empty, of an unknown type,
+ *       truncated, too long for its type, a text frame, or a message only brokers send. The broker answers it with
+ *       {@code INVALID_REQUEST}, logs it, and carries on with the connection's next frame. An Error with a
+ *       subscription id ends that subscription ({@code OFFSET_OUT_OF_RANGE}, {@code UNKNOWN_TOPIC_OR_PARTITION},
+ *       ...).
+ * </ul>
+ *
+ * <p><b>Why credits count frames.</b> A frame is the unit the broker reads (one fetch) and sends, and it is
+ * bounded by {@code maxFrameBytes}, so frame credit bounds memory in bytes on both sides: a subscription holds at
+ * most {@code credit × max(maxFrameBytes, largest batch)} in the broker and in the client, while one message per
+ * frame, not per record or per byte, is all the flow control costs. Byte credit would need the broker to split
+ * batches (it never re-encodes them) or to overdraw by a batch anyway; record credit would make the broker
+ * decompress batches to count.
+ */
+package dev.runnel.client.internal;

@@ -1,0 +1,50 @@
+package dev.runnel.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(30)
+class SettingsTest {
+
+  @Test
+  void when_referenceConfIsRead_then_everyDefaultIsUsable() {
+    ProducerSettings producer = ProducerSettings.create(ConfigFactory.load());
+    ConsumerSettings consumer = ConsumerSettings.create(ConfigFactory.load());
+    assertEquals("ws://127.0.0.1:8080/stream", producer.bootstrap());
+    assertEquals(256 * 1024, producer.batchSize());
+    assertEquals(Acks.ALL, producer.acks());
+    assertEquals(Duration.ofMillis(5), producer.linger());
+    assertEquals(1024 * 1024, consumer.maxFrameBytes());
+    assertEquals(4, consumer.creditWindow());
+  }
+
+  @Test
+  void when_bootstrapHasNoPath_then_theStreamPathIsAdded() {
+    ConsumerSettings consumer = ConsumerSettings.create(ConfigFactory.load()).withBootstrap("ws://broker:9000");
+    assertEquals("ws://broker:9000/stream", consumer.bootstrap());
+    assertEquals("ws://broker:9000/custom", consumer.withBootstrap("ws://broker:9000/custom").bootstrap());
+  }
+
+  @Test
+  void when_settingIsInvalid_then_itsKeyIsNamed() {
+    ProducerSettings producer = ProducerSettings.create(ConfigFactory.load());
+    IllegalArgumentException codec = assertThrows(IllegalArgumentException.class,
+        () -> producer.withCompression("brotli"));
+    assertTrue(codec.getMessage().contains("runnel.client.producer.compression"), codec.getMessage());
+    IllegalArgumentException scheme = assertThrows(IllegalArgumentException.class,
+        () -> producer.withBootstrap("http://broker:8080"));
+    assertTrue(scheme.getMessage().contains("runnel.client.bootstrap"), scheme.getMessage());
+    IllegalArgumentException window = assertThrows(IllegalArgumentException.class,
+        () -> ConsumerSettings.create(ConfigFactory.load()).withCreditWindow(0));
+    assertTrue(window.getMessage().contains("credit-window"), window.getMessage());
+    for (String codecName : new String[] {"none", "gzip", "snappy", "lz4", "zstd"}) {
+      assertEquals(codecName, producer.withCompression(codecName).codec().type().name);
+    }
+  }
+}

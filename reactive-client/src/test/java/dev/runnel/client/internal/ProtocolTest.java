@@ -1,0 +1,64 @@
+package dev.runnel.client.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.runnel.client.internal.Protocol.Message;
+import java.util.List;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@Timeout(30)
+class ProtocolTest {
+
+  static List<Message> messages() {
+    ByteString batches = ByteString.fromArray(new byte[] {1, 2, 3, 4, 5});
+    return List.of(
+        new Protocol.Metadata(7, "orders"),
+        new Protocol.MetadataResult(7, (short) 0, 3, ""),
+        new Protocol.MetadataResult(8, (short) 17, 0, "bad name: ü"),
+        new Protocol.Produce(9, "orders", 2, (short) -1, batches),
+        new Protocol.ProduceAck(9, (short) 0, 12345L, ""),
+        new Protocol.Subscribe(1, "orders", 0, Protocol.EARLIEST, 1 << 20, 500),
+        new Protocol.Subscribed(1, 42L),
+        new Protocol.Credit(1, 4),
+        new Protocol.Records(1, 99L, batches),
+        new Protocol.Records(1, 99L, ByteString.emptyByteString()),
+        new Protocol.Cancel(1),
+        new Protocol.Error(Protocol.NO_REF, (short) 42, "malformed frame"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void when_messageIsEncoded_then_decodingGivesItBack(Message message) {
+    Message decoded = Protocol.decode(Protocol.encode(message));
+    assertEquals(message, decoded, "round trip of " + message);
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void when_frameIsCutInItsFixedFields_then_decodingRefusesIt(Message message) {
+    ByteString frame = Protocol.encode(message);
+    int fixed = message instanceof Protocol.Produce || message instanceof Protocol.Records
+        ? frame.size() - 5 : frame.size();
+    if (message instanceof Protocol.Records records && records.batches().isEmpty()) {
+      fixed = frame.size();
+    }
+    for (int cut = 0; cut < fixed; cut++) {
+      ByteString truncated = frame.take(cut);
+      assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(truncated),
+          "a frame of " + message + " cut to " + cut + " bytes");
+    }
+  }
+
+  @Test
+  void when_typeIsUnknownOrBytesAreLeftOver_then_decodingRefusesIt() {
+    assertThrows(Protocol.MalformedFrameException.class,
+        () -> Protocol.decode(ByteString.fromArray(new byte[] {99, 0, 0, 0, 1})));
+    ByteString extra = Protocol.encode(new Protocol.Cancel(3)).concat(ByteString.fromArray(new byte[] {0}));
+    assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(extra));
+  }
+}
