@@ -16,6 +16,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    RunnelNode.ensureCommonPoolThreads();
     Map<String, Object> overrides = new HashMap<>();
     // In the launcher a stopped node (SIGTERM, or downed by the cluster) ends the process.
     overrides.put("pekko.coordinated-shutdown.exit-jvm", "on");

@@ -50,6 +50,20 @@ public final class RunnelNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes the JDK's common pool a real pool. Pekko's asks complete Scala-converted {@code CompletionStage}s whose
+   * dependent stages always run on the default async executor, and when the common pool's parallelism is 1 (a
+   * 2-core machine) the JDK makes that executor a new thread per task: thousands of threads a second under load.
+   * Call first thing in {@code main}, before anything uses the common pool; an explicit
+   * {@code -Djava.util.concurrent.ForkJoinPool.common.parallelism} wins.
+   */
+  public static void ensureCommonPoolThreads() {
+    String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, Integer.toString(Math.max(4, Runtime.getRuntime().availableProcessors())));
+    }
+  }
+
   public ActorSystem<Void> system() {
     return system;
   }

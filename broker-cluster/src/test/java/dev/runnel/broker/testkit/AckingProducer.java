@@ -42,6 +42,7 @@ public final class AckingProducer {
   }
 
   public static void main(String[] args) throws Exception {
+    RunnelNode.ensureCommonPoolThreads();
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     RunnelNode node = TestNodes.start(Path.of(args[0]), Map.of("pekko.loglevel", "ERROR"));
     Broker broker = node.broker();

@@ -41,6 +41,7 @@ public final class NativeClientBench {
   private NativeClientBench() {}
 
   public static void main(String[] args) throws Exception {
+    RunnelNode.ensureCommonPoolThreads();
     String url = args.length > 0 && args[0].startsWith("ws") ? args[0] : null;
     int records = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
     int partitions = args.length > 2 ? Integer.parseInt(args[2]) : 4;

@@ -35,6 +35,7 @@ public final class PartitionBench {
   private PartitionBench() {}
 
   public static void main(String[] args) throws Exception {
+    RunnelNode.ensureCommonPoolThreads();
     int records = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
     int recordBytes = args.length > 1 ? Integer.parseInt(args[1]) : 100;
     int perBatch = args.length > 2 ? Integer.parseInt(args[2]) : 500;
