@@ -1,6 +1,9 @@
 package dev.runnel.broker;
 
+import static org.apache.pekko.http.javadsl.server.Directives.concat;
+
 import dev.runnel.broker.http.HttpApi;
+import dev.runnel.broker.stream.StreamApi;
 import dev.runnel.broker.kafka.KafkaServer;
 import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.Partition;
@@ -103,7 +106,7 @@ final class Guardian {
       Broker broker = new Broker(system, sharding, registry, topics, settings);
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(org.apache.pekko.http.javadsl.server.Directives.concat(new dev.runnel.broker.stream.StreamApi(broker).route(), new HttpApi(broker).route()))
+          .bind(concat(new StreamApi(broker).route(), new HttpApi(broker).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();

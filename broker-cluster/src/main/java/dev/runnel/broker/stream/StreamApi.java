@@ -21,9 +21,12 @@ public final class StreamApi {
   private final StreamRegistry registry;
   private final AtomicLong connections = new AtomicLong();
 
+  private final long maxMessageBytes;
+
   public StreamApi(Broker broker) {
     this.broker = broker;
     this.registry = StreamRegistry.get(broker.system());
+    this.maxMessageBytes = broker.system().settings().config().getBytes("runnel.broker.stream.max-message-bytes");
   }
 
   public Route route() {
@@ -32,7 +35,7 @@ public final class StreamApi {
 
   private Flow<Message, Message, NotUsed> connectionFlow() {
     return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) ->
-            new StreamConnection(broker, registry, connections.incrementAndGet(), materializer).flow())
+            new StreamConnection(broker, registry, connections.incrementAndGet(), maxMessageBytes, materializer).flow())
         .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 }

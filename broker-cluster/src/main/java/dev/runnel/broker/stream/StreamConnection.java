@@ -50,6 +50,7 @@ final class StreamConnection {
   private static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(30);
 
   private final Broker broker;
+  private final long maxMessageBytes;
   private final StreamRegistry registry;
   private final long id;
   private final Materializer materializer;
@@ -57,8 +58,9 @@ final class StreamConnection {
   private final Map<Integer, PartitionSubscription> subscriptions = new ConcurrentHashMap<>();
   private Sink<Outgoing, NotUsed> toClient;
 
-  StreamConnection(Broker broker, StreamRegistry registry, long id, Materializer materializer) {
+  StreamConnection(Broker broker, StreamRegistry registry, long id, long maxMessageBytes, Materializer materializer) {
     this.broker = broker;
+    this.maxMessageBytes = maxMessageBytes;
     this.registry = registry;
     this.id = id;
     this.materializer = materializer;
@@ -109,8 +111,19 @@ final class StreamConnection {
       message.asTextMessage().getStreamedText().runWith(Sink.ignore(), materializer);
       return CompletableFuture.completedFuture(Optional.empty());
     }
-    return message.asBinaryMessage().toStrict(STRICT_TIMEOUT.toMillis(), materializer)
-        .thenApply(strict -> Optional.of(strict.getStrictData()));
+    // A message is read whole before it is decoded, so its size is bounded: beyond the limit the connection
+    // fails (and closes), as a Kafka frame over socket.request.max.bytes does.
+    return message.asBinaryMessage().getStreamedData()
+        .limitWeighted(maxMessageBytes, bytes -> (long) bytes.size())
+        .completionTimeout(STRICT_TIMEOUT)
+        .runFold(ByteString.emptyByteString(), ByteString::concat, materializer)
+        .<Optional<ByteString>>thenApply(Optional::of)
+        .whenComplete((bytes, failure) -> {
+          if (failure != null) {
+            log.warn("stream connection {}: closing, a message could not be read whole within {} bytes and {}: {}",
+                id, maxMessageBytes, STRICT_TIMEOUT, failure.toString());
+          }
+        });
   }
 
   private CompletionStage<List<Outgoing>> handle(Optional<ByteString> binary) {

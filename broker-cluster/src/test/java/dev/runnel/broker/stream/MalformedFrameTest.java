@@ -79,6 +79,7 @@ class MalformedFrameTest {
   private final class RawSocket {
     final BoundedSourceQueue<Message> out;
     final BlockingQueue<Protocol.Message> in = new LinkedBlockingQueue<>();
+    final java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
 
     RawSocket() {
       Pair<BoundedSourceQueue<Message>, Source<Message, NotUsed>> queue =
@@ -90,7 +91,12 @@ class MalformedFrameTest {
           .to(Sink.foreach(in::add));
       Http.get(client).singleWebSocketRequest(
           WebSocketRequest.create("ws://127.0.0.1:" + node.httpPort() + "/stream"),
-          Flow.fromSinkAndSourceCoupled(incoming, queue.second()), Materializer.matFromSystem(client));
+          Flow.fromSinkAndSourceCoupled(incoming, queue.second())
+              .watchTermination((notUsed, done) -> {
+                done.whenComplete((ok, failure) -> closed.complete(null));
+                return NotUsed.getInstance();
+              }),
+          Materializer.matFromSystem(client));
     }
 
     Protocol.Message exchange(ByteString frame) throws InterruptedException {
@@ -142,6 +148,24 @@ class MalformedFrameTest {
     raw.out.complete();
     for (int p = 0; p < 2; p++) {
       assertEquals(0, await(node.broker().status(node.broker().partition("small", p))).logEndOffset());
+    }
+  }
+
+  @Test
+  void when_aMessageIsOverTheSizeLimit_then_onlyItsConnectionIsClosed() throws Exception {
+    await(node.broker().createTopic("bounded", 1, Map.of()));
+    RawSocket raw = new RawSocket();
+    Protocol.MetadataResult before = assertInstanceOf(Protocol.MetadataResult.class,
+        raw.exchange(Protocol.encode(new Protocol.Metadata(1, "bounded"))));
+    assertEquals(1, before.partitions());
+    byte[] huge = new byte[17 << 20];
+    raw.out.offer(BinaryMessage.create(ByteString.fromArray(huge)));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> raw.closed.isDone());
+
+    ProducerSettings settings = ProducerSettings.create(client).withBootstrap("ws://127.0.0.1:" + node.httpPort());
+    try (Producer producer = Producer.create(settings, client)) {
+      RecordMetadata stored = await(producer.send(ProducerRecord.of("bounded", "fine".getBytes(StandardCharsets.UTF_8))));
+      assertEquals(0, stored.offset(), "other connections are served, and nothing of the huge message was stored");
     }
   }
 
