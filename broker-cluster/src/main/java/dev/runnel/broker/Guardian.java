@@ -6,6 +6,7 @@ import dev.runnel.broker.http.HttpApi;
 import dev.runnel.broker.stream.StreamApi;
 import dev.runnel.broker.kafka.KafkaServer;
 import dev.runnel.broker.kafka.KafkaSettings;
+import dev.runnel.broker.partition.IdlePartitionSweeper;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicConfig;
@@ -102,6 +103,9 @@ final class Guardian {
       };
       ActorRef<TopicRegistry.Command> registry = ClusterSingleton.get(system).init(
           SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
+      ClusterSingleton.get(system).init(SingletonActor.of(
+          IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, sharding),
+          "idle-partition-sweeper"));
 
       Broker broker = new Broker(system, sharding, registry, topics, settings);
       Http.get(system)

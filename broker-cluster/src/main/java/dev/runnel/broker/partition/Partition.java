@@ -106,6 +106,14 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
    */
   public record DeleteRecords(long offset, ActorRef<DeleteRecordsResult> replyTo) implements Command {}
 
+  /**
+   * Runs the retention and compaction checks now. Sent by {@link IdlePartitionSweeper} to every partition: one
+   * that was passivated recovers and checks, since its own timers stopped with it.
+   */
+  public enum Wake implements Command {
+    INSTANCE
+  }
+
   private enum Flush implements Command {
     INSTANCE
   }
@@ -233,6 +241,11 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         })
         .onCommand(Delete.class, this::onDelete)
         .onCommand(DeleteRecords.class, this::onDeleteRecords)
+        .onCommand(Wake.class, (state, wake) -> {
+          context.getSelf().tell(CheckRetention.INSTANCE);
+          context.getSelf().tell(CheckCompaction.INSTANCE);
+          return Effect().none();
+        })
         .onCommand(CheckRetention.class, this::onCheckRetention)
         .onCommand(CheckCompaction.class, this::onCheckCompaction)
         .onCommand(CompactionDone.class, this::onCompactionDone)

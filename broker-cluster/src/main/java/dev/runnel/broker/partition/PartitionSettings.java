@@ -13,6 +13,7 @@ import java.time.Duration;
  * @param journalTimeout how long a journal read or deletion may take
  * @param retentionCheckInterval how often retention by time and size is checked
  * @param compactionCheckInterval how often a compacted topic's partition looks for a compaction to run
+ * @param idleSweepInterval how often every partition is woken, so passivated ones get their checks too
  * @param clock the time retention and compaction measure ages against; tests pass a clock they control
  */
 public record PartitionSettings(
@@ -22,6 +23,7 @@ public record PartitionSettings(
     Duration journalTimeout,
     Duration retentionCheckInterval,
     Duration compactionCheckInterval,
+    Duration idleSweepInterval,
     Clock clock) {
 
   public PartitionSettings {
@@ -40,6 +42,9 @@ public record PartitionSettings(
     if (compactionCheckInterval.isNegative() || compactionCheckInterval.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.compaction-check-interval must be positive");
     }
+    if (idleSweepInterval.isNegative() || idleSweepInterval.isZero()) {
+      throw new IllegalArgumentException("runnel.broker.partition.idle-sweep-interval must be positive");
+    }
   }
 
   /** The settings in {@code partition}, measuring time with the system clock. */
@@ -51,11 +56,12 @@ public record PartitionSettings(
         partition.getDuration("journal-timeout"),
         partition.getDuration("retention-check-interval"),
         partition.getDuration("compaction-check-interval"),
+        partition.getDuration("idle-sweep-interval"),
         Clock.systemUTC());
   }
 
   public PartitionSettings withClock(Clock clock) {
     return new PartitionSettings(tailCacheBytes, maxWriteBytes, snapshotEvery, journalTimeout,
-        retentionCheckInterval, compactionCheckInterval, clock);
+        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, clock);
   }
 }
