@@ -8,6 +8,7 @@ import dev.runnel.broker.kafka.KafkaServer;
 import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -38,7 +39,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root behavior of a node: joins the cluster, starts sharding of partitions, the topic registry singleton, the
- * topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
+ * producer id allocator singleton, the topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
 
@@ -103,7 +104,10 @@ final class Guardian {
       ActorRef<TopicRegistry.Command> registry = ClusterSingleton.get(system).init(
           SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
 
-      Broker broker = new Broker(system, sharding, registry, topics, settings);
+      ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system).init(
+          SingletonActor.of(ProducerIdManager.create(), ProducerIdManager.SINGLETON_NAME));
+
+      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings);
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
           .bind(concat(new StreamApi(broker).route(), new HttpApi(broker).route()))
