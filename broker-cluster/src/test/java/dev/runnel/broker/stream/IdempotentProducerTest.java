@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import dev.runnel.broker.RunnelNode;
+import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.testkit.TcpProxy;
 import dev.runnel.broker.testkit.TestNodes;
 import dev.runnel.client.Consumer;
@@ -20,6 +22,7 @@ import dev.runnel.client.RunnelException;
 import dev.runnel.client.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.awaitility.Awaitility;
@@ -123,6 +128,25 @@ class IdempotentProducerTest {
     }
     assertEquals(List.of("a", "b", "c", "d", "e"), values("idempotent", 5));
     assertEquals(5L, logEnd("idempotent"));
+
+    List<RecordBatch> stored = batches("idempotent");
+    assertEquals(5, stored.size(), "one batch per record (linger 0)");
+    long producerId = stored.get(0).producerId();
+    for (int i = 0; i < stored.size(); i++) {
+      assertEquals(producerId, stored.get(i).producerId(), "one producer id for the producer's life");
+      assertEquals(0, stored.get(i).producerEpoch());
+      assertEquals(i, stored.get(i).baseSequence(), "the partition's sequence, unchanged by the retry");
+    }
+    assertTrue(producerId >= 0, "a producer id was granted");
+    long next = await(node.broker().allocateProducerId());
+    assertTrue(next > producerId, "the allocator Kafka's InitProducerId uses comes after the native producer's id");
+  }
+
+  private List<RecordBatch> batches(String topic) throws Exception {
+    FetchResult fetched = await(node.broker().fetch(node.broker().partition(topic, 0), 0, 1 << 20, Duration.ZERO));
+    List<RecordBatch> result = new ArrayList<>();
+    MemoryRecords.readableRecords(fetched.records()).batches().forEach(result::add);
+    return result;
   }
 
   @Test
@@ -135,6 +159,8 @@ class IdempotentProducerTest {
           "without a producer id the retry is a new append");
     }
     assertEquals(List.of("a", "b", "c", "d", "b", "c", "d"), values("at-least-once", 7));
+    assertFalse(batches("at-least-once").stream().anyMatch(RecordBatch::hasProducerId),
+        "with idempotence off, batches carry no producer id");
   }
 
   @Test

@@ -85,7 +85,7 @@ public final class ProducerEngine {
     this.settings = settings;
     this.system = system.classicSystem();
     this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
-    // acks = 0 has no answers to lose, hence nothing to retry (kafka-clients refuses the combination).
+    // acks = 0 is answered before the write, so no answer tells what is stored (kafka-clients refuses the pair).
     this.idempotent = settings.idempotence() && settings.acks() != dev.runnel.client.Acks.NONE;
     synchronized (this) {
       if (idempotent) {
