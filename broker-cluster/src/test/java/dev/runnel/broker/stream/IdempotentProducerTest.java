@@ -30,7 +30,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -97,16 +98,18 @@ class IdempotentProducerTest {
   }
 
   /**
-   * Stores "a", then sends "b", "c", "d" while the proxy drops the node's answers, waits until the node holds all
-   * four, and cuts the connection: the producer reconnects and sends b, c, d again. Answers their metadata.
+   * Stores "a", then sends {@code values} while the proxy drops the node's answers, waits until the node holds
+   * {@code storedBeforeCut} records, and cuts the connection: the producer reconnects and sends the unanswered
+   * batches again. Answers the metadata of {@code values}.
    */
-  private List<RecordMetadata> produceLosingTheAcks(Producer producer, String topic) throws Exception {
+  private List<RecordMetadata> produceLosingTheAcks(Producer producer, String topic, List<String> values,
+      long storedBeforeCut) throws Exception {
     assertEquals(0L, await(producer.send(ProducerRecord.of(topic, utf8("a")))).offset());
     proxy.swallowReplies();
-    List<CompletableFuture<RecordMetadata>> lost = Stream.of("b", "c", "d")
+    List<CompletableFuture<RecordMetadata>> lost = values.stream()
         .map(value -> producer.send(ProducerRecord.of(topic, utf8(value))).toCompletableFuture())
         .collect(Collectors.toList());
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logEnd(topic) == 4);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> logEnd(topic) == storedBeforeCut);
     assertFalse(lost.stream().anyMatch(CompletableFuture::isDone), "no answer reached the producer");
     proxy.cut();
     CompletableFuture.allOf(lost.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
@@ -118,7 +121,7 @@ class IdempotentProducerTest {
       throws Exception {
     await(node.broker().createTopic("idempotent", 1, Map.of()));
     try (Producer producer = Producer.create(throughProxy(true), client)) {
-      List<RecordMetadata> resent = produceLosingTheAcks(producer, "idempotent");
+      List<RecordMetadata> resent = produceLosingTheAcks(producer, "idempotent", List.of("b", "c", "d"), 4);
 
       assertEquals(List.of(1L, 2L, 3L), resent.stream().map(RecordMetadata::offset).collect(Collectors.toList()),
           "the retried batches were answered with the offsets they got before the cut");
@@ -150,10 +153,28 @@ class IdempotentProducerTest {
   }
 
   @Test
+  void when_moreBatchesThanThePartitionRemembersAreUnanswered_then_theRestWaitAndEveryRetryIsRecognized()
+      throws Exception {
+    await(node.broker().createTopic("many", 1, Map.of()));
+    List<String> values = IntStream.range(0, 12).mapToObj(i -> "v" + i).collect(Collectors.toList());
+    try (Producer producer = Producer.create(throughProxy(true), client)) {
+      // A partition remembers a producer's last 5 batches: the producer leaves no more than 5 unanswered.
+      List<RecordMetadata> resent = produceLosingTheAcks(producer, "many", values, 6);
+
+      assertEquals(LongStream.rangeClosed(1, 12).boxed().collect(Collectors.toList()),
+          resent.stream().map(RecordMetadata::offset).collect(Collectors.toList()));
+    }
+    List<String> expected = new ArrayList<>(List.of("a"));
+    expected.addAll(values);
+    assertEquals(expected, values("many", 13));
+    assertEquals(13L, logEnd("many"), "the five retried batches were not stored again");
+  }
+
+  @Test
   void when_idempotenceIsOff_then_producingWorksAndALostAnswerStoresTheBatchAgain() throws Exception {
     await(node.broker().createTopic("at-least-once", 1, Map.of()));
     try (Producer producer = Producer.create(throughProxy(false), client)) {
-      List<RecordMetadata> resent = produceLosingTheAcks(producer, "at-least-once");
+      List<RecordMetadata> resent = produceLosingTheAcks(producer, "at-least-once", List.of("b", "c", "d"), 4);
 
       assertEquals(List.of(4L, 5L, 6L), resent.stream().map(RecordMetadata::offset).collect(Collectors.toList()),
           "without a producer id the retry is a new append");
