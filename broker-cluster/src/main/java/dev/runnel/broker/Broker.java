@@ -34,8 +34,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The log as every protocol door sees it: topics and their partitions, append, fetch and offsets. HTTP, the native
- * streaming protocol and the Kafka protocol all go through here, so there is one log with three doors.
+ * The log as every protocol door sees it: topics and their partitions, append, fetch and offsets, and the producer
+ * ids of idempotent producers. HTTP, the native streaming protocol and the Kafka protocol all go through here, so
+ * there is one log with three doors.
  *
  * <p>Topic administration fails its stage with Kafka's {@link ApiException}s; partition operations answer with a
  * Kafka error in their result, as batch requests report errors per partition. Thread-safe.

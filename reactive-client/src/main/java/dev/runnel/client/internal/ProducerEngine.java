@@ -1,5 +1,6 @@
 package dev.runnel.client.internal;
 
+import dev.runnel.client.Acks;
 import dev.runnel.client.Header;
 import dev.runnel.client.ProducerRecord;
 import dev.runnel.client.ProducerSettings;
@@ -17,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
-import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
@@ -86,7 +87,7 @@ public final class ProducerEngine {
     this.system = system.classicSystem();
     this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
     // acks = 0 is answered before the write, so no answer tells what is stored (kafka-clients refuses the pair).
-    this.idempotent = settings.idempotence() && settings.acks() != dev.runnel.client.Acks.NONE;
+    this.idempotent = settings.idempotence() && settings.acks() != Acks.NONE;
     synchronized (this) {
       if (idempotent) {
         producerIdRequest = nextCorrelationId++;
