@@ -7,6 +7,7 @@ import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.partition.PartitionStatus;
+import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
@@ -33,8 +34,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
- * The log as every protocol door sees it: topics and their partitions, append, fetch and offsets. HTTP, the native
- * streaming protocol and the Kafka protocol all go through here, so there is one log with three doors.
+ * The log as every protocol door sees it: topics and their partitions, append, fetch and offsets, and the producer
+ * ids of idempotent producers. HTTP, the native streaming protocol and the Kafka protocol all go through here, so
+ * there is one log with three doors.
  *
  * <p>Topic administration fails its stage with Kafka's {@link ApiException}s; partition operations answer with a
  * Kafka error in their result, as batch requests report errors per partition. Thread-safe.
@@ -46,17 +48,20 @@ public final class Broker {
   private final ActorRef<TopicRegistry.Command> registry;
   private final Topics topics;
   private final BrokerSettings settings;
+  private final ActorRef<ProducerIdManager.Command> producerIds;
   private final ActorRef<AppendResult> ignoreAppends;
 
   public Broker(
       ActorSystem<?> system,
       ClusterSharding sharding,
       ActorRef<TopicRegistry.Command> registry,
+      ActorRef<ProducerIdManager.Command> producerIds,
       Topics topics,
       BrokerSettings settings) {
     this.system = system;
     this.sharding = sharding;
     this.registry = registry;
+    this.producerIds = producerIds;
     this.topics = topics;
     this.settings = settings;
     this.ignoreAppends = system.ignoreRef();
@@ -234,6 +239,24 @@ public final class Broker {
   /** The partition's log start, log end and the bytes of record batches it holds. */
   public CompletionStage<PartitionStatus> status(PartitionId partition) {
     return entity(partition).ask(Partition.GetStatus::new, settings.askTimeout());
+  }
+
+  // Producers
+
+  /**
+   * A producer id never handed out before, for an idempotent producer (its epoch starts at 0). Fails with Kafka's
+   * {@code CoordinatorNotAvailableException} when the cluster's allocator does not answer in time.
+   */
+  public CompletionStage<Long> allocateProducerId() {
+    return AskPattern.<ProducerIdManager.Command, Long>ask(
+            producerIds, ProducerIdManager.AllocateProducerId::new, settings.askTimeout(), system.scheduler())
+        .handle((id, failure) -> {
+          if (failure != null) {
+            throw new CompletionException(new org.apache.kafka.common.errors.CoordinatorNotAvailableException(
+                "The producer id allocator did not answer in " + settings.askTimeout()));
+          }
+          return id;
+        });
   }
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {

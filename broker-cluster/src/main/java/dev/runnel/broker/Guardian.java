@@ -9,6 +9,7 @@ import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.IdlePartitionSweeper;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -39,7 +40,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root behavior of a node: joins the cluster, starts sharding of partitions, the topic registry singleton, the
- * topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
+ * producer id allocator singleton, the topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
 
@@ -107,7 +108,10 @@ final class Guardian {
           IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, sharding),
           "idle-partition-sweeper"));
 
-      Broker broker = new Broker(system, sharding, registry, topics, settings);
+      ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system).init(
+          SingletonActor.of(ProducerIdManager.create(), ProducerIdManager.SINGLETON_NAME));
+
+      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings);
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
           .bind(concat(new StreamApi(broker).route(), new HttpApi(broker).route()))

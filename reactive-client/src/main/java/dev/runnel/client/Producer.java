@@ -19,8 +19,11 @@ import org.apache.pekko.stream.javadsl.Sink;
  * batch (sticky, as kafka-clients).
  *
  * <p>When the connection drops, the producer reconnects with exponential backoff and sends the unanswered batches
- * again, in order. The protocol has no idempotent producer ids yet, so a batch stored just before the drop is
- * stored twice: delivery is at least once.
+ * again, unchanged and in order. With {@code idempotence} on (the default) the batches carry a producer id and
+ * per-partition sequence numbers (Kafka's idempotent producer), so a batch the broker stored before the drop is
+ * answered with its first offsets, not stored again; this holds for retries within one producer, since a new
+ * producer gets a new id. A batch the broker refuses fails its records and is never renumbered. With idempotence
+ * off a retried batch may be stored twice: delivery is at least once.
  *
  * <p>Thread-safe; {@link #send} never blocks. Bound the records in flight yourself, or use {@link #flow}.
  */

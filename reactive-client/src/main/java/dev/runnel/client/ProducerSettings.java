@@ -10,7 +10,8 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  * {@code reference.conf}), with {@code with...} overrides. Immutable.
  */
 public record ProducerSettings(String bootstrap, Duration minBackoff, Duration maxBackoff,
-    Duration requestTimeout, int batchSize, Duration linger, Acks acks, String compression, int maxInFlight, int maxOutstandingRecords) {
+    Duration requestTimeout, int batchSize, Duration linger, Acks acks, String compression, int maxInFlight,
+    int maxOutstandingRecords, boolean idempotence) {
 
   public ProducerSettings {
     bootstrap = Endpoints.streamUri(bootstrap);
@@ -40,42 +41,49 @@ public record ProducerSettings(String bootstrap, Duration minBackoff, Duration m
         client.getDuration("reconnect.max-backoff"),
         client.getDuration("request-timeout"), (int) producer.getBytes("batch-size").longValue(),
         producer.getDuration("linger"), Acks.parse(producer.getString("acks")), producer.getString("compression"),
-        producer.getInt("max-in-flight"), producer.getInt("max-outstanding-records"));
+        producer.getInt("max-in-flight"), producer.getInt("max-outstanding-records"),
+        producer.getBoolean("idempotence"));
   }
 
   public ProducerSettings withBootstrap(String bootstrap) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withRequestTimeout(Duration requestTimeout) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withBatchSize(int batchSize) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withLinger(Duration linger) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withAcks(Acks acks) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withCompression(String compression) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   public ProducerSettings withMaxInFlight(int maxInFlight) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords);
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
+  }
+
+  /** With idempotence on, a retried batch the broker already stored is not stored again (see {@link Producer}). */
+  public ProducerSettings withIdempotence(boolean idempotence) {
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords, idempotence);
   }
 
   /** The kafka-clients codec named by {@link #compression()}. */

@@ -20,6 +20,7 @@ class SettingsTest {
     assertEquals(256 * 1024, producer.batchSize());
     assertEquals(Acks.ALL, producer.acks());
     assertEquals(Duration.ofMillis(5), producer.linger());
+    assertTrue(producer.idempotence(), "idempotence is on by default, as in kafka-clients 3.0 and later");
     assertEquals(1024 * 1024, consumer.maxFrameBytes());
     assertEquals(4, consumer.creditWindow());
   }

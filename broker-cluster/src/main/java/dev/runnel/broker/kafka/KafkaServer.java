@@ -11,10 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
-import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.cluster.typed.ClusterSingleton;
-import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Framing;
 import org.apache.pekko.stream.javadsl.Keep;
@@ -38,14 +35,12 @@ public final class KafkaServer {
 
   /** Binds the server; the stage completes with the bound address once it listens. */
   public static CompletionStage<InetSocketAddress> start(ActorSystem<?> system, Broker broker, KafkaSettings settings) {
-    ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system)
-        .init(SingletonActor.of(ProducerIdManager.create(), "kafka-producer-ids"));
     AtomicLong connections = new AtomicLong();
     String host = broker.settings().host();
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
-          connection.handleWith(connectionFlow(apis(system, broker, settings, producerIds, connection.localAddress()),
+          connection.handleWith(connectionFlow(apis(system, broker, settings, connection.localAddress()),
               settings, name), system);
         }), Keep.left())
         .run(system)
@@ -59,7 +54,7 @@ public final class KafkaServer {
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, KafkaSettings settings,
-      ActorRef<ProducerIdManager.Command> producerIds, InetSocketAddress local) {
+      InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
@@ -75,7 +70,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.FETCH, new FetchHandler(broker));
     handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
     handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
-    handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker, producerIds));
+    handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker));
     handlers.put(ApiKeys.CREATE_TOPICS, topics::createTopics);
     handlers.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
     handlers.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);

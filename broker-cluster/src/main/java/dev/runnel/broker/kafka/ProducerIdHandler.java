@@ -1,7 +1,6 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
-import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
@@ -11,8 +10,6 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.InitProducerIdRequest;
 import org.apache.kafka.common.requests.InitProducerIdResponse;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 
 /**
  * InitProducerId for idempotent producers: a new producer gets a fresh id at epoch 0; one that names its current id
@@ -22,11 +19,9 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 final class ProducerIdHandler implements RequestHandler {
 
   private final Broker broker;
-  private final ActorRef<ProducerIdManager.Command> manager;
 
-  ProducerIdHandler(Broker broker, ActorRef<ProducerIdManager.Command> manager) {
+  ProducerIdHandler(Broker broker) {
     this.broker = broker;
-    this.manager = manager;
   }
 
   @Override
@@ -43,9 +38,7 @@ final class ProducerIdHandler implements RequestHandler {
           .setProducerId(body.producerId())
           .setProducerEpoch((short) (body.producerEpoch() + 1))));
     }
-    Duration timeout = broker.settings().askTimeout();
-    return AskPattern.<ProducerIdManager.Command, Long>ask(
-            manager, ProducerIdManager.AllocateProducerId::new, timeout, broker.system().scheduler())
+    return broker.allocateProducerId()
         .handle((id, failure) -> failure != null
             ? error(Errors.COORDINATOR_NOT_AVAILABLE)
             : new InitProducerIdResponse(

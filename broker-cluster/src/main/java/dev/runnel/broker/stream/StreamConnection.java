@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.japi.Pair;
@@ -30,9 +31,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata and Produce, and
- * runs a {@link PartitionSubscription} per Subscribe. Answers and every subscription's frames meet in a
- * {@link MergeHub} in front of the socket, so a slow reader backpressures them all.
+ * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata, InitProducerId and
+ * Produce, and runs a {@link PartitionSubscription} per Subscribe. Answers and every subscription's frames meet in
+ * a {@link MergeHub} in front of the socket, so a slow reader backpressures them all.
  *
  * <p>Produce requests are appended in the order they arrive (each is handed to its partition before the next
  * frame is read) and answered in that order. A malformed frame is answered with an Error frame
@@ -147,6 +148,8 @@ final class StreamConnection {
       return subscribe(subscribe);
     } else if (message instanceof Protocol.Metadata metadata) {
       return metadata(metadata);
+    } else if (message instanceof Protocol.InitProducerId init) {
+      return initProducerId(init);
     } else if (message instanceof Protocol.Cancel cancel) {
       PartitionSubscription subscription = subscriptions.remove(cancel.subscriptionId());
       if (subscription != null) {
@@ -166,6 +169,19 @@ final class StreamConnection {
           ? new Protocol.MetadataResult(request.correlationId(), Errors.NONE.code(), topic.partitions(), "")
           : new Protocol.MetadataResult(request.correlationId(), Errors.forException(Broker.unwrap(failure)).code(),
               0, Broker.unwrap(failure).getMessage());
+      return List.of(Outgoing.answer(Protocol.encode(result)));
+    });
+  }
+
+  private CompletionStage<List<Outgoing>> initProducerId(Protocol.InitProducerId request) {
+    return broker.allocateProducerId().handle((producerId, failure) -> {
+      Protocol.ProducerIdResult result = failure == null
+          ? new Protocol.ProducerIdResult(request.correlationId(), Errors.NONE.code(), producerId, (short) 0)
+          : new Protocol.ProducerIdResult(request.correlationId(), Errors.forException(apiException(failure)).code(),
+              RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+      if (failure != null) {
+        log.warn("stream connection {}: no producer id: {}", id, Broker.unwrap(failure).getMessage());
+      }
       return List.of(Outgoing.answer(Protocol.encode(result)));
     });
   }

@@ -1,5 +1,6 @@
 package dev.runnel.client.internal;
 
+import dev.runnel.client.Acks;
 import dev.runnel.client.Header;
 import dev.runnel.client.ProducerRecord;
 import dev.runnel.client.ProducerSettings;
@@ -17,11 +18,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
@@ -35,15 +39,24 @@ import org.slf4j.LoggerFactory;
  * backoff, after which the unanswered batches are sent again in their order.
  *
  * <p>Order: batches of a partition are sent in the order they were closed and the broker appends the requests of
- * a connection in arrival order, so per-partition order holds, also across a retry. A batch that reached the
- * broker before the connection dropped, but whose answer did not, is appended again by the retry: there is no
- * idempotent producer id on this protocol yet, so a retry may duplicate.
+ * a connection in arrival order, so per-partition order holds, also across a retry.
+ *
+ * <p>Idempotence (Kafka's idempotent producer, KIP-98): with {@code idempotence} on the engine asks the broker for
+ * a producer id when it connects first and sends no batch before it has one. A batch is sealed when it is first
+ * sent: it gets the producer id, epoch 0 and the partition's next sequence, and its bytes never change after, so a
+ * retry resends exactly what may already be stored, which the partition recognizes and answers with the first
+ * offsets. At most {@value #MAX_IN_FLIGHT_PER_PARTITION} batches of a partition are unanswered, because the
+ * partition remembers that many batches per producer to recognize a retry. A batch the broker refuses is failed,
+ * never re-numbered; since later batches of its partition could then never follow in sequence, the engine takes a
+ * new producer id for the batches it seals from then on.
  *
  * <p>Thread-safe: every method holds the engine's lock; connection callbacks run on stream threads.
  */
 public final class ProducerEngine {
 
   private static final Logger log = LoggerFactory.getLogger(ProducerEngine.class);
+  /** The batches per producer a partition remembers for duplicate detection, as Kafka's broker does. */
+  static final int MAX_IN_FLIGHT_PER_PARTITION = 5;
 
   private final ProducerSettings settings;
   private final ActorSystem system;
@@ -53,6 +66,14 @@ public final class ProducerEngine {
   private final ArrayDeque<ClosedBatch> ready = new ArrayDeque<>();
   private final LinkedHashMap<Integer, ClosedBatch> inFlight = new LinkedHashMap<>();
   private final CompletableFuture<Done> closed = new CompletableFuture<>();
+  private final boolean idempotent;
+  /** The producer id batches are sealed with; NO_PRODUCER_ID while none is granted. */
+  private long producerId = RecordBatch.NO_PRODUCER_ID;
+  private short producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+  /** The correlation id of the unanswered InitProducerId, or -1. */
+  private int producerIdRequest = -1;
+  /** Why the broker cannot give a producer id: every batch not yet sealed fails with it. */
+  private RunnelException producerIdFailure;
   private Connection connection;
   private int generation;
   private int nextCorrelationId;
@@ -65,7 +86,12 @@ public final class ProducerEngine {
     this.settings = settings;
     this.system = system.classicSystem();
     this.backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
+    // acks = 0 is answered before the write, so no answer tells what is stored (kafka-clients refuses the pair).
+    this.idempotent = settings.idempotence() && settings.acks() != Acks.NONE;
     synchronized (this) {
+      if (idempotent) {
+        producerIdRequest = nextCorrelationId++;
+      }
       connect();
     }
   }
@@ -102,6 +128,10 @@ public final class ProducerEngine {
   private void add(ProducerRecord record, Answer answer) {
     if (closing) {
       answer.failed(new IllegalStateException("the producer is closed"));
+      return;
+    }
+    if (producerIdFailure != null) {
+      answer.failed(producerIdFailure);
       return;
     }
     long timestamp = record.timestamp() >= 0 ? record.timestamp() : System.currentTimeMillis();
@@ -172,7 +202,9 @@ public final class ProducerEngine {
     if (batch.builder.isFull() || settings.linger().isZero()) {
       closeBatch(topic, batch);
     }
-    sendReady();
+    if (!ready.isEmpty()) {
+      sendReady();
+    }
   }
 
   private OpenBatch openBatch(TopicState topic, int partition) {
@@ -200,25 +232,89 @@ public final class ProducerEngine {
       // Keyless records stick to one partition until its batch closes, as kafka-clients' sticky partitioner.
       topic.stickyPartition = (topic.stickyPartition + 1) % topic.partitions;
     }
-    ByteBuffer bytes = batch.builder.build().buffer();
-    ByteString batches = ByteString.fromArrayUnsafe(bytes.array(), bytes.arrayOffset() + bytes.position(),
-        bytes.remaining());
-    ready.add(new ClosedBatch(topic.name, batch.partition, batches, batch.records));
+    ready.add(new ClosedBatch(topic, batch.partition, batch.builder, batch.records));
   }
 
   private void sendReady() {
-    while (connection != null && inFlight.size() < settings.maxInFlight() && !ready.isEmpty()) {
-      ClosedBatch batch = ready.poll();
-      int correlationId = nextCorrelationId++;
-      inFlight.put(correlationId, batch);
-      connection.send(new Protocol.Produce(correlationId, batch.topic, batch.partition, settings.acks().wire(),
-          batch.batches));
+    if (!idempotent) {
+      while (connection != null && inFlight.size() < settings.maxInFlight() && !ready.isEmpty()) {
+        send(ready.poll());
+      }
+    } else {
+      // Batches of a partition leave in queue order: a partition whose head must wait holds back its later ones.
+      List<ClosedBatch> unsendable = new ArrayList<>();
+      Iterator<ClosedBatch> queued = ready.iterator();
+      while (connection != null && inFlight.size() < settings.maxInFlight() && queued.hasNext()) {
+        ClosedBatch batch = queued.next();
+        if (batch.bytes == null && producerIdFailure != null) {
+          queued.remove();
+          unsendable.add(batch);
+        } else if (batch.topic.inFlight(batch.partition) < MAX_IN_FLIGHT_PER_PARTITION
+            && (batch.bytes != null || producerId != RecordBatch.NO_PRODUCER_ID)) {
+          queued.remove();
+          send(batch);
+        }
+      }
+      // Failed after the loop: a caller's completion may send more, which must not meet the iteration.
+      unsendable.forEach(batch -> batch.records.forEach(pending -> pending.answer.failed(producerIdFailure)));
+    }
+    scheduleTimeoutCheck();
+  }
+
+  private void send(ClosedBatch batch) {
+    if (batch.bytes == null) {
+      seal(batch);
+    }
+    int correlationId = nextCorrelationId++;
+    inFlight.put(correlationId, batch);
+    batch.topic.sent(batch.partition, 1);
+    connection.send(new Protocol.Produce(correlationId, batch.topic.name, batch.partition, settings.acks().wire(),
+        batch.bytes));
+  }
+
+  /** Builds the batch's bytes, which every send of it repeats; idempotent batches get their sequence now. */
+  private void seal(ClosedBatch batch) {
+    if (idempotent) {
+      int sequence = batch.topic.sequences.getOrDefault(batch.partition, 0);
+      batch.builder.setProducerState(producerId, producerEpoch, sequence, false);
+      batch.topic.sequences.put(batch.partition,
+          DefaultRecordBatch.incrementSequence(sequence, batch.records.size()));
+      batch.producerId = producerId;
+    }
+    ByteBuffer bytes = batch.builder.build().buffer();
+    batch.bytes = ByteString.fromArrayUnsafe(bytes.array(), bytes.arrayOffset() + bytes.position(),
+        bytes.remaining());
+    batch.builder = null;
+  }
+
+  /** The answer of one of the producer's batches; a refused idempotent batch retires the producer id. */
+  private ClosedBatch answered(int correlationId, boolean refused) {
+    ClosedBatch batch = inFlight.remove(correlationId);
+    if (batch == null) {
+      return null;
+    }
+    batch.topic.sent(batch.partition, -1);
+    if (refused && idempotent && batch.producerId == producerId) {
+      // The refused batch's sequence is now a gap its partition will not get past: later batches take a new id.
+      log.warn("producer: batch for {}-{} refused, sealing the next batches with a new producer id",
+          batch.topic.name, batch.partition);
+      producerId = RecordBatch.NO_PRODUCER_ID;
+      producerEpoch = RecordBatch.NO_PRODUCER_EPOCH;
+      requestProducerId();
+    }
+    return batch;
+  }
+
+  private void requestProducerId() {
+    producerIdRequest = nextCorrelationId++;
+    if (connection != null) {
+      connection.send(new Protocol.InitProducerId(producerIdRequest));
     }
     scheduleTimeoutCheck();
   }
 
   private void scheduleTimeoutCheck() {
-    if (timeoutCheckScheduled || (inFlight.isEmpty() && metadataRequests.isEmpty())) {
+    if (timeoutCheckScheduled || !waitingForAnswers()) {
       return;
     }
     timeoutCheckScheduled = true;
@@ -229,13 +325,16 @@ public final class ProducerEngine {
   /** A connection with requests waiting and no answer for request-timeout is taken for dead (Kafka does so too). */
   private synchronized void checkTimeout() {
     timeoutCheckScheduled = false;
-    boolean waiting = !inFlight.isEmpty() || !metadataRequests.isEmpty();
-    if (connection != null && waiting
+    if (connection != null && waitingForAnswers()
         && System.nanoTime() - lastAnswerNanos > settings.requestTimeout().toNanos()) {
       disconnected(generation, new java.util.concurrent.TimeoutException(
           "no answer in " + settings.requestTimeout().toMillis() + " ms"));
     }
     scheduleTimeoutCheck();
+  }
+
+  private boolean waitingForAnswers() {
+    return !inFlight.isEmpty() || !metadataRequests.isEmpty() || producerIdRequest >= 0;
   }
 
   private void requestMetadata(String topic) {
@@ -252,12 +351,16 @@ public final class ProducerEngine {
     lastAnswerNanos = System.nanoTime();
     connection = Connection.open(system, settings.bootstrap(), 4 * settings.maxInFlight() + 1024,
         message -> received(current, message), failure -> disconnected(current, failure));
+    if (producerIdRequest >= 0) {
+      connection.send(new Protocol.InitProducerId(producerIdRequest));
+    }
     for (Map.Entry<Integer, String> request : metadataRequests.entrySet()) {
       connection.send(new Protocol.Metadata(request.getKey(), request.getValue()));
     }
     // Unanswered batches go first, in the order they were sent, so per-partition order holds.
     List<ClosedBatch> retry = new ArrayList<>(inFlight.values());
     inFlight.clear();
+    retry.forEach(batch -> batch.topic.sent(batch.partition, -1));
     for (int i = retry.size() - 1; i >= 0; i--) {
       ready.addFirst(retry.get(i));
     }
@@ -289,7 +392,7 @@ public final class ProducerEngine {
     lastAnswerNanos = System.nanoTime();
     backoff.reset();
     if (message instanceof Protocol.ProduceAck ack) {
-      ClosedBatch batch = inFlight.remove(ack.correlationId());
+      ClosedBatch batch = answered(ack.correlationId(), ack.errorCode() != Errors.NONE.code());
       if (batch != null) {
         answer(batch, ack);
       }
@@ -301,19 +404,63 @@ public final class ProducerEngine {
       if (topic != null) {
         metadataArrived(topic, result);
       }
+    } else if (message instanceof Protocol.ProducerIdResult result) {
+      if (result.correlationId() == producerIdRequest) {
+        producerIdArrived(result);
+      }
     } else if (message instanceof Protocol.Error error) {
-      ClosedBatch batch = inFlight.remove(error.ref());
+      ClosedBatch batch = answered(error.ref(), true);
       RunnelException failure = new RunnelException(Errors.forCode(error.errorCode()), error.message());
       if (batch != null) {
         batch.records.forEach(pending -> pending.answer.failed(failure));
         sendReady();
         completeCloseIfIdle();
+      } else if (error.ref() == Protocol.NO_REF && producerIdRequest >= 0) {
+        // A connection-level error while InitProducerId is unanswered: the broker did not know the message.
+        producerIdRefused(new RunnelException(Errors.forCode(error.errorCode()), "the broker " + settings.bootstrap()
+            + " does not grant producer ids (" + error.message()
+            + "); set runnel.client.producer.idempotence = off to produce to it"));
       } else {
         log.warn("producer: broker {} reported {}", settings.bootstrap(), failure.getMessage());
       }
     } else {
       log.warn("producer: unexpected {} from {}", message.getClass().getSimpleName(), settings.bootstrap());
     }
+  }
+
+  private void producerIdArrived(Protocol.ProducerIdResult result) {
+    producerIdRequest = -1;
+    Errors error = Errors.forCode(result.errorCode());
+    if (error == Errors.NONE) {
+      producerId = result.producerId();
+      producerEpoch = result.epoch();
+      // A new id is new to every partition: each starts again at sequence 0.
+      topics.values().forEach(topic -> topic.sequences.clear());
+      log.debug("producer: producer id {} epoch {} from {}", producerId, producerEpoch, settings.bootstrap());
+      sendReady();
+    } else if (error.exception() instanceof RetriableException) {
+      java.time.Duration delay = backoff.next();
+      log.warn("producer: no producer id from {} ({}), asking again in {} ms", settings.bootstrap(), error,
+          delay.toMillis());
+      system.scheduler().scheduleOnce(delay, () -> {
+        synchronized (this) {
+          if (producerIdRequest < 0 && producerId == RecordBatch.NO_PRODUCER_ID && !closed.isDone()) {
+            requestProducerId();
+          }
+        }
+      }, system.dispatcher());
+    } else {
+      producerIdRefused(new RunnelException(error, "the broker " + settings.bootstrap()
+          + " refused a producer id: " + error.message()));
+    }
+  }
+
+  private void producerIdRefused(RunnelException failure) {
+    producerIdRequest = -1;
+    producerIdFailure = failure;
+    log.error("producer: {}", failure.getMessage());
+    sendReady();
+    completeCloseIfIdle();
   }
 
   private void metadataArrived(TopicState topic, Protocol.MetadataResult result) {
@@ -331,14 +478,17 @@ public final class ProducerEngine {
 
   private static void answer(ClosedBatch batch, Protocol.ProduceAck ack) {
     if (ack.errorCode() != Errors.NONE.code()) {
-      RunnelException failure = new RunnelException(Errors.forCode(ack.errorCode()), ack.message());
+      RunnelException failure = new RunnelException(Errors.forCode(ack.errorCode()),
+          ack.errorCode() == Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code()
+              ? "the batch was not stored, its sequence does not follow the partition's last: " + ack.message()
+              : ack.message());
       batch.records.forEach(pending -> pending.answer.failed(failure));
       return;
     }
     long offset = ack.baseOffset();
     for (Pending pending : batch.records) {
       pending.answer.stored(
-          new RecordMetadata(batch.topic, batch.partition, offset < 0 ? -1 : offset, pending.timestamp));
+          new RecordMetadata(batch.topic.name, batch.partition, offset < 0 ? -1 : offset, pending.timestamp));
       if (offset >= 0) {
         offset++;
       }
@@ -405,7 +555,22 @@ public final class ProducerEngine {
     }
   }
 
-  private record ClosedBatch(String topic, int partition, ByteString batches, List<Pending> records) {}
+  /** A batch that takes no more records; sealed (built, with its bytes) when it is first sent. */
+  private static final class ClosedBatch {
+    final TopicState topic;
+    final int partition;
+    final List<Pending> records;
+    MemoryRecordsBuilder builder;
+    ByteString bytes;
+    long producerId = RecordBatch.NO_PRODUCER_ID;
+
+    ClosedBatch(TopicState topic, int partition, MemoryRecordsBuilder builder, List<Pending> records) {
+      this.topic = topic;
+      this.partition = partition;
+      this.builder = builder;
+      this.records = records;
+    }
+  }
 
   private static final class OpenBatch {
     final int partition;
@@ -422,11 +587,23 @@ public final class ProducerEngine {
     final String name;
     final List<Pending> waiting = new ArrayList<>();
     final Map<Integer, OpenBatch> open = new HashMap<>();
+    /** Each partition's next sequence under the current producer id. */
+    final Map<Integer, Integer> sequences = new HashMap<>();
+    /** Each partition's batches sent and unanswered on the current connection. */
+    final Map<Integer, Integer> inFlight = new HashMap<>();
     int partitions;
     int stickyPartition;
 
     TopicState(String name) {
       this.name = name;
+    }
+
+    int inFlight(int partition) {
+      return inFlight.getOrDefault(partition, 0);
+    }
+
+    void sent(int partition, int delta) {
+      inFlight.merge(partition, delta, Integer::sum);
     }
   }
 }

@@ -32,6 +32,8 @@ public final class Protocol {
   static final byte RECORDS = 8;
   static final byte CANCEL = 9;
   static final byte ERROR = 10;
+  static final byte INIT_PRODUCER_ID = 11;
+  static final byte PRODUCER_ID_RESULT = 12;
 
   private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
@@ -39,7 +41,8 @@ public final class Protocol {
 
   /** A protocol message. */
   public sealed interface Message
-      permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error {}
+      permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error,
+          InitProducerId, ProducerIdResult {}
 
   /** Client → broker: how many partitions has {@code topic} (created with the broker's defaults if missing). */
   public record Metadata(int correlationId, String topic) implements Message {}
@@ -85,6 +88,16 @@ public final class Protocol {
    */
   public record Error(int ref, short errorCode, String message) implements Message {}
 
+  /** Client → broker: a producer id for an idempotent producer, never handed out before. */
+  public record InitProducerId(int correlationId) implements Message {}
+
+  /**
+   * Broker → client: the answer to {@link InitProducerId}: the id with epoch 0, or, when {@code errorCode} is not 0,
+   * producer id -1 and epoch -1 (Kafka's NO_PRODUCER_ID, NO_PRODUCER_EPOCH).
+   */
+  public record ProducerIdResult(int correlationId, short errorCode, long producerId, short epoch)
+      implements Message {}
+
   /** A frame that is not a well-formed message. */
   public static final class MalformedFrameException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -129,6 +142,11 @@ public final class Protocol {
     } else if (message instanceof Error m) {
       out.putByte(ERROR).putInt(m.ref(), ORDER).putShort(m.errorCode(), ORDER);
       putString(out, m.message());
+    } else if (message instanceof InitProducerId m) {
+      out.putByte(INIT_PRODUCER_ID).putInt(m.correlationId(), ORDER);
+    } else if (message instanceof ProducerIdResult m) {
+      out.putByte(PRODUCER_ID_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putLong(m.producerId(), ORDER).putShort(m.epoch(), ORDER);
     } else {
       throw new IllegalArgumentException("not a protocol message: " + message);
     }
@@ -169,6 +187,8 @@ public final class Protocol {
         }
         case CANCEL -> new Cancel(in.getInt());
         case ERROR -> new Error(in.getInt(), in.getShort(), getString(in));
+        case INIT_PRODUCER_ID -> new InitProducerId(in.getInt());
+        case PRODUCER_ID_RESULT -> new ProducerIdResult(in.getInt(), in.getShort(), in.getLong(), in.getShort());
         default -> throw new MalformedFrameException("unknown message type " + type);
       };
       if (in.hasRemaining()) {

@@ -28,6 +28,9 @@
  *       <td>int32 subscriptionId, int64 highWatermark, batches</td></tr>
  *   <tr><td>9</td><td>Cancel</td><td>client → broker</td><td>int32 subscriptionId</td></tr>
  *   <tr><td>10</td><td>Error</td><td>broker → client</td><td>int32 ref, int16 errorCode, string message</td></tr>
+ *   <tr><td>11</td><td>InitProducerId</td><td>client → broker</td><td>int32 correlationId</td></tr>
+ *   <tr><td>12</td><td>ProducerIdResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, int64 producerId, int16 epoch</td></tr>
  * </table>
  *
  * <p>Error codes are Kafka's ({@code org.apache.kafka.common.protocol.Errors}): 0 is none.
@@ -39,7 +42,14 @@
  *       they arrive and answered in that order, so several may be in flight without reordering a partition. The
  *       ack's {@code baseOffset} is the offset of the request's first record, and record {@code i} got
  *       {@code baseOffset + i}. With acks 0 the broker answers at once with baseOffset -1. A batch that does not
- *       parse or fails its CRC is answered with {@code CORRUPT_MESSAGE} and nothing is stored.
+ *       parse or fails its CRC is answered with {@code CORRUPT_MESSAGE} and nothing is stored. A batch that carries a
+ *       producer id, epoch and base sequence is checked as Kafka's idempotent producer's: a repeat of one of the
+ *       producer's last five batches of the partition is answered with the offset it got the first time and not
+ *       stored again; a sequence that does not follow the last one is refused with
+ *       {@code OUT_OF_ORDER_SEQUENCE_NUMBER}. Such a request must hold one batch.
+ *   <li><b>InitProducerId</b> allocates a producer id for an idempotent producer, durably and cluster-wide (the
+ *       allocator Kafka's InitProducerId uses too), at epoch 0. {@code COORDINATOR_NOT_AVAILABLE} when the
+ *       allocator does not answer in time.
  *   <li><b>Subscribe</b> starts a subscription at {@code offset}, or at the partition's first offset (-2,
  *       earliest) or its end (-1, latest). The broker answers Subscribed with the resolved offset before any
  *       Records, or an Error whose {@code ref} is the subscription id.

@@ -28,7 +28,10 @@ class ProtocolTest {
         new Protocol.Records(1, 99L, batches),
         new Protocol.Records(1, 99L, ByteString.emptyByteString()),
         new Protocol.Cancel(1),
-        new Protocol.Error(Protocol.NO_REF, (short) 42, "malformed frame"));
+        new Protocol.Error(Protocol.NO_REF, (short) 42, "malformed frame"),
+        new Protocol.InitProducerId(11),
+        new Protocol.ProducerIdResult(11, (short) 0, 1L << 40, (short) 0),
+        new Protocol.ProducerIdResult(12, (short) 15, -1L, (short) -1));
   }
 
   @ParameterizedTest

@@ -1,4 +1,4 @@
-package dev.runnel.broker.kafka;
+package dev.runnel.broker.producer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.runnel.broker.kafka;
+package dev.runnel.broker.producer;
 
 import java.io.NotSerializableException;
 import java.nio.ByteBuffer;

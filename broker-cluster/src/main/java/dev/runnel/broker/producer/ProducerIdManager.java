@@ -1,4 +1,4 @@
-package dev.runnel.broker.kafka;
+package dev.runnel.broker.producer;
 
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -11,7 +11,8 @@ import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
 import java.time.Duration;
 
 /**
- * Hands out Kafka producer ids for idempotent producers (InitProducerId), a cluster singleton that persists every
+ * Hands out producer ids for idempotent producers of both doors (Kafka's InitProducerId and the native streaming
+ * protocol's), a cluster singleton that persists every
  * id it gives before giving it, so an id is never handed out twice, across restarts and singleton moves: partitions
  * keep sequence state per producer id, and a reused id would make a new producer's batches look like duplicates.
  * A producer asks once per life, so one journal write per id costs nothing that matters.
@@ -31,7 +32,10 @@ public final class ProducerIdManager
   /** The last id handed out; -1 before the first. */
   public record State(long lastProducerId) {}
 
+  /** Named before the native protocol shared it; renaming it would forget the ids already handed out. */
   static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("kafka-producer-ids");
+  /** The singleton's name, kept as first deployed so a rolling upgrade never runs two allocators. */
+  public static final String SINGLETON_NAME = "kafka-producer-ids";
 
   private ProducerIdManager() {
     super(PERSISTENCE_ID, SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2));
