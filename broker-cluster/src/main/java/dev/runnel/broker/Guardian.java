@@ -1,5 +1,7 @@
 package dev.runnel.broker;
 
+import dev.runnel.broker.group.GroupSettings;
+import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.http.HttpApi;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -35,7 +37,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, InetSocketAddress http) {}
+  record Bound(Broker broker, Groups groups, InetSocketAddress http) {}
 
   private Guardian() {}
 
@@ -82,12 +84,14 @@ final class Guardian {
           SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
 
       Broker broker = new Broker(system, sharding, registry, topics, settings);
+      Groups groups = Groups.init(system, broker,
+          GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
           .bind(new HttpApi(broker).route())
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
-            return new Bound(broker, binding.localAddress());
+            return new Bound(broker, groups, binding.localAddress());
           })
           .whenComplete((result, failure) -> {
             if (failure != null) {
