@@ -3,6 +3,8 @@ package dev.runnel.broker;
 import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.http.HttpApi;
+import dev.runnel.broker.kafka.KafkaServer;
+import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicConfig;
@@ -37,7 +39,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, Groups groups, InetSocketAddress http) {}
+  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka) {}
 
   private Guardian() {}
 
@@ -91,8 +93,10 @@ final class Guardian {
           .bind(new HttpApi(broker).route())
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
-            return new Bound(broker, groups, binding.localAddress());
+            return binding.localAddress();
           })
+          .thenCombine(KafkaServer.start(system, broker, groups, KafkaSettings.create(system.settings().config())),
+              (http, kafka) -> new Bound(broker, groups, http, kafka))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);

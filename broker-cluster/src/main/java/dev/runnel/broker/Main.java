@@ -54,8 +54,9 @@ public final class Main {
       return;
     }
     BrokerSettings settings = node.broker().settings();
-    System.out.printf("Runnel ready: http=%s:%d data-dir=%s%n",
-        node.httpAddress().getHostString(), node.httpPort(), settings.dataDir());
+    System.out.printf("Runnel ready: http=%s:%d kafka=%s:%d data-dir=%s%n",
+        node.httpAddress().getHostString(), node.httpPort(),
+        node.kafkaAddress().getHostString(), node.kafkaPort(), settings.dataDir());
     System.out.flush();
   }
 

@@ -66,6 +66,14 @@ public final class RunnelNode implements AutoCloseable {
     return bound.http().getPort();
   }
 
+  public InetSocketAddress kafkaAddress() {
+    return bound.kafka();
+  }
+
+  public int kafkaPort() {
+    return bound.kafka().getPort();
+  }
+
   /** Stops the node through Pekko's coordinated shutdown and waits for it. */
   @Override
   public void close() {

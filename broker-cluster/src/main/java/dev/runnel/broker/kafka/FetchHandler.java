@@ -1,0 +1,198 @@
+package dev.runnel.broker.kafka;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.topic.TopicMetadata;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
+import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
+import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
+import org.apache.kafka.common.message.FetchResponseData.PartitionData;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.FetchMetadata;
+import org.apache.kafka.common.requests.FetchRequest;
+import org.apache.kafka.common.requests.FetchResponse;
+
+/**
+ * Fetch, as Kafka serves a consumer: every partition is read at once; when that yields fewer than min_bytes and
+ * max_wait_ms allows, every partition long-polls and the response goes out as soon as one of them has data (or the
+ * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
+ * limits still makes progress. Fetch sessions (KIP-227) are not kept: the response's session id 0 tells the client
+ * to send full fetch requests. Read-committed consumers see everything, as there are no transactions here.
+ */
+final class FetchHandler implements RequestHandler {
+
+  /** Fetch v13 (KIP-516) names topics by id. */
+  private static final short FIRST_VERSION_WITH_TOPIC_IDS = 13;
+
+  private final Broker broker;
+
+  FetchHandler(Broker broker) {
+    this.broker = broker;
+  }
+
+  /** One partition of the request: where it reads, or the error it is answered with. */
+  private record Wanted(FetchTopic topic, FetchPartition partition, PartitionId id, Errors error) {}
+
+  @Override
+  public CompletionStage<AbstractResponse> handle(KafkaRequest request) {
+    FetchRequest fetch = (FetchRequest) request.body();
+    FetchRequestData body = fetch.data();
+    if (body.sessionId() != FetchMetadata.INVALID_SESSION_ID) {
+      return CompletableFuture.completedFuture(FetchResponse.of(new FetchResponseData()
+          .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code())
+          .setSessionId(FetchMetadata.INVALID_SESSION_ID)));
+    }
+    boolean byId = request.version() >= FIRST_VERSION_WITH_TOPIC_IDS;
+    List<Wanted> wanted = new ArrayList<>();
+    for (FetchTopic topic : body.topics()) {
+      Optional<TopicMetadata> metadata = byId ? TopicIds.find(broker, topic.topicId()) : broker.topic(topic.topic());
+      for (FetchPartition partition : topic.partitions()) {
+        wanted.add(wanted(topic, partition, metadata, byId));
+      }
+    }
+    List<CompletableFuture<FetchResult>> immediate = read(wanted, Duration.ZERO);
+    Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
+    return CompletableFuture.allOf(immediate.toArray(CompletableFuture[]::new)).thenCompose(done -> {
+      List<FetchResult> results = joinAll(immediate);
+      if (maxWait.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
+        return CompletableFuture.completedFuture(response(request.version(), fetch, wanted, results, byId));
+      }
+      return longPoll(wanted, maxWait, results)
+          .thenApply(polled -> response(request.version(), fetch, wanted, polled, byId));
+    });
+  }
+
+  private Wanted wanted(FetchTopic topic, FetchPartition partition, Optional<TopicMetadata> metadata, boolean byId) {
+    if (metadata.isEmpty()) {
+      return new Wanted(topic, partition, null, byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION);
+    }
+    Errors epoch = KafkaNode.checkLeaderEpoch(partition.currentLeaderEpoch());
+    if (epoch != Errors.NONE) {
+      return new Wanted(topic, partition, null, epoch);
+    }
+    try {
+      return new Wanted(topic, partition, Broker.partition(metadata.get(), partition.partition()), Errors.NONE);
+    } catch (RuntimeException e) {
+      return new Wanted(topic, partition, null, KafkaErrors.code(e));
+    }
+  }
+
+  private List<CompletableFuture<FetchResult>> read(List<Wanted> wanted, Duration maxWait) {
+    List<CompletableFuture<FetchResult>> reads = new ArrayList<>(wanted.size());
+    for (Wanted want : wanted) {
+      if (want.id() == null) {
+        reads.add(CompletableFuture.completedFuture(FetchResult.error(want.error(), -1, -1)));
+      } else {
+        FetchPartition partition = want.partition();
+        reads.add(broker.fetch(want.id(), partition.fetchOffset(), Math.max(1, partition.partitionMaxBytes()), maxWait)
+            .toCompletableFuture());
+      }
+    }
+    return reads;
+  }
+
+  /**
+   * Every partition long-polls; the first to bring data ends the wait. Partitions still waiting keep the result of
+   * the first read, which said they had nothing.
+   */
+  private CompletionStage<List<FetchResult>> longPoll(List<Wanted> wanted, Duration maxWait, List<FetchResult> first) {
+    List<CompletableFuture<FetchResult>> polls = read(wanted, maxWait);
+    CompletableFuture<Void> anyData = new CompletableFuture<>();
+    for (CompletableFuture<FetchResult> poll : polls) {
+      poll.thenAccept(result -> {
+        if (result.records().hasRemaining() || result.error() != Errors.NONE) {
+          anyData.complete(null);
+        }
+      });
+    }
+    CompletableFuture<Void> allDone = CompletableFuture.allOf(polls.toArray(CompletableFuture[]::new));
+    return CompletableFuture.anyOf(anyData, allDone).handle((done, failure) -> {
+      List<FetchResult> results = new ArrayList<>(first);
+      for (int i = 0; i < polls.size(); i++) {
+        CompletableFuture<FetchResult> poll = polls.get(i);
+        if (poll.isDone() && !poll.isCompletedExceptionally()) {
+          results.set(i, poll.join());
+        }
+      }
+      return results;
+    });
+  }
+
+  private FetchResponse response(
+      short version, FetchRequest fetch, List<Wanted> wanted, List<FetchResult> results, boolean byId) {
+    FetchResponseData data = new FetchResponseData()
+        .setErrorCode(Errors.NONE.code())
+        .setSessionId(FetchMetadata.INVALID_SESSION_ID);
+    boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
+    int budget = fetch.maxBytes();
+    boolean anyRecords = false;
+    FetchableTopicResponse current = null;
+    for (int i = 0; i < wanted.size(); i++) {
+      Wanted want = wanted.get(i);
+      FetchResult result = results.get(i);
+      if (i == 0 || wanted.get(i - 1).topic() != want.topic()) {
+        current = new FetchableTopicResponse()
+            .setTopic(byId ? "" : want.topic().topic())
+            .setTopicId(byId ? want.topic().topicId() : Uuid.ZERO_UUID);
+        data.responses().add(current);
+      }
+      MemoryRecords records = MemoryRecords.readableRecords(result.records());
+      // The first batch is sent whatever its size; after it, max_bytes bounds the response (KIP-74).
+      if (anyRecords && records.sizeInBytes() > budget) {
+        records = MemoryRecords.EMPTY;
+      }
+      if (records.sizeInBytes() > 0) {
+        anyRecords = true;
+        budget -= records.sizeInBytes();
+      }
+      current.partitions().add(new PartitionData()
+          .setPartitionIndex(want.partition().partition())
+          .setErrorCode(result.error().code())
+          .setHighWatermark(result.highWatermark())
+          .setLastStableOffset(result.highWatermark())
+          .setLogStartOffset(result.logStartOffset())
+          .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
+          .setPreferredReadReplica(-1)
+          .setRecords(records));
+    }
+    return FetchResponse.of(data);
+  }
+
+  private static List<FetchResult> joinAll(List<CompletableFuture<FetchResult>> futures) {
+    List<FetchResult> results = new ArrayList<>(futures.size());
+    for (CompletableFuture<FetchResult> future : futures) {
+      results.add(future.join());
+    }
+    return results;
+  }
+
+  private static long bytes(List<FetchResult> results) {
+    long total = 0;
+    for (FetchResult result : results) {
+      total += result.records().remaining();
+    }
+    return total;
+  }
+
+  private static boolean hasError(List<FetchResult> results) {
+    for (FetchResult result : results) {
+      if (result.error() != Errors.NONE) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

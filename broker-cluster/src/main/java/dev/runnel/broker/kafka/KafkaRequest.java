@@ -1,0 +1,18 @@
+package dev.runnel.broker.kafka;
+
+import org.apache.kafka.common.requests.AbstractRequest;
+import org.apache.kafka.common.requests.RequestHeader;
+
+/**
+ * A parsed request as a handler sees it.
+ *
+ * @param header the request header (api key, version, correlation id, client id)
+ * @param body the request, parsed by kafka-clients at the header's version
+ * @param connection who sent it, for log lines
+ */
+record KafkaRequest(RequestHeader header, AbstractRequest body, String connection) {
+
+  short version() {
+    return header.apiVersion();
+  }
+}

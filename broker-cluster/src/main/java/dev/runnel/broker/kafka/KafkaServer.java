@@ -1,0 +1,120 @@
+package dev.runnel.broker.kafka;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.Groups;
+import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Framing;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.util.ByteString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Kafka wire protocol server: a Pekko Streams TCP server whose connections are flows of 4-byte length-prefixed
+ * frames. Each connection handles up to {@code max-in-flight-requests} pipelined requests at once and answers them
+ * in the order they came ({@code mapAsync} keeps order). A frame over {@code max-request-bytes}, or one that does
+ * not parse, fails that connection's stream, which closes it; other connections never notice.
+ */
+public final class KafkaServer {
+
+  private static final Logger log = LoggerFactory.getLogger(KafkaServer.class);
+
+  private KafkaServer() {}
+
+  /** Binds the server; the stage completes with the bound address once it listens. */
+  public static CompletionStage<InetSocketAddress> start(
+      ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings) {
+    ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system)
+        .init(SingletonActor.of(ProducerIdManager.create(), "kafka-producer-ids"));
+    AtomicLong connections = new AtomicLong();
+    String host = broker.settings().host();
+    return Tcp.get(system).bind(host, broker.settings().kafkaPort())
+        .toMat(Sink.foreach(connection -> {
+          String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
+          connection.handleWith(connectionFlow(
+              apis(system, broker, groups, settings, producerIds, connection.localAddress()),
+              settings, name), system);
+        }), Keep.left())
+        .run(system)
+        .thenApply(binding -> {
+          CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceUnbind(), "kafka-unbind",
+              () -> binding.unbind().thenApply(done -> Done.getInstance()));
+          log.info("Kafka protocol server listening on {}", binding.localAddress());
+          return binding.localAddress();
+        });
+  }
+
+  private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
+      ActorRef<ProducerIdManager.Command> producerIds, InetSocketAddress local) {
+    int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
+    KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
+        KafkaNode.clusterId(system.name()));
+    MetadataHandler metadata = new MetadataHandler(broker, node);
+    OffsetsHandler offsets = new OffsetsHandler(broker);
+    TopicAdminHandler topics = new TopicAdminHandler(broker);
+    ConfigsHandler configs = new ConfigsHandler(broker);
+    Map<ApiKeys, RequestHandler> handlers = new EnumMap<>(ApiKeys.class);
+    handlers.put(ApiKeys.API_VERSIONS, new ApiVersionsHandler());
+    handlers.put(ApiKeys.METADATA, metadata::metadata);
+    handlers.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
+    handlers.put(ApiKeys.PRODUCE, new ProduceHandler(broker));
+    handlers.put(ApiKeys.FETCH, new FetchHandler(broker));
+    handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
+    handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
+    handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker, producerIds));
+    handlers.put(ApiKeys.CREATE_TOPICS, topics::createTopics);
+    handlers.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
+    handlers.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);
+    handlers.put(ApiKeys.DESCRIBE_CONFIGS, configs::describeConfigs);
+    GroupMembershipHandler membership = new GroupMembershipHandler(groups, node);
+    GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(broker, groups);
+    GroupAdminHandler groupAdmin = new GroupAdminHandler(groups);
+    handlers.put(ApiKeys.FIND_COORDINATOR, membership::findCoordinator);
+    handlers.put(ApiKeys.JOIN_GROUP, membership::joinGroup);
+    handlers.put(ApiKeys.SYNC_GROUP, membership::syncGroup);
+    handlers.put(ApiKeys.HEARTBEAT, membership::heartbeat);
+    handlers.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
+    handlers.put(ApiKeys.OFFSET_COMMIT, groupOffsets::offsetCommit);
+    handlers.put(ApiKeys.OFFSET_FETCH, groupOffsets::offsetFetch);
+    handlers.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
+    handlers.put(ApiKeys.LIST_GROUPS, groupAdmin::listGroups);
+    handlers.put(ApiKeys.DESCRIBE_GROUPS, groupAdmin::describeGroups);
+    handlers.put(ApiKeys.DELETE_GROUPS, groupAdmin::deleteGroups);
+    return new KafkaApis(handlers);
+  }
+
+  private static Flow<ByteString, ByteString, ?> connectionFlow(KafkaApis apis, KafkaSettings settings, String name) {
+    return Flow.<ByteString>create()
+        .via(Framing.lengthField(4, 0, settings.maxRequestBytes() + 4, ByteOrder.BIG_ENDIAN))
+        .map(frame -> frame.drop(4))
+        .mapAsync(settings.maxInFlightRequests(), frame -> apis.handle(frame, name))
+        .filter(Optional::isPresent)
+        .map(Optional::get)
+        .watchTermination((mat, done) -> {
+          done.whenComplete((ok, failure) -> {
+            if (failure != null) {
+              log.warn("{}: closing the connection: {}", name, failure.getMessage());
+            } else {
+              log.debug("{}: closed", name);
+            }
+          });
+          return mat;
+        });
+  }
+}

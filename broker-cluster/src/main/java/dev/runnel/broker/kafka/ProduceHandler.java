@@ -1,0 +1,118 @@
+package dev.runnel.broker.kafka;
+
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.AppendResult;
+import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.topic.TopicMetadata;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.errors.InvalidRequiredAcksException;
+import org.apache.kafka.common.errors.UnknownTopicIdException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ProduceRequest;
+import org.apache.kafka.common.requests.ProduceResponse;
+
+/**
+ * Produce: each partition's batches go to its partition entity, which validates them (CRC, size, idempotent
+ * sequence) and answers per partition. With acks=0 the client expects no response, so none is sent. Appends are
+ * sent to the partitions in request order, before the next pipelined request is looked at, so an idempotent
+ * producer's in-flight batches reach a partition in the order they were sent.
+ */
+final class ProduceHandler implements RequestHandler {
+
+  /** Produce v13 (KIP-516) names topics by id instead of by name. */
+  private static final short FIRST_VERSION_WITH_TOPIC_IDS = 13;
+
+  private final Broker broker;
+
+  ProduceHandler(Broker broker) {
+    this.broker = broker;
+  }
+
+  @Override
+  public CompletionStage<AbstractResponse> handle(KafkaRequest request) {
+    ProduceRequestData body = ((ProduceRequest) request.body()).data();
+    short acks = body.acks();
+    boolean byId = request.version() >= FIRST_VERSION_WITH_TOPIC_IDS;
+    List<CompletableFuture<TopicProduceResponse>> topics = new ArrayList<>();
+    for (ProduceRequestData.TopicProduceData topicData : body.topicData()) {
+      Optional<TopicMetadata> topic = byId ? TopicIds.find(broker, topicData.topicId()) : broker.topic(topicData.name());
+      CompletionStage<Optional<TopicMetadata>> resolved = topic.isPresent() || byId
+          ? CompletableFuture.completedFuture(topic)
+          : broker.lookupTopic(topicData.name());
+      topics.add(resolved.thenCompose(found -> produce(topicData, found, acks, byId)).toCompletableFuture());
+    }
+    if (acks == 0) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return CompletableFuture.allOf(topics.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      ProduceResponseData data = new ProduceResponseData();
+      for (CompletableFuture<TopicProduceResponse> topic : topics) {
+        data.responses().add(topic.join());
+      }
+      return new ProduceResponse(data);
+    });
+  }
+
+  private CompletionStage<TopicProduceResponse> produce(
+      ProduceRequestData.TopicProduceData topicData, Optional<TopicMetadata> topic, short acks, boolean byId) {
+    List<CompletableFuture<PartitionProduceResponse>> partitions = new ArrayList<>();
+    for (ProduceRequestData.PartitionProduceData partition : topicData.partitionData()) {
+      partitions.add(append(topicData, topic, partition, acks).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(partitions.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      TopicProduceResponse response = new TopicProduceResponse()
+          .setName(byId ? "" : topicData.name())
+          .setTopicId(byId ? topicData.topicId() : Uuid.ZERO_UUID);
+      for (CompletableFuture<PartitionProduceResponse> partition : partitions) {
+        response.partitionResponses().add(partition.join());
+      }
+      return response;
+    });
+  }
+
+  private CompletionStage<PartitionProduceResponse> append(ProduceRequestData.TopicProduceData topicData,
+      Optional<TopicMetadata> topic, ProduceRequestData.PartitionProduceData partition, short acks) {
+    int index = partition.index();
+    try {
+      if (acks != 0 && acks != 1 && acks != -1) {
+        throw new InvalidRequiredAcksException("acks must be 0, 1 or -1 (all), not " + acks);
+      }
+      TopicMetadata metadata = topic.orElseThrow(() -> topicData.topicId().equals(Uuid.ZERO_UUID)
+          ? new UnknownTopicOrPartitionException("Topic '" + topicData.name() + "' does not exist.")
+          : new UnknownTopicIdException("Topic id " + topicData.topicId() + " does not exist."));
+      PartitionId id = Broker.partition(metadata, index);
+      if (!(partition.records() instanceof MemoryRecords records) || records.sizeInBytes() == 0) {
+        throw new CorruptRecordException("Produce request for " + id + " carries no record batches");
+      }
+      ByteBuffer batches = records.buffer();
+      return broker.append(id, batches, acks).thenApply(result -> response(index, result));
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(response(index, AppendResult.refused(KafkaErrors.code(e),
+          KafkaErrors.of(e).message())));
+    }
+  }
+
+  private static PartitionProduceResponse response(int index, AppendResult result) {
+    return new PartitionProduceResponse()
+        .setIndex(index)
+        .setErrorCode(result.error().code())
+        .setErrorMessage(result.errorMessage())
+        .setBaseOffset(result.baseOffset())
+        .setLogAppendTimeMs(RecordBatch.NO_TIMESTAMP)
+        .setLogStartOffset(result.logStartOffset());
+  }
+}
