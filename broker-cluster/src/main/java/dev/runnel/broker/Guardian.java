@@ -22,6 +22,7 @@ import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -45,6 +46,17 @@ final class Guardian {
 
   static Behavior<Void> create(CompletableFuture<Bound> bound) {
     return Behaviors.setup(context -> {
+      try {
+        return start(context, bound);
+      } catch (RuntimeException e) {
+        bound.completeExceptionally(e);
+        throw e;
+      }
+    });
+  }
+
+  private static Behavior<Void> start(ActorContext<Void> context, CompletableFuture<Bound> bound) {
+    {
       ActorSystem<Void> system = context.getSystem();
       BrokerSettings settings = BrokerSettings.create(system.settings().config());
       Cluster cluster = Cluster.get(system);
@@ -105,6 +117,6 @@ final class Guardian {
             }
           });
       return Behaviors.empty();
-    });
+    }
   }
 }

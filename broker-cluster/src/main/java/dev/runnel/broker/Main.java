@@ -19,7 +19,7 @@ public final class Main {
     Map<String, Object> overrides = new HashMap<>();
     // In the launcher a stopped node (SIGTERM, or downed by the cluster) ends the process.
     overrides.put("pekko.coordinated-shutdown.exit-jvm", "on");
-    Config base = ConfigFactory.load();
+    Config application = ConfigFactory.defaultApplication();
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       if (option.equals("--help") || option.equals("-h")) {
@@ -37,15 +37,23 @@ public final class Main {
         case "--kafka-port" -> overrides.put("runnel.broker.kafka.port", port(option, value));
         case "--host" -> overrides.put("runnel.broker.host", value);
         case "--advertised-host" -> overrides.put("runnel.broker.advertised-host", value);
-        case "--config" -> base = ConfigFactory.parseFile(new java.io.File(value))
-            .withFallback(ConfigFactory.defaultOverrides())
-            .withFallback(ConfigFactory.defaultApplication())
-            .withFallback(ConfigFactory.defaultReference())
-            .resolve();
+        case "--config" -> {
+          java.io.File file = new java.io.File(value);
+          if (!file.isFile()) {
+            fail("--config " + value + ": no such file");
+          }
+          application = ConfigFactory.parseFile(file);
+        }
         default -> fail("unknown option " + option + " (try --help)");
       }
     }
-    Config config = ConfigFactory.parseMap(overrides).withFallback(base).resolve();
+    Config config;
+    try {
+      config = RunnelConfig.load(overrides, application);
+    } catch (com.typesafe.config.ConfigException e) {
+      fail("Invalid configuration: " + e.getMessage());
+      return;
+    }
     RunnelNode node;
     try {
       node = RunnelNode.start(config, Duration.ofSeconds(60));

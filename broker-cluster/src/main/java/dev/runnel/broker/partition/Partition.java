@@ -153,7 +153,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         .onCommand(WaitExpired.class, this::onWaitExpired)
         .onCommand(ListOffsets.class, this::onListOffsets)
         .onCommand(GetStatus.class, (state, command) -> {
-          command.replyTo().tell(new PartitionStatus(state.logStartOffset(), state.logEndOffset(), state.sizeInBytes()));
+          command.replyTo().tell(new PartitionStatus(
+              state.logStartOffset(), state.logEndOffset(), state.sizeInBytes(), state.lastSequenceNr()));
           return Effect().none();
         })
         .onCommand(Delete.class, this::onDelete)

@@ -2,19 +2,28 @@ package dev.runnel.broker.topic;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * This node's view of the topic metadata, kept current by {@link TopicDirectory} from the registry's replicated
  * data, so that every protocol reads metadata locally without asking the registry singleton.
  *
- * <p>Thread-safe: readers see an immutable map published through a volatile field.
+ * <p>Changes this node made itself are visible here at once (read your own writes) and stay overlaid on the
+ * replicated map until replication has caught up with them, so a replicated map older than the change can neither
+ * hide a topic just created here nor bring back one just deleted here.
+ *
+ * <p>Thread-safe: readers see an immutable map published through a volatile field; updates are synchronized.
  */
 public final class Topics {
 
   private final Map<String, String> defaults;
   private volatile Map<String, TopicMetadata> topics = Map.of();
+  private Map<String, TopicMetadata> replicated = Map.of();
+  private final Map<String, TopicMetadata> localChanges = new HashMap<>();
+  private final Set<String> localDeletions = new HashSet<>();
 
   public Topics(Map<String, String> defaults) {
     this.defaults = Map.copyOf(defaults);
@@ -39,24 +48,31 @@ public final class Topics {
     return defaults;
   }
 
-  synchronized void replaceAll(Map<String, TopicMetadata> replicated) {
-    topics = Map.copyOf(replicated);
+  /** The registry's state as replicated to this node. */
+  synchronized void replaceAll(Map<String, TopicMetadata> newReplicated) {
+    replicated = Map.copyOf(newReplicated);
+    localChanges.values().removeIf(change -> change.equals(replicated.get(change.name())));
+    localDeletions.removeIf(topicId -> replicated.values().stream().noneMatch(t -> t.topicId().equals(topicId)));
+    publish();
   }
 
-  /** Records a change this node made itself, ahead of its replication (read your own writes). */
+  /** Records a change this node made itself, ahead of its replication. */
   public synchronized void put(TopicMetadata topic) {
-    Map<String, TopicMetadata> next = new HashMap<>(topics);
-    next.put(topic.name(), topic);
-    topics = Map.copyOf(next);
+    localChanges.put(topic.name(), topic);
+    publish();
   }
 
   /** Forgets a topic this node deleted itself, ahead of the replication. */
   public synchronized void remove(TopicMetadata topic) {
-    TopicMetadata current = topics.get(topic.name());
-    if (current != null && current.topicId().equals(topic.topicId())) {
-      Map<String, TopicMetadata> next = new HashMap<>(topics);
-      next.remove(topic.name());
-      topics = Map.copyOf(next);
-    }
+    localChanges.remove(topic.name());
+    localDeletions.add(topic.topicId());
+    publish();
+  }
+
+  private void publish() {
+    Map<String, TopicMetadata> view = new HashMap<>(replicated);
+    view.putAll(localChanges);
+    view.values().removeIf(topic -> localDeletions.contains(topic.topicId()));
+    topics = Map.copyOf(view);
   }
 }

@@ -1,7 +1,7 @@
 package dev.runnel.broker.testkit;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import dev.runnel.broker.RunnelConfig;
 import dev.runnel.broker.RunnelNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,7 +37,7 @@ public final class TestNodes {
     settings.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     settings.put("pekko.loglevel", "WARNING");
     settings.putAll(extra);
-    return ConfigFactory.parseMap(settings).withFallback(ConfigFactory.load()).resolve();
+    return RunnelConfig.load(settings);
   }
 
   public static RunnelNode start(Path dataDir) {

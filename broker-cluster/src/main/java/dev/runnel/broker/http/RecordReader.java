@@ -1,0 +1,199 @@
+package dev.runnel.broker.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.Partition;
+import dev.runnel.broker.partition.PartitionId;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.errors.OffsetOutOfRangeException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
+
+/**
+ * Reads records of one partition for HTTP: decodes the fetched Kafka batches into JSON records from an offset, up
+ * to a count, either into one answer or as an NDJSON stream that fetches only when its consumer wants more.
+ * Thread-safe.
+ */
+final class RecordReader {
+
+  /**
+   * A record as the API shows it.
+   *
+   * @param partition the record's partition
+   * @param offset its offset
+   * @param timestamp its timestamp in milliseconds
+   * @param key the key in the read's {@link RecordFormat}, JSON null when none
+   * @param value the value in the read's format, JSON null for a tombstone
+   * @param headers the headers; of repeated names the last one shows
+   */
+  record RecordView(int partition, long offset, long timestamp, JsonNode key, JsonNode value,
+      Map<String, JsonNode> headers) {}
+
+  /**
+   * Records read and where to continue.
+   *
+   * @param records the records, in offset order
+   * @param nextOffset the offset to read from next
+   * @param highWatermark the partition's high watermark when it was read
+   */
+  record Page(List<RecordView> records, long nextOffset, long highWatermark) {}
+
+  private static final ByteString NEWLINE = ByteString.fromString("\n");
+
+  private final Broker broker;
+
+  RecordReader(Broker broker) {
+    this.broker = broker;
+  }
+
+  /** The offset a read starts from when it names none: the log start. */
+  CompletionStage<Long> logStart(PartitionId partition) {
+    return broker.listOffsets(partition, Partition.EARLIEST_TIMESTAMP).thenApply(lookup -> {
+      if (lookup.error() != Errors.NONE) {
+        throw lookup.error().exception("Cannot find the log start of " + partition);
+      }
+      return lookup.offset();
+    });
+  }
+
+  /**
+   * Up to {@code limit} records from {@code offset}, fetching again while the partition has more and fewer than
+   * {@code maxBytes} batch bytes were read. Only the first fetch waits (up to {@code maxWait}) at the log end.
+   */
+  CompletionStage<Page> read(
+      PartitionId partition, long offset, int limit, int maxBytes, Duration maxWait, RecordFormat format) {
+    return readMore(partition, new Page(List.of(), offset, -1), limit, maxBytes, maxWait, format);
+  }
+
+  private CompletionStage<Page> readMore(
+      PartitionId partition, Page sofar, int limit, int bytesLeft, Duration maxWait, RecordFormat format) {
+    return broker.fetch(partition, sofar.nextOffset(), bytesLeft, maxWait).thenCompose(fetch -> {
+      checkFetch(partition, sofar.nextOffset(), fetch);
+      Page page = decode(partition, fetch, sofar.nextOffset(), limit - sofar.records().size(), format);
+      List<RecordView> records = new ArrayList<>(sofar.records());
+      records.addAll(page.records());
+      Page merged = new Page(records, page.nextOffset(), page.highWatermark());
+      int left = bytesLeft - fetch.records().remaining();
+      boolean progressed = page.nextOffset() > sofar.nextOffset();
+      if (records.size() < limit && left > 0 && progressed && page.nextOffset() < page.highWatermark()) {
+        return readMore(partition, merged, limit, left, Duration.ZERO, format);
+      }
+      return CompletableFuture.completedFuture(merged);
+    });
+  }
+
+  /**
+   * The records from {@code offset} as NDJSON lines, one JSON record per line. With {@code follow} the stream
+   * never ends by itself: at the log end it long-polls for {@code pollWait} and sends a blank line after a poll
+   * that brought nothing; without, it ends at the log end. It ends after {@code limit} records when a limit is
+   * given. The first fetch happens before the stage completes, so a bad offset or partition fails the stage and is
+   * answered as an error; a failure later ends the stream with one line of error JSON.
+   */
+  CompletionStage<Source<ByteString, ?>> stream(PartitionId partition, long offset, Long limit, int maxBytes,
+      boolean follow, Duration pollWait, RecordFormat format) {
+    StreamState start = new StreamState(offset, limit == null ? Long.MAX_VALUE : limit, false);
+    return poll(partition, start, maxBytes, Duration.ZERO, format, follow).thenApply(first -> {
+      checkFetch(partition, offset, first.fetch);
+      Source<List<ByteString>, ?> rest = Source.unfoldAsync(first.next, state -> {
+        if (state.done) {
+          return CompletableFuture.completedFuture(Optional.empty());
+        }
+        return poll(partition, state, maxBytes, follow ? pollWait : Duration.ZERO, format, follow)
+            .thenApply(polled -> Optional.of(Pair.create(polled.next, polled.lines)));
+      });
+      return Source.single(first.lines).concat(rest).mapConcat(lines -> lines);
+    });
+  }
+
+  private record StreamState(long offset, long remaining, boolean done) {}
+
+  private record Polled(FetchResult fetch, StreamState next, List<ByteString> lines) {}
+
+  private CompletionStage<Polled> poll(PartitionId partition, StreamState state, int maxBytes, Duration wait,
+      RecordFormat format, boolean follow) {
+    int limit = (int) Math.min(state.remaining, Integer.MAX_VALUE);
+    return broker.fetch(partition, state.offset, maxBytes, wait).thenApply(fetch -> {
+      if (fetch.error() != Errors.NONE) {
+        ErrorBody error = ErrorBody.of(fetch.error(), fetchErrorMessage(partition, state.offset, fetch));
+        List<ByteString> line = List.of(ByteString.fromArray(JsonCodec.write(error)).concat(NEWLINE));
+        return new Polled(fetch, new StreamState(state.offset, state.remaining, true), line);
+      }
+      Page page = decode(partition, fetch, state.offset, limit, format);
+      List<ByteString> lines = new ArrayList<>(page.records().size());
+      for (RecordView record : page.records()) {
+        lines.add(ByteString.fromArray(JsonCodec.write(record)).concat(NEWLINE));
+      }
+      long remaining = state.remaining - page.records().size();
+      boolean atEnd = page.nextOffset() >= page.highWatermark();
+      boolean done = remaining <= 0 || (!follow && atEnd);
+      if (lines.isEmpty() && follow && !done) {
+        lines.add(NEWLINE);
+      }
+      return new Polled(fetch, new StreamState(page.nextOffset(), remaining, done), lines);
+    });
+  }
+
+  private static void checkFetch(PartitionId partition, long offset, FetchResult fetch) {
+    if (fetch.error() == Errors.OFFSET_OUT_OF_RANGE) {
+      throw new OffsetOutOfRangeException(fetchErrorMessage(partition, offset, fetch));
+    }
+    if (fetch.error() != Errors.NONE) {
+      throw fetch.error().exception(fetchErrorMessage(partition, offset, fetch));
+    }
+  }
+
+  private static String fetchErrorMessage(PartitionId partition, long offset, FetchResult fetch) {
+    if (fetch.error() == Errors.OFFSET_OUT_OF_RANGE) {
+      return "Offset " + offset + " is out of range for partition " + partition + ": it holds offsets from "
+          + fetch.logStartOffset() + " to before " + fetch.highWatermark();
+    }
+    return "Reading partition " + partition + " at offset " + offset + " failed: " + fetch.error().message();
+  }
+
+  /** The records of a fetch from {@code offset} on, at most {@code limit} of them. */
+  static Page decode(PartitionId partition, FetchResult fetch, long offset, int limit, RecordFormat format) {
+    List<RecordView> records = new ArrayList<>();
+    long next = offset;
+    batches:
+    for (MutableRecordBatch batch : MemoryRecords.readableRecords(fetch.records()).batches()) {
+      for (Record record : batch) {
+        if (record.offset() < offset) {
+          continue;
+        }
+        if (records.size() >= limit) {
+          break batches;
+        }
+        records.add(view(partition.partition(), record, format));
+        next = record.offset() + 1;
+      }
+      // A batch read to its end continues after it, even where compaction left gaps at its end.
+      next = Math.max(next, batch.nextOffset());
+    }
+    return new Page(records, next, fetch.highWatermark());
+  }
+
+  private static RecordView view(int partition, Record record, RecordFormat format) {
+    Map<String, JsonNode> headers = new LinkedHashMap<>();
+    for (Header header : record.headers()) {
+      headers.put(header.key(), format.decodeHeader(header.value()));
+    }
+    return new RecordView(partition, record.offset(), record.timestamp(),
+        format.decode(record.hasKey() ? record.key() : null),
+        format.decode(record.hasValue() ? record.value() : null),
+        headers);
+  }
+}

@@ -1,0 +1,19 @@
+package dev.runnel.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * A ScalaTest suite whose constructor throws is dropped silently by the JUnit Platform runner; constructing each
+ * here makes such a failure count.
+ */
+class TckSuitesTest {
+
+  @Test
+  void when_theTckSuitesAreConstructed_then_theyHaveTests() {
+    assertTrue(new EmbeddedJournalSpec().testNames().size() > 0);
+    assertTrue(new EmbeddedSnapshotStoreSpec().testNames().size() > 0);
+    assertTrue(new PostgresJournalSpec().testNames().size() > 0);
+  }
+}
