@@ -4,6 +4,7 @@ import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.FetchMetadata;
 import org.apache.kafka.common.requests.FetchRequest;
@@ -63,14 +65,14 @@ final class FetchHandler implements RequestHandler {
         wanted.add(wanted(topic, partition, metadata, byId));
       }
     }
-    List<CompletableFuture<FetchResult>> immediate = read(wanted, Duration.ZERO);
+    List<CompletableFuture<FetchResult>> immediate = read(wanted, fetch.maxBytes(), Duration.ZERO);
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
     return CompletableFuture.allOf(immediate.toArray(CompletableFuture[]::new)).thenCompose(done -> {
       List<FetchResult> results = joinAll(immediate);
       if (maxWait.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(request.version(), fetch, wanted, results, byId));
       }
-      return longPoll(wanted, maxWait, results)
+      return longPoll(wanted, fetch.maxBytes(), maxWait, results)
           .thenApply(polled -> response(request.version(), fetch, wanted, polled, byId));
     });
   }
@@ -90,15 +92,15 @@ final class FetchHandler implements RequestHandler {
     }
   }
 
-  private List<CompletableFuture<FetchResult>> read(List<Wanted> wanted, Duration maxWait) {
+  private List<CompletableFuture<FetchResult>> read(List<Wanted> wanted, int responseMaxBytes, Duration maxWait) {
     List<CompletableFuture<FetchResult>> reads = new ArrayList<>(wanted.size());
     for (Wanted want : wanted) {
       if (want.id() == null) {
         reads.add(CompletableFuture.completedFuture(FetchResult.error(want.error(), -1, -1)));
       } else {
         FetchPartition partition = want.partition();
-        reads.add(broker.fetch(want.id(), partition.fetchOffset(), Math.max(1, partition.partitionMaxBytes()), maxWait)
-            .toCompletableFuture());
+        int maxBytes = Math.max(1, Math.min(partition.partitionMaxBytes(), responseMaxBytes));
+        reads.add(broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture());
       }
     }
     return reads;
@@ -108,8 +110,9 @@ final class FetchHandler implements RequestHandler {
    * Every partition long-polls; the first to bring data ends the wait. Partitions still waiting keep the result of
    * the first read, which said they had nothing.
    */
-  private CompletionStage<List<FetchResult>> longPoll(List<Wanted> wanted, Duration maxWait, List<FetchResult> first) {
-    List<CompletableFuture<FetchResult>> polls = read(wanted, maxWait);
+  private CompletionStage<List<FetchResult>> longPoll(
+      List<Wanted> wanted, int responseMaxBytes, Duration maxWait, List<FetchResult> first) {
+    List<CompletableFuture<FetchResult>> polls = read(wanted, responseMaxBytes, maxWait);
     CompletableFuture<Void> anyData = new CompletableFuture<>();
     for (CompletableFuture<FetchResult> poll : polls) {
       poll.thenAccept(result -> {
@@ -149,11 +152,8 @@ final class FetchHandler implements RequestHandler {
             .setTopicId(byId ? want.topic().topicId() : Uuid.ZERO_UUID);
         data.responses().add(current);
       }
-      MemoryRecords records = MemoryRecords.readableRecords(result.records());
       // The first batch is sent whatever its size; after it, max_bytes bounds the response (KIP-74).
-      if (anyRecords && records.sizeInBytes() > budget) {
-        records = MemoryRecords.EMPTY;
-      }
+      MemoryRecords records = wholeBatchesWithin(result.records(), Math.max(budget, 0), !anyRecords);
       if (records.sizeInBytes() > 0) {
         anyRecords = true;
         budget -= records.sizeInBytes();
@@ -169,6 +169,24 @@ final class FetchHandler implements RequestHandler {
           .setRecords(records));
     }
     return FetchResponse.of(data);
+  }
+
+  /** The leading whole batches of {@code records} that fit in {@code limit} bytes, or the first one if asked. */
+  private static MemoryRecords wholeBatchesWithin(ByteBuffer records, int limit, boolean atLeastOne) {
+    MemoryRecords all = MemoryRecords.readableRecords(records);
+    if (all.sizeInBytes() <= limit) {
+      return all;
+    }
+    int size = 0;
+    for (RecordBatch batch : all.batches()) {
+      if (size + batch.sizeInBytes() > limit && !(atLeastOne && size == 0)) {
+        break;
+      }
+      size += batch.sizeInBytes();
+    }
+    ByteBuffer slice = records.duplicate();
+    slice.limit(slice.position() + size);
+    return MemoryRecords.readableRecords(slice.slice());
   }
 
   private static List<FetchResult> joinAll(List<CompletableFuture<FetchResult>> futures) {

@@ -86,7 +86,8 @@ final class KafkaApis {
       response = CompletableFuture.failedFuture(e);
     }
     return response.handle((answer, failure) -> {
-      AbstractResponse result = failure == null ? answer : request.getErrorResponse(0, KafkaErrors.of(failure).exception());
+      AbstractResponse result =
+          failure == null ? answer : request.getErrorResponse(0, KafkaErrors.of(failure).exception());
       return result == null ? Optional.<ByteString>empty()
           : Optional.of(encode(header.toResponseHeader(), result, version));
     });

@@ -60,6 +60,7 @@ public final class KafkaServer {
         });
   }
 
+  /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
       ActorRef<ProducerIdManager.Command> producerIds, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
@@ -34,6 +35,9 @@ import org.apache.kafka.common.requests.OffsetsForLeaderEpochResponse;
  */
 final class OffsetsHandler {
 
+  /** ListOffsets answers with the offset's leader epoch from v4 (KIP-320); earlier versions cannot carry it. */
+  private static final short FIRST_VERSION_WITH_LEADER_EPOCH = 4;
+
   private final Broker broker;
 
   OffsetsHandler(Broker broker) {
@@ -47,7 +51,7 @@ final class OffsetsHandler {
       Optional<TopicMetadata> metadata = broker.topic(topic.name());
       List<CompletableFuture<ListOffsetsPartitionResponse>> partitions = new ArrayList<>();
       for (ListOffsetsPartition partition : topic.partitions()) {
-        partitions.add(listOffsets(metadata, topic.name(), partition).toCompletableFuture());
+        partitions.add(listOffsets(metadata, topic.name(), partition, request.version()).toCompletableFuture());
       }
       topics.add(all(partitions).thenApply(done -> new ListOffsetsTopicResponse().setName(topic.name())
           .setPartitions(new ArrayList<>(joinAll(partitions)))));
@@ -57,7 +61,7 @@ final class OffsetsHandler {
   }
 
   private CompletionStage<ListOffsetsPartitionResponse> listOffsets(
-      Optional<TopicMetadata> topic, String name, ListOffsetsPartition partition) {
+      Optional<TopicMetadata> topic, String name, ListOffsetsPartition partition, short version) {
     ListOffsetsPartitionResponse response = new ListOffsetsPartitionResponse()
         .setPartitionIndex(partition.partitionIndex());
     try {
@@ -67,7 +71,7 @@ final class OffsetsHandler {
         return CompletableFuture.completedFuture(failed(response, epoch));
       }
       long timestamp = timestamp(partition.timestamp());
-      return broker.listOffsets(id, timestamp).thenApply(found -> answer(response, found));
+      return broker.listOffsets(id, timestamp).thenApply(found -> answer(response, found, version));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failed(response, KafkaErrors.code(e)));
     }
@@ -89,18 +93,20 @@ final class OffsetsHandler {
     return requested;
   }
 
-  private static ListOffsetsPartitionResponse answer(ListOffsetsPartitionResponse response, OffsetLookup found) {
+  private static ListOffsetsPartitionResponse answer(
+      ListOffsetsPartitionResponse response, OffsetLookup found, short version) {
     if (found.error() != Errors.NONE) {
       return failed(response, found.error());
     }
-    return response.setErrorCode(Errors.NONE.code())
-        .setOffset(found.offset())
-        .setTimestamp(found.timestamp())
-        .setLeaderEpoch(found.offset() < 0 ? -1 : KafkaNode.LEADER_EPOCH);
+    response.setErrorCode(Errors.NONE.code()).setOffset(found.offset()).setTimestamp(found.timestamp());
+    if (version >= FIRST_VERSION_WITH_LEADER_EPOCH && found.offset() >= 0) {
+      response.setLeaderEpoch(KafkaNode.LEADER_EPOCH);
+    }
+    return response;
   }
 
   private static ListOffsetsPartitionResponse failed(ListOffsetsPartitionResponse response, Errors error) {
-    return response.setErrorCode(error.code()).setOffset(-1).setTimestamp(-1).setLeaderEpoch(-1);
+    return response.setErrorCode(error.code()).setOffset(-1).setTimestamp(-1);
   }
 
   CompletionStage<AbstractResponse> offsetForLeaderEpoch(KafkaRequest request) {
@@ -144,7 +150,7 @@ final class OffsetsHandler {
   }
 
   private static TopicMetadata missing(String name) {
-    throw new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
+    throw new UnknownTopicOrPartitionException("Topic '" + name + "' does not exist.");
   }
 
   private static <T> CompletableFuture<Void> all(List<CompletableFuture<T>> futures) {

@@ -27,9 +27,12 @@ import org.apache.kafka.common.requests.ProduceResponse;
 
 /**
  * Produce: each partition's batches go to its partition entity, which validates them (CRC, size, idempotent
- * sequence) and answers per partition. With acks=0 the client expects no response, so none is sent. Appends are
- * sent to the partitions in request order, before the next pipelined request is looked at, so an idempotent
- * producer's in-flight batches reach a partition in the order they were sent.
+ * sequence) and answers per partition. With acks=0 the client expects no response, so none is sent.
+ *
+ * <p>One instance serves one connection and is called in request order. An idempotent producer pipelines up to five
+ * requests per connection and needs them to reach each partition in that order, so a request's appends are sent
+ * only after the previous request's were: at once when its topics are known here, otherwise once they are looked
+ * up.
  */
 final class ProduceHandler implements RequestHandler {
 
@@ -37,6 +40,7 @@ final class ProduceHandler implements RequestHandler {
   private static final short FIRST_VERSION_WITH_TOPIC_IDS = 13;
 
   private final Broker broker;
+  private CompletableFuture<Void> previousSent = CompletableFuture.completedFuture(null);
 
   ProduceHandler(Broker broker) {
     this.broker = broker;
@@ -47,24 +51,43 @@ final class ProduceHandler implements RequestHandler {
     ProduceRequestData body = ((ProduceRequest) request.body()).data();
     short acks = body.acks();
     boolean byId = request.version() >= FIRST_VERSION_WITH_TOPIC_IDS;
-    List<CompletableFuture<TopicProduceResponse>> topics = new ArrayList<>();
-    for (ProduceRequestData.TopicProduceData topicData : body.topicData()) {
-      Optional<TopicMetadata> topic = byId ? TopicIds.find(broker, topicData.topicId()) : broker.topic(topicData.name());
-      CompletionStage<Optional<TopicMetadata>> resolved = topic.isPresent() || byId
-          ? CompletableFuture.completedFuture(topic)
-          : broker.lookupTopic(topicData.name());
-      topics.add(resolved.thenCompose(found -> produce(topicData, found, acks, byId)).toCompletableFuture());
+    List<ProduceRequestData.TopicProduceData> topicData = new ArrayList<>(body.topicData());
+    List<CompletableFuture<Optional<TopicMetadata>>> resolved = new ArrayList<>();
+    for (ProduceRequestData.TopicProduceData topic : topicData) {
+      resolved.add(resolve(topic, byId));
     }
+    List<CompletableFuture<?>> before = new ArrayList<>(resolved);
+    before.add(previousSent);
+    CompletableFuture<List<CompletableFuture<TopicProduceResponse>>> sent =
+        CompletableFuture.allOf(before.toArray(CompletableFuture[]::new)).thenApply(ready -> {
+          List<CompletableFuture<TopicProduceResponse>> topics = new ArrayList<>();
+          for (int i = 0; i < topicData.size(); i++) {
+            topics.add(produce(topicData.get(i), resolved.get(i).join(), acks, byId).toCompletableFuture());
+          }
+          return topics;
+        });
+    previousSent = sent.handle((topics, failure) -> null);
     if (acks == 0) {
       return CompletableFuture.completedFuture(null);
     }
-    return CompletableFuture.allOf(topics.toArray(CompletableFuture[]::new)).thenApply(done -> {
-      ProduceResponseData data = new ProduceResponseData();
-      for (CompletableFuture<TopicProduceResponse> topic : topics) {
-        data.responses().add(topic.join());
-      }
-      return new ProduceResponse(data);
-    });
+    return sent.thenCompose(topics -> CompletableFuture.allOf(topics.toArray(CompletableFuture[]::new))
+        .thenApply(done -> {
+          ProduceResponseData data = new ProduceResponseData();
+          for (CompletableFuture<TopicProduceResponse> topic : topics) {
+            data.responses().add(topic.join());
+          }
+          return new ProduceResponse(data);
+        }));
+  }
+
+  /** The topic as this node knows it, else as the registry does; empty when it does not exist. */
+  private CompletableFuture<Optional<TopicMetadata>> resolve(ProduceRequestData.TopicProduceData topic, boolean byId) {
+    Optional<TopicMetadata> local = byId ? TopicIds.find(broker, topic.topicId()) : broker.topic(topic.name());
+    if (local.isPresent() || byId) {
+      return CompletableFuture.completedFuture(local);
+    }
+    return broker.lookupTopic(topic.name()).toCompletableFuture()
+        .exceptionally(failure -> Optional.empty());
   }
 
   private CompletionStage<TopicProduceResponse> produce(

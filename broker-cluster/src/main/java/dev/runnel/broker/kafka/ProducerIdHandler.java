@@ -48,7 +48,8 @@ final class ProducerIdHandler implements RequestHandler {
             manager, ProducerIdManager.AllocateProducerId::new, timeout, broker.system().scheduler())
         .handle((id, failure) -> failure != null
             ? error(Errors.COORDINATOR_NOT_AVAILABLE)
-            : new InitProducerIdResponse(new InitProducerIdResponseData().setProducerId(id).setProducerEpoch((short) 0)));
+            : new InitProducerIdResponse(
+                new InitProducerIdResponseData().setProducerId(id).setProducerEpoch((short) 0)));
   }
 
   private static AbstractResponse error(Errors error) {

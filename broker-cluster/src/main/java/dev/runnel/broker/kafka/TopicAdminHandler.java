@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
+import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
 import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -112,8 +113,8 @@ final class TopicAdminHandler {
     }
     if (!topic.assignments().isEmpty()) {
       if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {
-        throw new org.apache.kafka.common.errors.InvalidRequestException(
-            "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.");
+        throw new InvalidRequestException("Both numPartitions or replicationFactor and replicasAssignments were set. "
+            + "Both cannot be used at the same time.");
       }
       topic.assignments().forEach(assignment -> {
         if (assignment.brokerIds().size() != 1) {
@@ -159,7 +160,8 @@ final class TopicAdminHandler {
     if (name == null) {
       Optional<TopicMetadata> found = TopicIds.find(broker, topic.topicId());
       if (found.isEmpty()) {
-        ApiError error = KafkaErrors.of(new UnknownTopicIdException("Topic id " + topic.topicId() + " does not exist."));
+        ApiError error =
+            KafkaErrors.of(new UnknownTopicIdException("Topic id " + topic.topicId() + " does not exist."));
         return CompletableFuture.completedFuture(
             result.setErrorCode(error.error().code()).setErrorMessage(error.message()));
       }
@@ -188,7 +190,8 @@ final class TopicAdminHandler {
     });
   }
 
-  private CompletionStage<CreatePartitionsTopicResult> createPartitions(CreatePartitionsTopic topic, boolean validateOnly) {
+  private CompletionStage<CreatePartitionsTopicResult> createPartitions(
+      CreatePartitionsTopic topic, boolean validateOnly) {
     CreatePartitionsTopicResult result = new CreatePartitionsTopicResult().setName(topic.name());
     CompletionStage<TopicMetadata> outcome;
     if (topic.assignments() != null && topic.assignments().stream().anyMatch(a -> a.brokerIds().size() != 1)) {

@@ -115,6 +115,10 @@ class KafkaClientsTest {
     assertEquals("compact", configs.get("cleanup.policy").value());
     assertEquals(ConfigEntry.ConfigSource.DEFAULT_CONFIG, configs.get("max.message.bytes").source());
 
+    assertEquals(1, admin.describeCluster().nodes().get().size(), "one broker: this node");
+    assertEquals(admin.describeCluster().controller().get(), admin.describeCluster().nodes().get().iterator().next());
+    assertTrue(!admin.describeCluster().clusterId().get().isEmpty());
+
     admin.createPartitions(Map.of("admin-a", NewPartitions.increaseTo(5))).all().get();
     assertEquals(5, node.broker().topic("admin-a").orElseThrow().partitions());
 

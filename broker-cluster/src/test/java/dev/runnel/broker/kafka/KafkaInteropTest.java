@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -138,11 +139,12 @@ class KafkaInteropTest {
   void when_consumerLongPolls_then_itWakesWhenDataArrives() throws Exception {
     node.broker().createTopic("long-poll", 1, Map.of()).toCompletableFuture().get();
     TopicPartition tp = new TopicPartition("long-poll", 0);
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(),
         ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20_000,
         ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class))) {
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+    try {
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
       assertTrue(consumer.poll(Duration.ofMillis(500)).isEmpty());
@@ -153,6 +155,9 @@ class KafkaInteropTest {
       var records = consumer.poll(Duration.ofSeconds(10));
       assertEquals(1, records.count());
       assertEquals("late", records.iterator().next().value());
+    } finally {
+      // The consumer's next long-poll is in flight: do not wait for it.
+      consumer.close(CloseOptions.timeout(Duration.ZERO));
     }
   }
 }

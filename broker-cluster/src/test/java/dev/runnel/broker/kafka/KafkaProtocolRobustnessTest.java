@@ -1,5 +1,6 @@
 package dev.runnel.broker.kafka;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -7,6 +8,7 @@ import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.testkit.TestNodes;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -67,7 +70,8 @@ class KafkaProtocolRobustnessTest {
   @Test
   void when_connectionsMisbehave_then_eachIsHandledAndOtherClientsAreServedThroughout() throws Exception {
     AtomicBoolean running = new AtomicBoolean(true);
-    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    AtomicInteger acked = new AtomicInteger();
+    List<Future<RecordMetadata>> sent = java.util.Collections.synchronizedList(new ArrayList<>());
     CompletableFuture<Void> producing = CompletableFuture.runAsync(() -> {
       try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
           ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + node.kafkaPort(),
@@ -75,7 +79,11 @@ class KafkaProtocolRobustnessTest {
           ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
         int i = 0;
         while (running.get()) {
-          sent.add(producer.send(new ProducerRecord<>("steady", "k" + i, "v" + i)));
+          sent.add(producer.send(new ProducerRecord<>("steady", "k" + i, "v" + i), (metadata, error) -> {
+            if (error == null) {
+              acked.incrementAndGet();
+            }
+          }));
           i++;
           if (i % 100 == 0) {
             producer.flush();
@@ -85,6 +93,7 @@ class KafkaProtocolRobustnessTest {
       }
     });
 
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.get() > 100);
     Random random = new Random(42);
     byte[] garbage = new byte[64];
     random.nextBytes(garbage);
@@ -153,12 +162,13 @@ class KafkaProtocolRobustnessTest {
       assertEquals(Errors.INVALID_TOPIC_EXCEPTION.code(), metadata.data().topics().iterator().next().errorCode());
     }
 
+    int afterAbuse = acked.get();
+    await().atMost(Duration.ofSeconds(30)).until(() -> acked.get() > afterAbuse + 100);
     running.set(false);
     producing.get(60, TimeUnit.SECONDS);
     for (Future<RecordMetadata> record : sent) {
       record.get(30, TimeUnit.SECONDS);
     }
-    assertTrue(sent.size() > 0);
     long stored = 0;
     for (int p = 0; p < 2; p++) {
       stored += node.broker().status(node.broker().partition("steady", p)).toCompletableFuture().get().logEndOffset();

@@ -6,6 +6,10 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.ByteBufferAccessor;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.requests.AbstractRequest;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -34,6 +38,21 @@ final class RawKafkaConnection implements AutoCloseable {
     RequestHeader header = new RequestHeader(request.apiKey(), request.version(), "raw-test", ++correlationId);
     ByteBuffer body = request.serializeWithHeader(header);
     ByteBuffer frame = ByteBuffer.allocate(4 + body.remaining()).putInt(body.remaining()).put(body);
+    out.write(frame.array());
+    out.flush();
+    return header;
+  }
+
+  /** Sends a request body as given, at this version, exactly as a client of that version would write it. */
+  RequestHeader send(ApiKeys key, short version, ApiMessage body) throws IOException {
+    RequestHeader header = new RequestHeader(key, version, "raw-test", ++correlationId);
+    ObjectSerializationCache cache = new ObjectSerializationCache();
+    int headerSize = header.data().size(cache, header.headerVersion());
+    int bodySize = body.size(cache, version);
+    ByteBuffer frame = ByteBuffer.allocate(4 + headerSize + bodySize).putInt(headerSize + bodySize);
+    ByteBufferAccessor writer = new ByteBufferAccessor(frame);
+    header.data().write(writer, cache, header.headerVersion());
+    body.write(writer, cache, version);
     out.write(frame.array());
     out.flush();
     return header;

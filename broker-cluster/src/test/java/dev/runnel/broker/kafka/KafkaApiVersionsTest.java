@@ -1,0 +1,187 @@
+package dev.runnel.broker.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.runnel.broker.RunnelNode;
+import dev.runnel.broker.testkit.TestNodes;
+import dev.runnel.broker.topic.TopicMetadata;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.SimpleRecord;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.ApiVersionsResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every API at every version this server advertises, with a request as a client of that version writes it: the
+ * server answers without error and the answer parses at that version (a field set that the version cannot carry
+ * would fail the encoding and close the connection).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class KafkaApiVersionsTest {
+
+  private static final String TOPIC = "versions";
+  private static RunnelNode node;
+  private static Uuid topicId;
+
+  @BeforeAll
+  static void start() throws Exception {
+    node = TestNodes.start(TestNodes.newDataDir());
+    TopicMetadata topic = node.broker().createTopic(TOPIC, 1, Map.of()).toCompletableFuture().get();
+    topicId = Uuid.fromString(topic.topicId());
+    for (short v = 0; v <= ApiKeys.CREATE_PARTITIONS.latestVersion(); v++) {
+      node.broker().createTopic("grow-v" + v, 1, Map.of()).toCompletableFuture().get();
+    }
+    for (short v = 0; v <= ApiKeys.DELETE_TOPICS.latestVersion(); v++) {
+      node.broker().createTopic("doomed-v" + v, 1, Map.of()).toCompletableFuture().get();
+    }
+  }
+
+  @AfterAll
+  static void stop() {
+    node.close();
+  }
+
+  static Stream<Arguments> advertised() {
+    List<Arguments> all = new ArrayList<>();
+    for (ApiVersion range : ApiVersionsHandler.SUPPORTED.values()) {
+      ApiKeys key = ApiKeys.forId(range.apiKey());
+      for (short v = (short) Math.max(range.minVersion(), key.oldestVersion()); v <= range.maxVersion(); v++) {
+        all.add(Arguments.of(key, v));
+      }
+    }
+    return all.stream();
+  }
+
+  @ParameterizedTest(name = "{0} v{1}")
+  @MethodSource("advertised")
+  void when_apiIsCalledAtAnAdvertisedVersion_then_itAnswersWithoutErrorAtThatVersion(ApiKeys key, short version)
+      throws Exception {
+    try (RawKafkaConnection connection = new RawKafkaConnection(node.kafkaPort())) {
+      RequestHeader header = connection.send(key, version, request(key, version));
+      AbstractResponse response = connection.receive(header);
+      assertEquals(key, response.apiKey());
+      assertEquals(Map.of(), withoutNone(response.errorCounts()), key + " v" + version + " errors");
+    }
+  }
+
+  @Test
+  void when_clientAsksForVersions_then_produceIsListedFromZeroAndEveryOtherApiFromItsKip896Minimum()
+      throws Exception {
+    try (RawKafkaConnection connection = new RawKafkaConnection(node.kafkaPort())) {
+      ApiVersionsResponse response = (ApiVersionsResponse) connection.receive(connection.send(
+          ApiKeys.API_VERSIONS, (short) 3, request(ApiKeys.API_VERSIONS, (short) 3)));
+      assertEquals(0, response.apiVersion(ApiKeys.PRODUCE.id).minVersion());
+      assertEquals(4, response.apiVersion(ApiKeys.FETCH.id).minVersion());
+      assertEquals(12, response.data().apiKeys().size());
+      assertTrue(response.apiVersion(ApiKeys.JOIN_GROUP.id) == null, "only implemented APIs are listed");
+    }
+  }
+
+  private static Map<Errors, Integer> withoutNone(Map<Errors, Integer> counts) {
+    Map<Errors, Integer> errors = new java.util.HashMap<>(counts);
+    errors.remove(Errors.NONE);
+    return errors;
+  }
+
+  private static ApiMessage request(ApiKeys key, short v) {
+    switch (key) {
+      case API_VERSIONS:
+        return new ApiVersionsRequestData().setClientSoftwareName(v >= 3 ? "runnel-test" : null)
+            .setClientSoftwareVersion(v >= 3 ? "1.0" : null);
+      case METADATA:
+        return new MetadataRequestData().setAllowAutoTopicCreation(true).setTopics(List.of(
+            new MetadataRequestData.MetadataRequestTopic().setName(TOPIC)));
+      case PRODUCE: {
+        ProduceRequestData data = new ProduceRequestData().setAcks((short) 1).setTimeoutMs(10_000);
+        ProduceRequestData.TopicProduceData topic = v >= 13
+            ? new ProduceRequestData.TopicProduceData().setTopicId(topicId)
+            : new ProduceRequestData.TopicProduceData().setName(TOPIC);
+        topic.partitionData().add(new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(
+            MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(("v" + v).getBytes(StandardCharsets.UTF_8)))));
+        data.topicData().add(topic);
+        return data;
+      }
+      case FETCH: {
+        FetchRequestData.FetchTopic topic = v >= 13
+            ? new FetchRequestData.FetchTopic().setTopicId(topicId)
+            : new FetchRequestData.FetchTopic().setTopic(TOPIC);
+        topic.setPartitions(List.of(new FetchRequestData.FetchPartition().setPartition(0).setFetchOffset(0)
+            .setPartitionMaxBytes(1 << 20)));
+        return new FetchRequestData().setMaxWaitMs(10).setMinBytes(1).setMaxBytes(1 << 20).setTopics(List.of(topic));
+      }
+      case LIST_OFFSETS:
+        return new ListOffsetsRequestData().setReplicaId(-1).setTopics(List.of(new ListOffsetsRequestData
+            .ListOffsetsTopic().setName(TOPIC).setPartitions(List.of(new ListOffsetsRequestData.ListOffsetsPartition()
+            .setPartitionIndex(0).setTimestamp(-2)))));
+      case OFFSET_FOR_LEADER_EPOCH: {
+        OffsetForLeaderEpochRequestData data = new OffsetForLeaderEpochRequestData();
+        OffsetForLeaderEpochRequestData.OffsetForLeaderTopic topic =
+            new OffsetForLeaderEpochRequestData.OffsetForLeaderTopic().setTopic(TOPIC);
+        topic.partitions().add(new OffsetForLeaderEpochRequestData.OffsetForLeaderPartition()
+            .setPartition(0).setLeaderEpoch(0).setCurrentLeaderEpoch(0));
+        data.topics().add(topic);
+        return data;
+      }
+      case INIT_PRODUCER_ID:
+        return new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000);
+      case CREATE_TOPICS: {
+        CreateTopicsRequestData data = new CreateTopicsRequestData().setTimeoutMs(10_000);
+        data.topics().add(new CreateTopicsRequestData.CreatableTopic().setName("created-v" + v)
+            .setNumPartitions(2).setReplicationFactor((short) 1));
+        return data;
+      }
+      case DELETE_TOPICS:
+        return v >= 6
+            ? new DeleteTopicsRequestData().setTimeoutMs(10_000).setTopics(List.of(
+                new DeleteTopicsRequestData.DeleteTopicState().setName("doomed-v" + v)))
+            : new DeleteTopicsRequestData().setTimeoutMs(10_000).setTopicNames(List.of("doomed-v" + v));
+      case CREATE_PARTITIONS: {
+        CreatePartitionsRequestData data = new CreatePartitionsRequestData().setTimeoutMs(10_000);
+        data.topics().add(new CreatePartitionsRequestData.CreatePartitionsTopic().setName("grow-v" + v)
+            .setCount(3).setAssignments(null));
+        return data;
+      }
+      case DESCRIBE_CONFIGS:
+        return new DescribeConfigsRequestData().setResources(List.of(new DescribeConfigsRequestData
+            .DescribeConfigsResource().setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName(TOPIC)
+            .setConfigurationKeys(null)));
+      case DESCRIBE_CLUSTER:
+        return new DescribeClusterRequestData();
+      default:
+        throw new AssertionError("no request for " + key);
+    }
+  }
+}
