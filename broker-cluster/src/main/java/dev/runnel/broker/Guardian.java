@@ -102,7 +102,7 @@ final class Guardian {
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(new HttpApi(broker).route())
+          .bind(new HttpApi(broker, groups).route())
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();
