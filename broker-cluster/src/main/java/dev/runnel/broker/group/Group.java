@@ -3,7 +3,6 @@ package dev.runnel.broker.group;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.kafka.common.TopicPartition;
 
 /**
@@ -65,10 +64,6 @@ public record Group(
   /** The state as DescribeGroups and ListGroups report it. */
   public GroupState reportedState() {
     return exists() ? state : GroupState.DEAD;
-  }
-
-  public Optional<Member> staticMember(String groupInstanceId) {
-    return members.values().stream().filter(m -> groupInstanceId.equals(m.groupInstanceId())).findFirst();
   }
 
   Draft draft() {

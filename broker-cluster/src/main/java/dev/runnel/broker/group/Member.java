@@ -39,10 +39,6 @@ public record Member(
         List.of(new Protocol(protocolName, stored.subscription())), stored.assignment(), now, false, false);
   }
 
-  boolean isStatic() {
-    return groupInstanceId != null;
-  }
-
   Optional<Protocol> protocol(String name) {
     return protocols.stream().filter(p -> p.name().equals(name)).findFirst();
   }

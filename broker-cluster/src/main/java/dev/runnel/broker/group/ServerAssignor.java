@@ -13,7 +13,6 @@ import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Assignment;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.GroupSubscription;
-import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.RebalanceProtocol;
 import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor.Subscription;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.RangeAssignor;
@@ -46,11 +45,6 @@ final class ServerAssignor {
 
   static boolean known(String strategy) {
     return ASSIGNORS.containsKey(strategy);
-  }
-
-  static boolean cooperative(String strategy) {
-    return known(strategy)
-        && ASSIGNORS.get(strategy).get().supportedProtocols().contains(RebalanceProtocol.COOPERATIVE);
   }
 
   /**
