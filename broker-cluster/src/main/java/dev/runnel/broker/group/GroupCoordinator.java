@@ -127,18 +127,24 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
   public CommandHandler<Command, GroupEvent, StoredGroup> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Join.class, c -> run(machine.join(group, c.request(), clock.getAsLong()), c.replyTo(), parkedJoins))
-        .onCommand(Sync.class, c -> run(machine.sync(group, c.request(), clock.getAsLong()), c.replyTo(), parkedSyncs))
-        .onCommand(Heartbeat.class, c -> run(machine.heartbeat(group, c.request(), clock.getAsLong()), c.replyTo(), null))
-        .onCommand(Leave.class, c -> run(machine.leave(group, c.request(), clock.getAsLong()), c.replyTo(), null))
-        .onCommand(CommitOffsets.class, c -> run(machine.commit(group, c.request(), clock.getAsLong()), c.replyTo(), null))
-        .onCommand(FetchOffsets.class, c -> afterDeadlines(() -> c.replyTo().tell(machine.fetchOffsets(group, c.partitions()))))
+        .onCommand(Join.class, c -> run(machine.join(group, c.request(), now()), c.replyTo(), parkedJoins))
+        .onCommand(Sync.class, c -> run(machine.sync(group, c.request(), now()), c.replyTo(), parkedSyncs))
+        .onCommand(Heartbeat.class, c -> run(machine.heartbeat(group, c.request(), now()), c.replyTo(), null))
+        .onCommand(Leave.class, c -> run(machine.leave(group, c.request(), now()), c.replyTo(), null))
+        .onCommand(CommitOffsets.class, c -> run(machine.commit(group, c.request(), now()), c.replyTo(), null))
+        .onCommand(FetchOffsets.class,
+            c -> afterDeadlines(() -> c.replyTo().tell(machine.fetchOffsets(group, c.partitions()))))
         .onCommand(Describe.class, c -> afterDeadlines(() -> c.replyTo().tell(machine.describe(group))))
-        .onCommand(DeleteGroup.class, c -> run(machine.delete(group, clock.getAsLong()), c.replyTo(), null))
-        .onCommand(DeleteOffsets.class, c -> run(machine.deleteOffsets(group, c.partitions(), clock.getAsLong()), c.replyTo(), null))
-        .onCommand(ResetOffsets.class, c -> run(machine.resetOffsets(group, c.offsets(), clock.getAsLong()), c.replyTo(), null))
-        .onCommand(Tick.class, c -> run(machine.tick(group, clock.getAsLong()), null, null))
+        .onCommand(DeleteGroup.class, c -> run(machine.delete(group, now()), c.replyTo(), null))
+        .onCommand(DeleteOffsets.class,
+            c -> run(machine.deleteOffsets(group, c.partitions(), now()), c.replyTo(), null))
+        .onCommand(ResetOffsets.class, c -> run(machine.resetOffsets(group, c.offsets(), now()), c.replyTo(), null))
+        .onCommand(Tick.class, c -> run(machine.tick(group, now()), null, null))
         .build();
+  }
+
+  private long now() {
+    return clock.getAsLong();
   }
 
   /**
@@ -146,7 +152,7 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
    * slept (expired offsets) before it answers.
    */
   private Effect<GroupEvent, StoredGroup> afterDeadlines(Runnable reply) {
-    return run(machine.tick(group, clock.getAsLong()), null, null, reply);
+    return run(machine.tick(group, now()), null, null, reply);
   }
 
   private <R> Effect<GroupEvent, StoredGroup> run(

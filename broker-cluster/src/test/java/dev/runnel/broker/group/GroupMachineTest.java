@@ -60,7 +60,8 @@ class GroupMachineTest {
   }
 
   private static byte[] subscription(List<String> topics, List<TopicPartition> owned, int generation) {
-    ByteBuffer buffer = ConsumerProtocol.serializeSubscription(new Subscription(topics, null, owned, generation, java.util.Optional.empty()));
+    ByteBuffer buffer = ConsumerProtocol.serializeSubscription(
+        new Subscription(topics, null, owned, generation, java.util.Optional.empty()));
     byte[] bytes = new byte[buffer.remaining()];
     buffer.get(bytes);
     return bytes;
@@ -106,10 +107,12 @@ class GroupMachineTest {
     members.forEach(m -> assignments.put(m, bytes("a-" + m)));
     for (String member : members) {
       if (!member.equals(leader)) {
-        run(machine.sync(group, new SyncRequest(member, null, group.generationId(), "consumer", "range", Map.of()), now));
+        run(machine.sync(group,
+            new SyncRequest(member, null, group.generationId(), "consumer", "range", Map.of()), now));
       }
     }
-    run(machine.sync(group, new SyncRequest(leader, null, group.generationId(), "consumer", "range", assignments), now));
+    run(machine.sync(group,
+        new SyncRequest(leader, null, group.generationId(), "consumer", "range", assignments), now));
     assertEquals(GroupState.STABLE, group.state());
     return members;
   }

@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -69,8 +71,8 @@ class HttpGroupsTest {
   void when_groupConsumes_then_httpShowsMembersAssignmentOffsetsAndLag() {
     try (KafkaConsumer<String, String> consumer = consumer("dashboard")) {
       consumer.commitSync(Map.of(
-          new org.apache.kafka.common.TopicPartition("clicks", 0), new org.apache.kafka.clients.consumer.OffsetAndMetadata(3),
-          new org.apache.kafka.common.TopicPartition("clicks", 1), new org.apache.kafka.clients.consumer.OffsetAndMetadata(5)));
+          new TopicPartition("clicks", 0), new OffsetAndMetadata(3),
+          new TopicPartition("clicks", 1), new OffsetAndMetadata(5)));
       JsonNode list = http.get("/groups").json();
       JsonNode summary = null;
       for (JsonNode group : list) {

@@ -22,6 +22,7 @@ import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
@@ -49,17 +50,18 @@ final class GroupRequests {
         String memberId = join(node, group, true).memberId();
         JoinGroupRequestData.JoinGroupRequestProtocolCollection protocols =
             new JoinGroupRequestData.JoinGroupRequestProtocolCollection();
-        protocols.add(new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(SUBSCRIPTION));
+        protocols.add(
+            new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range").setMetadata(SUBSCRIPTION));
         return new JoinGroupRequestData().setGroupId(group).setMemberId(memberId).setSessionTimeoutMs(10_000)
             .setRebalanceTimeoutMs(v >= 1 ? 10_000 : -1).setProtocolType("consumer").setProtocols(protocols)
             .setReason(v >= 8 ? "versions test" : null);
       }
       case SYNC_GROUP: {
         JoinResult joined = join(node, group, false);
-        return new org.apache.kafka.common.message.SyncGroupRequestData().setGroupId(group)
+        return new SyncGroupRequestData().setGroupId(group)
             .setMemberId(joined.memberId()).setGenerationId(joined.generationId())
             .setProtocolType(v >= 5 ? "consumer" : null).setProtocolName(v >= 5 ? "range" : null)
-            .setAssignments(List.of(new org.apache.kafka.common.message.SyncGroupRequestData.SyncGroupRequestAssignment()
+            .setAssignments(List.of(new SyncGroupRequestData.SyncGroupRequestAssignment()
                 .setMemberId(joined.memberId()).setAssignment(new byte[] {1})));
       }
       case HEARTBEAT: {

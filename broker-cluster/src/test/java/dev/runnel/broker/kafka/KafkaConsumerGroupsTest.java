@@ -120,7 +120,8 @@ class KafkaConsumerGroupsTest {
     config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 300);
     config.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, 20_000);
     config.putAll(extra);
-    GroupMemberThread member = new GroupMemberThread(name, new KafkaConsumer<>(config), List.of(topic), counts, commit);
+    GroupMemberThread member =
+        new GroupMemberThread(name, new KafkaConsumer<>(config), List.of(topic), counts, commit);
     members.add(member);
     return member;
   }
@@ -130,7 +131,8 @@ class KafkaConsumerGroupsTest {
       Set<TopicPartition> all = new HashSet<>();
       for (int i = 0; i < group.size(); i++) {
         assertNull(group.get(i).failure(), group.get(i).name + " failed");
-        assertEquals(sizes[i], group.get(i).assignment().size(), group.get(i).name + " holds " + group.get(i).assignment());
+        assertEquals(sizes[i], group.get(i).assignment().size(),
+            group.get(i).name + " holds " + group.get(i).assignment());
         all.addAll(group.get(i).assignment());
       }
       assertEquals(PARTITIONS, all.size(), "every partition has exactly one owner");
@@ -150,7 +152,8 @@ class KafkaConsumerGroupsTest {
     String topic = "orders";
     createTopic(topic);
     Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
-    Map<String, Object> range = Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
+    Map<String, Object> range =
+        Map.of(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, RangeAssignor.class.getName());
     List<GroupMemberThread> group = new ArrayList<>(List.of(
         member("c1", "g1", topic, counts, range, true),
         member("c2", "g1", topic, counts, range, true),
@@ -237,10 +240,12 @@ class KafkaConsumerGroupsTest {
     awaitAssignments(List.of(survivor, doomed), 3, 3);
     Set<TopicPartition> doomedPartitions = doomed.assignment();
     produce(topic, "a", 6_000);
-    await().atMost(Duration.ofSeconds(60)).until(() -> doomed.received.size() == 3_000 && survivor.received.size() == 3_000);
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> doomed.received.size() == 3_000 && survivor.received.size() == 3_000);
 
     doomed.kill();
-    GroupDescription stillThere = node.groups().describe("crash-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    GroupDescription stillThere =
+        node.groups().describe("crash-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(2, stillThere.members().size(), "a member that did not leave stays until its session times out");
     await().atMost(Duration.ofSeconds(30)).until(() -> survivor.assignment().size() == PARTITIONS);
     assertTrue(survivor.assignment().containsAll(doomedPartitions));
@@ -286,7 +291,8 @@ class KafkaConsumerGroupsTest {
     produce(topic, "a", 600);
     awaitAllReadOnce(counts, "a", 600);
     await().atMost(Duration.ofSeconds(30)).until(() -> committedTotal("durable-group") == 600);
-    GroupDescription before = node.groups().describe("durable-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    GroupDescription before =
+        node.groups().describe("durable-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
     consumer.close();
     members.clear();
     admin.close();
@@ -294,7 +300,8 @@ class KafkaConsumerGroupsTest {
 
     node = startNode();
     admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap()));
-    GroupDescription after = node.groups().describe("durable-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
+    GroupDescription after =
+        node.groups().describe("durable-group").toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertEquals(before.generationId() + 1, after.generationId(), "the generation in which the member left is kept");
     assertEquals(GroupState.EMPTY, after.state());
     assertEquals(600, committedTotal("durable-group"));
