@@ -2,6 +2,8 @@ package dev.runnel.broker;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import dev.runnel.broker.group.GroupSettings;
+import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.http.HttpApi;
 import dev.runnel.broker.stream.StreamApi;
 import dev.runnel.broker.kafka.KafkaServer;
@@ -45,7 +47,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, InetSocketAddress http, InetSocketAddress kafka) {}
+  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka) {}
 
   private Guardian() {}
 
@@ -112,15 +114,17 @@ final class Guardian {
           SingletonActor.of(ProducerIdManager.create(), ProducerIdManager.SINGLETON_NAME));
 
       Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings);
+      Groups groups = Groups.init(system, broker,
+          GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(concat(new StreamApi(broker).route(), new HttpApi(broker).route()))
+          .bind(concat(new StreamApi(broker).route(), new HttpApi(broker, groups).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();
           })
-          .thenCombine(KafkaServer.start(system, broker, KafkaSettings.create(system.settings().config())),
-              (http, kafka) -> new Bound(broker, http, kafka))
+          .thenCombine(KafkaServer.start(system, broker, groups, KafkaSettings.create(system.settings().config())),
+              (http, kafka) -> new Bound(broker, groups, http, kafka))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);

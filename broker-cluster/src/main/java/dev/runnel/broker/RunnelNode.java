@@ -1,6 +1,7 @@
 package dev.runnel.broker;
 
 import com.typesafe.config.Config;
+import dev.runnel.broker.group.Groups;
 import dev.runnel.persistence.JournalProfile;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -70,6 +71,10 @@ public final class RunnelNode implements AutoCloseable {
 
   public Broker broker() {
     return bound.broker();
+  }
+
+  public Groups groups() {
+    return bound.groups();
   }
 
   public InetSocketAddress httpAddress() {

@@ -21,6 +21,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicName;
 import java.util.List;
@@ -45,7 +46,8 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * The node's HTTP API: health, topic administration, JSON produce and consume, NDJSON streaming consume. Shapes
+ * The node's HTTP API: health, topic administration, JSON produce and consume, NDJSON streaming consume, consumer
+ * groups (members, assignment, offsets, lag, offset reset). Shapes
  * follow Confluent's REST Proxy; errors are Kafka's, as JSON (see {@link HttpErrors}, which seals the route). The
  * README's "HTTP API" section documents every endpoint. Thread-safe.
  */
@@ -61,13 +63,15 @@ public final class HttpApi {
   private final TopicAdmin admin;
   private final RecordProducer producer;
   private final RecordReader reader;
+  private final GroupAdmin groups;
 
-  public HttpApi(Broker broker) {
+  public HttpApi(Broker broker, Groups groups) {
     this.broker = broker;
     this.settings = HttpSettings.create(broker.system().settings().config());
     this.admin = new TopicAdmin(broker);
     this.producer = new RecordProducer(broker);
     this.reader = new RecordReader(broker);
+    this.groups = new GroupAdmin(groups);
   }
 
   public Route route() {
@@ -75,7 +79,19 @@ public final class HttpApi {
         () -> withSizeLimit(settings.maxRequestBytes(), () -> concat(
             path("health", () -> get(() -> complete(
                 HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"status\":\"UP\"}")))),
-            pathPrefix("topics", this::topicsRoute)))));
+            pathPrefix("topics", this::topicsRoute),
+            pathPrefix("groups", this::groupsRoute)))));
+  }
+
+  private Route groupsRoute() {
+    return concat(
+        pathEndOrSingleSlash(() -> get(() -> ok(StatusCodes.OK, groups.list()))),
+        pathPrefix(PathMatchers.segment(), group -> concat(
+            pathEndOrSingleSlash(() -> concat(
+                get(() -> ok(StatusCodes.OK, groups.describe(group))),
+                delete(() -> ok(StatusCodes.OK, groups.delete(group))))),
+            path(PathMatchers.segment("offsets").slash("reset"),
+                () -> post(() -> jsonBody(body -> ok(StatusCodes.OK, groups.resetOffsets(group, body))))))));
   }
 
   private Route topicsRoute() {

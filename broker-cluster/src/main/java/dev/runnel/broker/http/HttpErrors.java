@@ -38,8 +38,10 @@ final class HttpErrors {
     switch (error) {
       case UNKNOWN_TOPIC_OR_PARTITION:
       case UNKNOWN_TOPIC_ID:
+      case GROUP_ID_NOT_FOUND:
         return StatusCodes.NOT_FOUND;
       case TOPIC_ALREADY_EXISTS:
+      case NON_EMPTY_GROUP:
         return StatusCodes.CONFLICT;
       case OFFSET_OUT_OF_RANGE:
         return StatusCodes.RANGE_NOT_SATISFIABLE;
@@ -59,6 +61,7 @@ final class HttpErrors {
       case INVALID_TIMESTAMP:
       case INVALID_REPLICATION_FACTOR:
       case POLICY_VIOLATION:
+      case INVALID_GROUP_ID:
         return StatusCodes.BAD_REQUEST;
       default:
         return error.exception() instanceof RetriableException

@@ -29,7 +29,10 @@ final class ApiVersionsHandler implements RequestHandler {
         ApiKeys.API_VERSIONS, ApiKeys.METADATA, ApiKeys.PRODUCE, ApiKeys.FETCH, ApiKeys.LIST_OFFSETS,
         ApiKeys.OFFSET_FOR_LEADER_EPOCH, ApiKeys.INIT_PRODUCER_ID, ApiKeys.CREATE_TOPICS, ApiKeys.DELETE_TOPICS,
         ApiKeys.CREATE_PARTITIONS, ApiKeys.DESCRIBE_CONFIGS, ApiKeys.ALTER_CONFIGS, ApiKeys.INCREMENTAL_ALTER_CONFIGS,
-        ApiKeys.DELETE_RECORDS, ApiKeys.DESCRIBE_CLUSTER}) {
+        ApiKeys.DELETE_RECORDS, ApiKeys.DESCRIBE_CLUSTER,
+        ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP, ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP,
+        ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.OFFSET_DELETE, ApiKeys.LIST_GROUPS,
+        ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS}) {
       // KIP-896 removed Produce v0-v2, yet librdkafka only sends compressed batches to a broker that lists
       // Produce from v0 (KAFKA-18659); Kafka 4.0 lists them and refuses them, and so does this server.
       short min = key == ApiKeys.PRODUCE ? 0 : key.oldestVersion();

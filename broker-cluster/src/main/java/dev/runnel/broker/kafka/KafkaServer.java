@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.Groups;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
 import java.util.EnumMap;
@@ -34,13 +35,14 @@ public final class KafkaServer {
   private KafkaServer() {}
 
   /** Binds the server; the stage completes with the bound address once it listens. */
-  public static CompletionStage<InetSocketAddress> start(ActorSystem<?> system, Broker broker, KafkaSettings settings) {
+  public static CompletionStage<InetSocketAddress> start(
+      ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings) {
     AtomicLong connections = new AtomicLong();
     String host = broker.settings().host();
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
-          connection.handleWith(connectionFlow(apis(system, broker, settings, connection.localAddress()),
+          connection.handleWith(connectionFlow(apis(system, broker, groups, settings, connection.localAddress()),
               settings, name), system);
         }), Keep.left())
         .run(system)
@@ -53,7 +55,7 @@ public final class KafkaServer {
   }
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
-  private static KafkaApis apis(ActorSystem<?> system, Broker broker, KafkaSettings settings,
+  private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
       InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
@@ -78,6 +80,20 @@ public final class KafkaServer {
     handlers.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
     handlers.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
     handlers.put(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(broker));
+    GroupMembershipHandler membership = new GroupMembershipHandler(groups, node);
+    GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(broker, groups);
+    GroupAdminHandler groupAdmin = new GroupAdminHandler(groups);
+    handlers.put(ApiKeys.FIND_COORDINATOR, membership::findCoordinator);
+    handlers.put(ApiKeys.JOIN_GROUP, membership::joinGroup);
+    handlers.put(ApiKeys.SYNC_GROUP, membership::syncGroup);
+    handlers.put(ApiKeys.HEARTBEAT, membership::heartbeat);
+    handlers.put(ApiKeys.LEAVE_GROUP, membership::leaveGroup);
+    handlers.put(ApiKeys.OFFSET_COMMIT, groupOffsets::offsetCommit);
+    handlers.put(ApiKeys.OFFSET_FETCH, groupOffsets::offsetFetch);
+    handlers.put(ApiKeys.OFFSET_DELETE, groupOffsets::offsetDelete);
+    handlers.put(ApiKeys.LIST_GROUPS, groupAdmin::listGroups);
+    handlers.put(ApiKeys.DESCRIBE_GROUPS, groupAdmin::describeGroups);
+    handlers.put(ApiKeys.DELETE_GROUPS, groupAdmin::deleteGroups);
     return new KafkaApis(handlers);
   }
 

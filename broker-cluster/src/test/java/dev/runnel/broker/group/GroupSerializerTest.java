@@ -1,0 +1,82 @@
+package dev.runnel.broker.group;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.typesafe.config.ConfigFactory;
+import dev.runnel.broker.group.GroupEvent.GenerationStored;
+import dev.runnel.broker.group.GroupEvent.GroupDeleted;
+import dev.runnel.broker.group.GroupEvent.OffsetsCommitted;
+import dev.runnel.broker.group.GroupEvent.OffsetsDeleted;
+import dev.runnel.broker.group.GroupEvent.OffsetsExpired;
+import java.io.NotSerializableException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@Timeout(30)
+class GroupSerializerTest {
+
+  private static final GroupSerializer SERIALIZER = new GroupSerializer();
+  private static final TopicPartition P0 = new TopicPartition("orders", 0);
+  private static final TopicPartition P3 = new TopicPartition("payments", 3);
+  private static final StoredMember STATIC = new StoredMember("instance-1-abc", "instance-1", "client", "/10.0.0.1",
+      300_000, 45_000, "sub".getBytes(StandardCharsets.UTF_8), "assign".getBytes(StandardCharsets.UTF_8));
+  private static final StoredMember DYNAMIC =
+      new StoredMember("client-xyz", null, "", "", 1, 2, new byte[0], new byte[] {0, 1, 2});
+  private static final Map<TopicPartition, CommittedOffset> OFFSETS = Map.of(
+      P0, new CommittedOffset(42, 7, "metadata é 😀", 1_700_000_000_000L),
+      P3, new CommittedOffset(0, -1, "", 1));
+
+  static Stream<Object> messages() {
+    return Stream.of(
+        new GenerationStored(3, "consumer", "cooperative-sticky", "instance-1-abc", List.of(STATIC, DYNAMIC), 99),
+        new GenerationStored(4, "consumer", null, null, List.of(), 100),
+        new OffsetsCommitted(OFFSETS),
+        new OffsetsDeleted(List.of(P0, P3)),
+        new OffsetsExpired(List.of(P3)),
+        new GroupDeleted(123),
+        StoredGroup.EMPTY,
+        new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC, STATIC), 77, OFFSETS));
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
+  void when_messageIsSerialized_then_itReadsBackEqual(Object message) throws Exception {
+    byte[] bytes = SERIALIZER.toBinary(message);
+    assertEquals(message, SERIALIZER.fromBinary(bytes, SERIALIZER.manifest(message)));
+  }
+
+  @Test
+  void when_bytesAreTruncatedOrManifestUnknown_then_notSerializableException() {
+    byte[] bytes = SERIALIZER.toBinary(new OffsetsCommitted(OFFSETS));
+    assertThrows(NotSerializableException.class,
+        () -> SERIALIZER.fromBinary(Arrays.copyOf(bytes, bytes.length - 3), "GC1"));
+    assertThrows(NotSerializableException.class, () -> SERIALIZER.fromBinary(bytes, "XX9"));
+  }
+
+  @Test
+  void when_brokerConfigIsLoaded_then_groupEventsAndSnapshotUseThisSerializer() {
+    ActorTestKit kit = ActorTestKit.create(
+        ConfigFactory.parseString("pekko.actor.provider = local").withFallback(ConfigFactory.load()));
+    try {
+      Serialization serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
+      for (Object message : messages().toList()) {
+        assertEquals(GroupSerializer.class, serialization.findSerializerFor(message).getClass(), message.toString());
+      }
+    } finally {
+      kit.shutdownTestKit();
+    }
+  }
+}
