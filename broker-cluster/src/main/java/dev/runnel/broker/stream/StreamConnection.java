@@ -45,12 +45,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata, InitProducerId,
- * Produce and the group requests (through {@link Groups}), and runs a {@link PartitionSubscription} per Subscribe. Answers and every subscription's frames meet in
- * a {@link MergeHub} in front of the socket, so a slow reader backpressures them all.
+ * Produce and the group requests (through {@link Groups}), and runs a {@link PartitionSubscription} per
+ * Subscribe. Answers and every subscription's frames meet in a {@link MergeHub} in front of the socket, so a slow
+ * reader backpressures them all.
  *
  * <p>Produce requests are appended in the order they arrive (each is handed to its partition before the next
  * frame is read) and answered in that order. A malformed frame is answered with an Error frame
- * ({@code INVALID_REQUEST}) and logged; the connection goes on. When the connection ends, its subscriptions stop.
+ * ({@code INVALID_REQUEST}) and logged; the connection goes on. When the connection ends, its subscriptions stop
+ * and the group members that joined through it leave their groups.
  */
 final class StreamConnection {
 

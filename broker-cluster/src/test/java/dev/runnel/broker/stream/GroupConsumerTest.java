@@ -170,7 +170,8 @@ class GroupConsumerTest {
     lastOfFirst.forEach((partition, last) -> assertTrue(committedAfterDrain.get(partition) >= last + 1,
         "partition " + partition + ": committed " + committedAfterDrain.get(partition) + ", emitted up to " + last));
 
-    Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> first.emitted().size() + second.emitted().size() >= count);
+    Awaitility.await().atMost(Duration.ofSeconds(90))
+        .until(() -> first.emitted().size() + second.emitted().size() >= count);
     Map<Integer, List<Long>> bySecond = new HashMap<>();
     for (long[] record : second.emitted()) {
       bySecond.computeIfAbsent((int) record[0], p -> new ArrayList<>()).add(record[1]);
