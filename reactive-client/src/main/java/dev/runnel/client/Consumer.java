@@ -3,6 +3,9 @@ package dev.runnel.client;
 import dev.runnel.client.internal.ConsumerStage;
 import dev.runnel.client.internal.GroupConsumerStage;
 import java.util.Set;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
@@ -37,6 +40,18 @@ public final class Consumer {
    */
   public static Source<CommittableMessage, Control> committableSource(ConsumerSettings settings, String groupId,
       Set<String> topics) {
-    return Source.fromGraph(new GroupConsumerStage(settings, groupId, topics));
+    return Source.fromGraph(GroupConsumerStage.committable(settings, groupId, topics));
+  }
+
+  /**
+   * Like {@link #committableSource}, but emits each partition assigned to this member as its own sub-source, with
+   * its topic-partition; each sub-source has its own backpressure (a slow partition does not hold the others up)
+   * and completes when the group revokes the partition (or the source is stopped). Cancelling a sub-source stops
+   * reading that partition until the group assigns it again. A sub-source must be run within Pekko's
+   * {@code pekko.stream.materializer.subscription-timeout}.
+   */
+  public static Source<Pair<TopicPartition, Source<CommittableMessage, NotUsed>>, Control> partitionedSource(
+      ConsumerSettings settings, String groupId, Set<String> topics) {
+    return Source.fromGraph(GroupConsumerStage.partitioned(settings, groupId, topics));
   }
 }

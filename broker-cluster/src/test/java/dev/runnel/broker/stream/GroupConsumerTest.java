@@ -1,6 +1,7 @@
 package dev.runnel.broker.stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,7 +30,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -200,5 +203,58 @@ class GroupConsumerTest {
     ExecutionException failed = assertThrows(ExecutionException.class, () -> await(done));
     assertInstanceOf(NoOffsetForPartitionException.class, failed.getCause());
     assertTrue(failed.getCause().getMessage().contains(TOPIC + "-0"), failed.getCause().getMessage());
+  }
+
+  @Test
+  void when_aSecondMemberJoins_then_thePartitionedSourceCompletesTheSubSourcesOfTheRevokedPartitionsOnly()
+      throws Exception {
+    await(node.broker().createTopic(TOPIC, 4, Map.of()));
+    int count = 2_000;
+    List<ProducerRecord> records = IntStream.range(0, count)
+        .mapToObj(i -> ProducerRecord.of(TOPIC, ("key-" + i).getBytes(StandardCharsets.UTF_8),
+            ("value-" + i).getBytes(StandardCharsets.UTF_8)))
+        .collect(Collectors.toList());
+    await(Source.from(records).via(Producer.flow(ProducerSettings.create(client).withBootstrap(bootstrap())))
+        .runWith(Sink.ignore(), client));
+    ConsumerSettings settings = consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST);
+    CommitterSettings committer = CommitterSettings.create(client).withMaxInterval(Duration.ofMillis(100));
+    ConcurrentLinkedQueue<long[]> emitted = new ConcurrentLinkedQueue<>();
+    Map<Integer, CompletableFuture<Done>> subSources = new ConcurrentHashMap<>();
+    Pair<Control, CompletionStage<Done>> partitioned = Consumer.partitionedSource(settings, GROUP, Set.of(TOPIC))
+        .map(partition -> {
+          CompletionStage<Done> done = partition.second()
+              .map(message -> {
+                emitted.add(new long[] {message.record().partition(), message.record().offset()});
+                return message.committableOffset();
+              })
+              .runWith(Committer.sink(committer), client);
+          subSources.put(partition.first().partition(), done.toCompletableFuture());
+          return partition.first();
+        })
+        .toMat(Sink.ignore(), Keep.both())
+        .run(client);
+    Awaitility.await().atMost(Duration.ofSeconds(60))
+        .until(() -> subSources.size() == 4 && assignmentSizes().equals(List.of(4)));
+    assertTrue(subSources.values().stream().noneMatch(CompletableFuture::isDone), "all four partitions are read");
+
+    Member second = member(settings);
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> assignmentSizes().equals(List.of(2, 2)));
+    Awaitility.await().atMost(Duration.ofSeconds(30))
+        .until(() -> subSources.values().stream().filter(CompletableFuture::isDone).count() == 2);
+    for (CompletableFuture<Done> subSource : subSources.values()) {
+      if (subSource.isDone()) {
+        assertEquals(Done.getInstance(), subSource.get(), "a revoked partition's sub-source completes normally");
+      }
+    }
+    assertFalse(partitioned.second().toCompletableFuture().isDone(), "the partitioned source itself goes on");
+
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> {
+      Set<String> distinct = new HashSet<>();
+      emitted.forEach(record -> distinct.add(record[0] + "@" + record[1]));
+      second.emitted().forEach(record -> distinct.add(record[0] + "@" + record[1]));
+      return distinct.size() == count;
+    });
+    await(second.control().drainAndShutdown(second.committed()));
+    await(partitioned.first().shutdown());
   }
 }

@@ -22,14 +22,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.stage.AbstractGraphStageWithMaterializedValue;
 import org.apache.pekko.stream.stage.AbstractOutHandler;
 import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.OutHandler;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +48,7 @@ import org.slf4j.LoggerFactory;
  * <p>Unlike the plain source it does not reconnect: a lost connection fails the source (the broker removes the
  * member at once, and its partitions go to the group's other members).
  */
-public final class GroupConsumerStage
-    extends AbstractGraphStageWithMaterializedValue<SourceShape<CommittableMessage>, Control> {
+public final class GroupConsumerStage<T> extends AbstractGraphStageWithMaterializedValue<SourceShape<T>, Control> {
 
   private static final Logger log = LoggerFactory.getLogger(GroupConsumerStage.class);
   private static final String HEARTBEAT = "heartbeat";
@@ -60,10 +62,24 @@ public final class GroupConsumerStage
   private final ConsumerSettings settings;
   private final String groupId;
   private final List<String> topics;
-  private final Outlet<CommittableMessage> out = Outlet.create("RunnelGroupConsumer.out");
-  private final SourceShape<CommittableMessage> shape = SourceShape.of(out);
+  /** Emits a sub-source per assigned partition instead of the messages themselves. */
+  private final boolean partitioned;
+  private final Outlet<T> out = Outlet.create("RunnelGroupConsumer.out");
+  private final SourceShape<T> shape = SourceShape.of(out);
 
-  public GroupConsumerStage(ConsumerSettings settings, String groupId, Set<String> topics) {
+  /** The stage of {@code Consumer.committableSource}. */
+  public static GroupConsumerStage<CommittableMessage> committable(ConsumerSettings settings, String groupId,
+      Set<String> topics) {
+    return new GroupConsumerStage<>(settings, groupId, topics, false);
+  }
+
+  /** The stage of {@code Consumer.partitionedSource}: a sub-source per partition, completed on revocation. */
+  public static GroupConsumerStage<Pair<org.apache.kafka.common.TopicPartition, Source<CommittableMessage, NotUsed>>>
+      partitioned(ConsumerSettings settings, String groupId, Set<String> topics) {
+    return new GroupConsumerStage<>(settings, groupId, topics, true);
+  }
+
+  private GroupConsumerStage(ConsumerSettings settings, String groupId, Set<String> topics, boolean partitioned) {
     if (groupId == null || groupId.isEmpty()) {
       throw new IllegalArgumentException("a group id must not be empty");
     }
@@ -73,10 +89,11 @@ public final class GroupConsumerStage
     this.settings = settings;
     this.groupId = groupId;
     this.topics = List.copyOf(topics);
+    this.partitioned = partitioned;
   }
 
   @Override
-  public SourceShape<CommittableMessage> shape() {
+  public SourceShape<T> shape() {
     return shape;
   }
 
@@ -94,6 +111,8 @@ public final class GroupConsumerStage
     long nextToReceive;
     final ArrayDeque<ArrayDeque<ConsumerRecord>> frames = new ArrayDeque<>();
     int creditsToReturn;
+    /** The partition's sub-source, in a partitioned source. */
+    GraphStageLogic.SubSourceOutlet<CommittableMessage> sub;
 
     Cursor(TopicPartition partition) {
       this.partition = partition;
@@ -108,6 +127,8 @@ public final class GroupConsumerStage
     final Map<Integer, Cursor> bySubscription = new HashMap<>();
     final Map<Integer, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
     final AtomicInteger correlations = new AtomicInteger();
+    /** Sub-sources of newly assigned partitions not yet emitted (partitioned source). */
+    final ArrayDeque<T> subSourcesToEmit = new ArrayDeque<>();
     final AsyncCallback<Message> onMessage;
     final AsyncCallback<Throwable> onClosed;
     final AsyncCallback<Runnable> onStage;
@@ -148,7 +169,11 @@ public final class GroupConsumerStage
       setHandler(out, new AbstractOutHandler() {
         @Override
         public void onPull() {
-          pushNext();
+          if (partitioned) {
+            emitSubSources();
+          } else {
+            pushNext();
+          }
         }
 
         @Override
@@ -253,8 +278,12 @@ public final class GroupConsumerStage
       List<TopicPartition> added = new ArrayList<>();
       for (TopicPartition partition : assignment) {
         if (!owned.containsKey(partition)) {
-          owned.put(partition, new Cursor(partition));
+          Cursor cursor = new Cursor(partition);
+          owned.put(partition, cursor);
           added.add(partition);
+          if (partitioned && !stopping) {
+            openSubSource(cursor);
+          }
         }
       }
       log.info("group {} member {} generation {}: assigned {}, revoked {}", groupId, memberId, generation, added,
@@ -270,10 +299,64 @@ public final class GroupConsumerStage
 
     void revoke(TopicPartition partition) {
       Cursor cursor = owned.remove(partition);
-      if (cursor != null && cursor.subscriptionId >= 0) {
-        bySubscription.remove(cursor.subscriptionId);
+      if (cursor != null) {
+        stopReading(cursor);
+        if (cursor.sub != null && !cursor.sub.isClosed()) {
+          cursor.sub.complete();
+        }
+      }
+    }
+
+    void stopReading(Cursor cursor) {
+      if (cursor.subscriptionId >= 0 && bySubscription.remove(cursor.subscriptionId) != null) {
         connection.send(new Protocol.Cancel(cursor.subscriptionId));
       }
+      cursor.frames.clear();
+    }
+
+    @SuppressWarnings("unchecked")
+    void openSubSource(Cursor cursor) {
+      GraphStageLogic.SubSourceOutlet<CommittableMessage> sub =
+          new SubSourceOutlet<CommittableMessage>("RunnelGroupConsumer.partition-" + cursor.partition);
+      sub.setHandler(new OutHandler() {
+        @Override
+        public void onPull() {
+          pushFrom(cursor);
+        }
+
+        @Override
+        public void onDownstreamFinish(Throwable cause) {
+          // The application no longer wants this partition: stop reading it, keep it until the group moves it.
+          stopReading(cursor);
+        }
+      });
+      cursor.sub = sub;
+      subSourcesToEmit.add((T) Pair.create(
+          new org.apache.kafka.common.TopicPartition(cursor.partition.topic(), cursor.partition.partition()),
+          Source.fromGraph(sub.source())));
+      emitSubSources();
+    }
+
+    void emitSubSources() {
+      if (!subSourcesToEmit.isEmpty() && isAvailable(out)) {
+        push(out, subSourcesToEmit.poll());
+      }
+    }
+
+    void pushFrom(Cursor cursor) {
+      if (stopping || cursor.sub == null || !cursor.sub.isAvailable()) {
+        return;
+      }
+      ConsumerRecord record = take(cursor);
+      if (record != null) {
+        cursor.nextToPush = record.offset() + 1;
+        cursor.sub.push(message(record));
+      }
+    }
+
+    CommittableMessage message(ConsumerRecord record) {
+      return new CommittableMessage(record, new GroupOffset(groupId, record.topic(), record.partition(),
+          record.offset(), this));
     }
 
     void lostMembership(Errors error) {
@@ -367,7 +450,11 @@ public final class GroupConsumerStage
           cursor.nextToReceive = ConsumerStage.decodeInto(cursor.partition.topic(), cursor.partition.partition(),
               records.batches(), cursor.nextToReceive, frame);
           cursor.frames.add(frame);
-          pushNext();
+          if (partitioned) {
+            pushFrom(cursor);
+          } else {
+            pushNext();
+          }
         }
       } else if (message instanceof Protocol.Subscribed subscribed) {
         Cursor cursor = bySubscription.get(subscribed.subscriptionId());
@@ -411,6 +498,7 @@ public final class GroupConsumerStage
       }
     }
 
+    @SuppressWarnings("unchecked")
     void pushNext() {
       if (stopping || !isAvailable(out) || owned.isEmpty()) {
         return;
@@ -422,8 +510,7 @@ public final class GroupConsumerStage
         if (record != null) {
           nextPartition = (nextPartition + i + 1) % cursors.size();
           cursor.nextToPush = record.offset() + 1;
-          push(out, new CommittableMessage(record, new GroupOffset(groupId, record.topic(), record.partition(),
-              record.offset(), this)));
+          push(out, (T) message(record));
           return;
         }
       }
@@ -454,12 +541,12 @@ public final class GroupConsumerStage
         return;
       }
       stopping = true;
+      subSourcesToEmit.clear();
       for (Cursor cursor : owned.values()) {
-        if (cursor.subscriptionId >= 0) {
-          bySubscription.remove(cursor.subscriptionId);
-          connection.send(new Protocol.Cancel(cursor.subscriptionId));
+        stopReading(cursor);
+        if (cursor.sub != null && !cursor.sub.isClosed()) {
+          cursor.sub.complete();
         }
-        cursor.frames.clear();
       }
       if (!isClosed(out)) {
         complete(out);
