@@ -21,6 +21,8 @@ import dev.runnel.client.Control;
 import dev.runnel.client.Producer;
 import dev.runnel.client.ProducerRecord;
 import dev.runnel.client.ProducerSettings;
+import dev.runnel.client.internal.Connection;
+import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -35,12 +37,14 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.japi.Pair;
@@ -56,7 +60,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Consumer groups of the reactive client over the native protocol, against a real node: the coordinator splits
  * the partitions between {@code committableSource}s, {@code drainAndShutdown} commits everything emitted before
- * the member leaves, and the remaining member continues exactly where the commits end.
+ * the member leaves, and the remaining member continues exactly where the commits end; a partitioned source's
+ * sub-sources complete on revocation; wrong group requests get Kafka's errors, and a member whose connection
+ * closes leaves its group.
  */
 @Timeout(180)
 class GroupConsumerTest {
@@ -256,5 +262,45 @@ class GroupConsumerTest {
     });
     await(second.control().drainAndShutdown(second.committed()));
     await(partitioned.first().shutdown());
+  }
+
+  @Test
+  void when_groupRequestsAreWrong_then_theBrokerAnswersEachWithKafkasErrorAndTheConnectionGoesOn()
+      throws Exception {
+    await(node.broker().createTopic(TOPIC, 2, Map.of()));
+    LinkedBlockingQueue<Protocol.Message> answers = new LinkedBlockingQueue<>();
+    Connection connection = Connection.open(client, bootstrap() + "/stream", 16, answers::add, closed -> { });
+    try {
+      connection.send(new Protocol.JoinGroup(1, GROUP, "", 6_000, 20_000, "fair-share", List.of(TOPIC), List.of(),
+          -1));
+      Protocol.JoinResult refused = (Protocol.JoinResult) answers.poll(30, TimeUnit.SECONDS);
+      assertEquals(1, refused.correlationId());
+      assertEquals(Errors.INCONSISTENT_GROUP_PROTOCOL.code(), refused.errorCode(), refused.toString());
+
+      connection.send(new Protocol.OffsetCommit(2, GROUP, "stranger", 3,
+          List.of(new Protocol.PartitionOffset(TOPIC, 0, 10))));
+      Protocol.GroupResult commit = (Protocol.GroupResult) answers.poll(30, TimeUnit.SECONDS);
+      assertEquals(2, commit.correlationId());
+      assertEquals(Errors.UNKNOWN_MEMBER_ID.code(), commit.errorCode(), commit.toString());
+
+      connection.send(new Protocol.Heartbeat(3, "", "stranger", 3));
+      Protocol.GroupResult heartbeat = (Protocol.GroupResult) answers.poll(30, TimeUnit.SECONDS);
+      assertEquals(Errors.INVALID_GROUP_ID.code(), heartbeat.errorCode(), heartbeat.toString());
+
+      // A session far longer than the wait below: only the closing connection can remove the member in time.
+      connection.send(new Protocol.JoinGroup(4, GROUP, "", 120_000, 20_000, "range", List.of(TOPIC), List.of(),
+          -1));
+      Protocol.JoinResult joined = (Protocol.JoinResult) answers.poll(30, TimeUnit.SECONDS);
+      assertEquals(Errors.NONE.code(), joined.errorCode(), joined.toString());
+      assertEquals(List.of(new Protocol.TopicPartition(TOPIC, 0), new Protocol.TopicPartition(TOPIC, 1)),
+          joined.assignment().stream().sorted((a, b) -> Integer.compare(a.partition(), b.partition())).toList());
+      connection.send(new Protocol.OffsetFetch(5, GROUP, List.of(new Protocol.TopicPartition(TOPIC, 0))));
+      Protocol.OffsetFetchResult nothing = (Protocol.OffsetFetchResult) answers.poll(30, TimeUnit.SECONDS);
+      assertEquals(List.of(new Protocol.PartitionOffset(TOPIC, 0, -1)), nothing.offsets(), "nothing was committed");
+    } finally {
+      connection.close();
+    }
+    Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+        await(node.groups().describe(GROUP)).members().isEmpty());
   }
 }
