@@ -303,4 +303,50 @@ class GroupConsumerTest {
     Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
         await(node.groups().describe(GROUP)).members().isEmpty());
   }
+
+  @Test
+  void when_aMemberJoinsMidStream_then_partitionsMoveWithoutGapAndRecordsAreReadTwiceOnlyWhereTheyMoved()
+      throws Exception {
+    await(node.broker().createTopic(TOPIC, 4, Map.of()));
+    int count = 8_000;
+    List<ProducerRecord> records = IntStream.range(0, count)
+        .mapToObj(i -> ProducerRecord.of(TOPIC, ("key-" + i).getBytes(StandardCharsets.UTF_8),
+            ("value-" + i).getBytes(StandardCharsets.UTF_8)))
+        .collect(Collectors.toList());
+    await(Source.from(records).via(Producer.flow(ProducerSettings.create(client).withBootstrap(bootstrap())))
+        .runWith(Sink.ignore(), client));
+    ConsumerSettings settings = consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST);
+    Member first = member(settings);
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> first.emitted().size() >= 1_000);
+    Member second = member(settings);
+    Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> assignmentSizes().equals(List.of(2, 2)));
+    Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
+      Set<String> distinct = new HashSet<>();
+      first.emitted().forEach(record -> distinct.add(record[0] + "@" + record[1]));
+      second.emitted().forEach(record -> distinct.add(record[0] + "@" + record[1]));
+      return distinct.size() == count;
+    });
+
+    Map<Integer, Long> lastOfFirst = new HashMap<>();
+    first.emitted().forEach(record -> lastOfFirst.merge((int) record[0], record[1], Math::max));
+    Map<Integer, Long> firstOfSecond = new HashMap<>();
+    second.emitted().forEach(record -> firstOfSecond.merge((int) record[0], record[1], Math::min));
+    assertEquals(2, firstOfSecond.size(), "the second member read the two partitions it was given");
+    firstOfSecond.forEach((partition, start) -> assertTrue(start <= lastOfFirst.getOrDefault(partition, -1L) + 1,
+        "partition " + partition + ": no gap between the old owner's " + lastOfFirst.get(partition)
+            + " and the new owner's " + start));
+    Set<String> seen = new HashSet<>();
+    Set<Integer> repeatedIn = new HashSet<>();
+    for (ConcurrentLinkedQueue<long[]> emitted : List.of(first.emitted(), second.emitted())) {
+      emitted.forEach(record -> {
+        if (!seen.add(record[0] + "@" + record[1])) {
+          repeatedIn.add((int) record[0]);
+        }
+      });
+    }
+    assertTrue(firstOfSecond.keySet().containsAll(repeatedIn),
+        "records are read twice only on partitions that moved: " + repeatedIn);
+    await(first.control().drainAndShutdown(first.committed()));
+    await(second.control().drainAndShutdown(second.committed()));
+  }
 }
