@@ -1,5 +1,6 @@
 package dev.runnel.client;
 
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 
@@ -30,8 +31,7 @@ public interface Control {
         .thenCompose(stopped -> streamCompletion)
         .handle((result, failure) -> shutdown().handle((done, shutdownFailure) -> {
           if (failure != null) {
-            throw failure instanceof java.util.concurrent.CompletionException c ? c
-                : new java.util.concurrent.CompletionException(failure);
+            throw failure instanceof CompletionException c ? c : new CompletionException(failure);
           }
           return result;
         }))
