@@ -349,4 +349,23 @@ class GroupConsumerTest {
     await(first.control().drainAndShutdown(first.committed()));
     await(second.control().drainAndShutdown(second.committed()));
   }
+
+  @Test
+  void when_downstreamCancelsTheSource_then_theMemberLeavesItsGroupLongBeforeItsSessionTimeout() throws Exception {
+    await(node.broker().createTopic(TOPIC, 1, Map.of()));
+    List<ProducerRecord> records = IntStream.range(0, 20)
+        .mapToObj(i -> ProducerRecord.of(TOPIC, ("value-" + i).getBytes(StandardCharsets.UTF_8)))
+        .collect(Collectors.toList());
+    await(Source.from(records).via(Producer.flow(ProducerSettings.create(client).withBootstrap(bootstrap())))
+        .runWith(Sink.ignore(), client));
+    ConsumerSettings settings = consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST)
+        .withGroup(new ConsumerSettings.Group(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(20),
+            "range", ConsumerSettings.AutoOffsetReset.EARLIEST));
+    List<CommittableMessage> taken = await(Consumer.committableSource(settings, GROUP, Set.of(TOPIC))
+        .take(5)
+        .runWith(Sink.seq(), client));
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L), taken.stream().map(m -> m.record().offset()).toList());
+    Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
+        await(node.groups().describe(GROUP)).members().isEmpty());
+  }
 }
