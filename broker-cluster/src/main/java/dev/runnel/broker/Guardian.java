@@ -118,7 +118,7 @@ final class Guardian {
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(concat(new StreamApi(broker).route(), new HttpApi(broker, groups).route()))
+          .bind(concat(new StreamApi(broker, groups).route(), new HttpApi(broker, groups).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();

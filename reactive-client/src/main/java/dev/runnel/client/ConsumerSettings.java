@@ -9,7 +9,56 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  * (see the module's {@code reference.conf}), with {@code with...} overrides. Immutable.
  */
 public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration maxBackoff,
-    Duration requestTimeout, int maxFrameBytes, int creditWindow, Duration maxWait) {
+    Duration requestTimeout, int maxFrameBytes, int creditWindow, Duration maxWait, Group group) {
+
+  /** Kafka's auto.offset.reset: where a group member starts a partition the group has no committed offset for. */
+  public enum AutoOffsetReset {
+    /** The partition's first record. */
+    EARLIEST,
+    /** The partition's end: records produced from then on. */
+    LATEST,
+    /** No start: the source fails with {@code NoOffsetForPartitionException}. */
+    NONE
+  }
+
+  /**
+   * How a group member of {@code committableSource} behaves ({@code runnel.client.consumer.group}).
+   *
+   * @param strategy the coordinator's assignor: range, roundrobin, sticky or cooperative-sticky
+   */
+  public record Group(Duration sessionTimeout, Duration heartbeatInterval, Duration rebalanceTimeout,
+      String strategy, AutoOffsetReset autoOffsetReset) {
+
+    public Group {
+      if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()
+          || heartbeatInterval.compareTo(sessionTimeout) >= 0) {
+        throw new IllegalArgumentException(
+            "runnel.client.consumer.group.heartbeat-interval must be positive and below session-timeout");
+      }
+      if (rebalanceTimeout.isNegative() || rebalanceTimeout.isZero()
+          || sessionTimeout.toMillis() > Integer.MAX_VALUE || rebalanceTimeout.toMillis() > Integer.MAX_VALUE) {
+        throw new IllegalArgumentException(
+            "runnel.client.consumer.group session-timeout and rebalance-timeout must be between 1 ms and 24 days");
+      }
+      if (!java.util.Set.of("range", "roundrobin", "sticky", "cooperative-sticky").contains(strategy)) {
+        throw new IllegalArgumentException("runnel.client.consumer.group.strategy must be range, roundrobin, sticky"
+            + " or cooperative-sticky, not " + strategy);
+      }
+    }
+
+    static Group create(Config group) {
+      String reset = group.getString("auto-offset-reset");
+      AutoOffsetReset autoOffsetReset;
+      try {
+        autoOffsetReset = AutoOffsetReset.valueOf(reset.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "runnel.client.consumer.group.auto-offset-reset must be earliest, latest or none, not " + reset);
+      }
+      return new Group(group.getDuration("session-timeout"), group.getDuration("heartbeat-interval"),
+          group.getDuration("rebalance-timeout"), group.getString("strategy"), autoOffsetReset);
+    }
+  }
 
   public ConsumerSettings {
     bootstrap = Endpoints.streamUri(bootstrap);
@@ -35,31 +84,42 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
     return new ConsumerSettings(client.getString("bootstrap"), client.getDuration("reconnect.min-backoff"),
         client.getDuration("reconnect.max-backoff"),
         client.getDuration("request-timeout"), (int) consumer.getBytes("max-frame-bytes").longValue(),
-        consumer.getInt("credit-window"), consumer.getDuration("max-wait"));
+        consumer.getInt("credit-window"), consumer.getDuration("max-wait"),
+        Group.create(consumer.getConfig("group")));
   }
 
   public ConsumerSettings withBootstrap(String bootstrap) {
     return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
-        maxWait);
+        maxWait, group);
   }
 
   public ConsumerSettings withMaxFrameBytes(int maxFrameBytes) {
     return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
-        maxWait);
+        maxWait, group);
   }
 
   public ConsumerSettings withCreditWindow(int creditWindow) {
     return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
-        maxWait);
+        maxWait, group);
   }
 
   public ConsumerSettings withRequestTimeout(Duration requestTimeout) {
     return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
-        maxWait);
+        maxWait, group);
+  }
+
+  public ConsumerSettings withAutoOffsetReset(AutoOffsetReset autoOffsetReset) {
+    return withGroup(new Group(group.sessionTimeout(), group.heartbeatInterval(), group.rebalanceTimeout(),
+        group.strategy(), autoOffsetReset));
+  }
+
+  public ConsumerSettings withGroup(Group group) {
+    return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
+        maxWait, group);
   }
 
   public ConsumerSettings withMaxWait(Duration maxWait) {
     return new ConsumerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, maxFrameBytes, creditWindow,
-        maxWait);
+        maxWait, group);
   }
 }

@@ -48,4 +48,36 @@ class SettingsTest {
       assertEquals(codecName, producer.withCompression(codecName).codec().type().name);
     }
   }
+
+  @Test
+  void when_groupAndCommitterDefaultsAreRead_then_theyAreKafkasUsualOnes() {
+    ConsumerSettings.Group group = ConsumerSettings.create(ConfigFactory.load()).group();
+    assertEquals(Duration.ofSeconds(10), group.sessionTimeout());
+    assertEquals(Duration.ofSeconds(1), group.heartbeatInterval());
+    assertEquals("cooperative-sticky", group.strategy());
+    assertEquals(ConsumerSettings.AutoOffsetReset.LATEST, group.autoOffsetReset());
+    CommitterSettings committer = CommitterSettings.create(ConfigFactory.load());
+    assertEquals(1000, committer.maxBatch());
+    assertEquals(Duration.ofSeconds(1), committer.maxInterval());
+  }
+
+  @Test
+  void when_groupSettingIsInvalid_then_itsKeyIsNamed() {
+    IllegalArgumentException reset = assertThrows(IllegalArgumentException.class, () -> ConsumerSettings.create(
+        ConfigFactory.parseString("runnel.client.consumer.group.auto-offset-reset = smallest")
+            .withFallback(ConfigFactory.load())));
+    assertTrue(reset.getMessage().contains("auto-offset-reset must be earliest, latest or none, not smallest"),
+        reset.getMessage());
+    IllegalArgumentException strategy = assertThrows(IllegalArgumentException.class, () -> new ConsumerSettings.Group(
+        Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30), "fair",
+        ConsumerSettings.AutoOffsetReset.NONE));
+    assertTrue(strategy.getMessage().contains("runnel.client.consumer.group.strategy"), strategy.getMessage());
+    IllegalArgumentException heartbeat = assertThrows(IllegalArgumentException.class, () -> new ConsumerSettings.Group(
+        Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(30), "range",
+        ConsumerSettings.AutoOffsetReset.NONE));
+    assertTrue(heartbeat.getMessage().contains("heartbeat-interval"), heartbeat.getMessage());
+    IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
+        () -> CommitterSettings.create(ConfigFactory.load()).withMaxBatch(0));
+    assertTrue(batch.getMessage().contains("runnel.client.committer.max-batch"), batch.getMessage());
+  }
 }

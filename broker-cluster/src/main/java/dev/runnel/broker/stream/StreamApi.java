@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleWebSocketMes
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.Groups;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ws.Message;
@@ -18,13 +19,15 @@ import org.apache.pekko.stream.javadsl.Flow;
 public final class StreamApi {
 
   private final Broker broker;
+  private final Groups groups;
   private final StreamRegistry registry;
   private final AtomicLong connections = new AtomicLong();
 
   private final long maxMessageBytes;
 
-  public StreamApi(Broker broker) {
+  public StreamApi(Broker broker, Groups groups) {
     this.broker = broker;
+    this.groups = groups;
     this.registry = StreamRegistry.get(broker.system());
     this.maxMessageBytes = broker.system().settings().config().getBytes("runnel.broker.stream.max-message-bytes");
   }
@@ -35,7 +38,8 @@ public final class StreamApi {
 
   private Flow<Message, Message, NotUsed> connectionFlow() {
     return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) ->
-            new StreamConnection(broker, registry, connections.incrementAndGet(), maxMessageBytes, materializer).flow())
+            new StreamConnection(broker, groups, registry, connections.incrementAndGet(), maxMessageBytes,
+                materializer).flow())
         .mapMaterializedValue(ignored -> NotUsed.getInstance());
   }
 }

@@ -1,18 +1,31 @@
 package dev.runnel.broker.stream;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.CommittedOffset;
+import dev.runnel.broker.group.GroupMachine;
+import dev.runnel.broker.group.Groups;
+import dev.runnel.broker.group.HeartbeatRequest;
+import dev.runnel.broker.group.JoinRequest;
+import dev.runnel.broker.group.LeaveRequest;
+import dev.runnel.broker.group.LeaveResult;
+import dev.runnel.broker.group.OffsetCommitRequest;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import dev.runnel.client.internal.Protocol.Message;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
+import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.RecordBatch;
@@ -31,13 +44,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata, InitProducerId and
- * Produce, and runs a {@link PartitionSubscription} per Subscribe. Answers and every subscription's frames meet in
- * a {@link MergeHub} in front of the socket, so a slow reader backpressures them all.
+ * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata, InitProducerId,
+ * Produce and the group requests (through {@link Groups}), and runs a {@link PartitionSubscription} per
+ * Subscribe. Answers and every subscription's frames meet in a {@link MergeHub} in front of the socket, so a slow
+ * reader backpressures them all.
  *
  * <p>Produce requests are appended in the order they arrive (each is handed to its partition before the next
  * frame is read) and answered in that order. A malformed frame is answered with an Error frame
- * ({@code INVALID_REQUEST}) and logged; the connection goes on. When the connection ends, its subscriptions stop.
+ * ({@code INVALID_REQUEST}) and logged; the connection goes on. When the connection ends, its subscriptions stop
+ * and the group members that joined through it leave their groups.
  */
 final class StreamConnection {
 
@@ -51,16 +66,21 @@ final class StreamConnection {
   private static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(30);
 
   private final Broker broker;
+  private final Groups groups;
   private final long maxMessageBytes;
   private final StreamRegistry registry;
   private final long id;
   private final Materializer materializer;
   private final SharedKillSwitch killSwitch;
   private final Map<Integer, PartitionSubscription> subscriptions = new ConcurrentHashMap<>();
+  /** Group members that joined through this connection (member id → group id), made to leave when it closes. */
+  private final Map<String, String> members = new ConcurrentHashMap<>();
   private Sink<Outgoing, NotUsed> toClient;
 
-  StreamConnection(Broker broker, StreamRegistry registry, long id, long maxMessageBytes, Materializer materializer) {
+  StreamConnection(Broker broker, Groups groups, StreamRegistry registry, long id, long maxMessageBytes,
+      Materializer materializer) {
     this.broker = broker;
+    this.groups = groups;
     this.maxMessageBytes = maxMessageBytes;
     this.registry = registry;
     this.id = id;
@@ -99,6 +119,10 @@ final class StreamConnection {
       registry.remove(subscription.stats());
     }
     subscriptions.clear();
+    // A member's connection is its liveness: its partitions move now rather than after its session timeout.
+    members.forEach((memberId, groupId) -> groups.leave(groupId,
+        new LeaveRequest(List.of(new LeaveRequest.Leaving(memberId, null)))));
+    members.clear();
     if (failure != null) {
       log.info("stream connection {}: closed by {}", id, failure.toString());
     } else {
@@ -150,6 +174,14 @@ final class StreamConnection {
       return metadata(metadata);
     } else if (message instanceof Protocol.InitProducerId init) {
       return initProducerId(init);
+    } else if (isGroupRequest(message)) {
+      // Group answers go out when ready, not in request order: a JoinGroup waits for the whole rebalance, and the
+      // connection's other requests must not wait behind it. Correlation ids pair them with their requests.
+      groupRequest(message).whenComplete((answer, failure) -> {
+        Message reply = failure == null ? answer : groupFailure(message, apiException(failure));
+        Source.single(Outgoing.answer(Protocol.encode(reply))).runWith(toClient, materializer);
+      });
+      return answer();
     } else if (message instanceof Protocol.Cancel cancel) {
       PartitionSubscription subscription = subscriptions.remove(cancel.subscriptionId());
       if (subscription != null) {
@@ -161,6 +193,105 @@ final class StreamConnection {
     log.warn("stream connection {}: a client may not send {}", id, message.getClass().getSimpleName());
     return answer(refuse(Protocol.NO_REF, Errors.INVALID_REQUEST,
         message.getClass().getSimpleName() + " is sent by brokers, not clients"));
+  }
+
+  private static boolean isGroupRequest(Message message) {
+    return message instanceof Protocol.JoinGroup || message instanceof Protocol.Heartbeat
+        || message instanceof Protocol.LeaveGroup || message instanceof Protocol.OffsetCommit
+        || message instanceof Protocol.OffsetFetch;
+  }
+
+  private CompletionStage<Message> groupRequest(Message message) {
+    if (message instanceof Protocol.JoinGroup join) {
+      return joinGroup(join);
+    } else if (message instanceof Protocol.Heartbeat heartbeat) {
+      return groups.heartbeat(heartbeat.groupId(),
+              new HeartbeatRequest(heartbeat.memberId(), null, heartbeat.generationId()))
+          .thenApply(error -> groupResult(heartbeat.correlationId(), error));
+    } else if (message instanceof Protocol.LeaveGroup leave) {
+      members.remove(leave.memberId());
+      return groups.leave(leave.groupId(), new LeaveRequest(List.of(new LeaveRequest.Leaving(leave.memberId(), null))))
+          .thenApply(result -> groupResult(leave.correlationId(), result.error() != Errors.NONE ? result.error()
+              : result.members().stream().map(LeaveResult.Left::error).filter(e -> e != Errors.NONE).findFirst()
+                  .orElse(Errors.NONE)));
+    } else if (message instanceof Protocol.OffsetCommit commit) {
+      Map<TopicPartition, OffsetCommitRequest.Offset> offsets = new HashMap<>();
+      for (Protocol.PartitionOffset offset : commit.offsets()) {
+        offsets.put(new TopicPartition(offset.topic(), offset.partition()),
+            new OffsetCommitRequest.Offset(offset.offset(), -1, ""));
+      }
+      return groups.commitOffsets(commit.groupId(),
+              new OffsetCommitRequest(commit.memberId(), null, commit.generationId(), offsets))
+          .thenApply(result -> groupResult(commit.correlationId(), result.error() != Errors.NONE ? result.error()
+              : result.partitions().values().stream().filter(e -> e != Errors.NONE).findFirst()
+                  .orElse(Errors.NONE)));
+    }
+    Protocol.OffsetFetch fetch = (Protocol.OffsetFetch) message;
+    List<TopicPartition> partitions = fetch.partitions().stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    return groups.fetchOffsets(fetch.groupId(), partitions).thenApply(result -> {
+      List<Protocol.PartitionOffset> offsets = new ArrayList<>();
+      for (TopicPartition partition : partitions) {
+        CommittedOffset committed = result.offsets().get(partition);
+        offsets.add(new Protocol.PartitionOffset(partition.topic(), partition.partition(),
+            committed == null ? -1L : committed.offset()));
+      }
+      return new Protocol.OffsetFetchResult(fetch.correlationId(), result.error().code(),
+          result.error() == Errors.NONE ? offsets : List.of(), messageOf(result.error()));
+    });
+  }
+
+  private CompletionStage<Message> joinGroup(Protocol.JoinGroup join) {
+    List<TopicPartition> owned = join.owned().stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    ByteBuffer subscription = ConsumerProtocol.serializeSubscription(
+        new ConsumerPartitionAssignor.Subscription(join.topics(), null, owned, join.generationId(), Optional.empty()));
+    byte[] metadata = new byte[subscription.remaining()];
+    subscription.get(metadata);
+    // The coordinator assigns native members itself, so a new member needs no MEMBER_ID_REQUIRED round (KIP-394
+    // exists for leaders that would otherwise assign to members that never come back).
+    JoinRequest request = new JoinRequest(join.memberId(), null, "runnel-native", "", join.sessionTimeoutMs(),
+        join.rebalanceTimeoutMs(), GroupMachine.NATIVE_PROTOCOL_TYPE,
+        List.of(new dev.runnel.broker.group.Protocol(join.strategy(), metadata)), false);
+    return groups.join(join.groupId(), request).thenApply(result -> {
+      if (result.error() != Errors.NONE) {
+        return new Protocol.JoinResult(join.correlationId(), result.error().code(), -1,
+            result.memberId() == null ? join.memberId() : result.memberId(), List.of(), messageOf(result.error()));
+      }
+      members.put(result.memberId(), join.groupId());
+      List<Protocol.TopicPartition> assigned = new ArrayList<>();
+      if (result.assignment().length > 0) {
+        for (TopicPartition partition
+            : ConsumerProtocol.deserializeAssignment(ByteBuffer.wrap(result.assignment())).partitions()) {
+          assigned.add(new Protocol.TopicPartition(partition.topic(), partition.partition()));
+        }
+      }
+      return new Protocol.JoinResult(join.correlationId(), Errors.NONE.code(), result.generationId(),
+          result.memberId(), assigned, "");
+    });
+  }
+
+  private static Protocol.GroupResult groupResult(int correlationId, Errors error) {
+    return new Protocol.GroupResult(correlationId, error.code(), messageOf(error));
+  }
+
+  private static String messageOf(Errors error) {
+    return error == Errors.NONE ? "" : error.message();
+  }
+
+  private static Message groupFailure(Message request, ApiException failure) {
+    short code = Errors.forException(failure).code();
+    String message = failure.getMessage() == null ? "" : failure.getMessage();
+    if (request instanceof Protocol.JoinGroup join) {
+      return new Protocol.JoinResult(join.correlationId(), code, -1, join.memberId(), List.of(), message);
+    } else if (request instanceof Protocol.OffsetFetch fetch) {
+      return new Protocol.OffsetFetchResult(fetch.correlationId(), code, List.of(), message);
+    } else if (request instanceof Protocol.Heartbeat heartbeat) {
+      return new Protocol.GroupResult(heartbeat.correlationId(), code, message);
+    } else if (request instanceof Protocol.LeaveGroup leave) {
+      return new Protocol.GroupResult(leave.correlationId(), code, message);
+    }
+    return new Protocol.GroupResult(((Protocol.OffsetCommit) request).correlationId(), code, message);
   }
 
   private CompletionStage<List<Outgoing>> metadata(Protocol.Metadata request) {

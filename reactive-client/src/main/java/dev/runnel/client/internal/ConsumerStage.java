@@ -100,6 +100,12 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
     int unconfirmed;
 
     final Control control = new Control() {
+      /** A plain source has no commits to wait for: stopping it is shutting it down. */
+      @Override
+      public CompletionStage<Done> stop() {
+        return shutdown();
+      }
+
       @Override
       public CompletionStage<Done> shutdown() {
         onShutdown.invoke(Done.getInstance());
@@ -218,20 +224,8 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
 
     ArrayDeque<ConsumerRecord> decode(PartitionCursor cursor, Protocol.Records frame) {
       ArrayDeque<ConsumerRecord> records = new ArrayDeque<>();
-      ByteBuffer buffer = frame.batches().asByteBuffer();
-      for (RecordBatch batch : MemoryRecords.readableRecords(buffer).batches()) {
-        if (batch.lastOffset() < cursor.nextToReceive || batch.isControlBatch()) {
-          cursor.nextToReceive = Math.max(cursor.nextToReceive, batch.nextOffset());
-          continue;
-        }
-        for (Record record : batch) {
-          if (record.offset() >= cursor.nextToReceive) {
-            records.add(new ConsumerRecord(subscription.topic(), cursor.partition, record.offset(),
-                record.timestamp(), bytes(record.key()), bytes(record.value()), headers(record)));
-          }
-        }
-        cursor.nextToReceive = batch.nextOffset();
-      }
+      cursor.nextToReceive = decodeInto(subscription.topic(), cursor.partition, frame.batches(),
+          cursor.nextToReceive, records);
       return records;
     }
 
@@ -276,6 +270,29 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
         cursor.creditsToReturn = 0;
       }
     }
+  }
+
+  /**
+   * Adds the records of {@code batches} from offset {@code nextToReceive} on to {@code into}, skipping control
+   * batches and the records a batch repeats; returns the offset after the last record read.
+   */
+  static long decodeInto(String topic, int partition, org.apache.pekko.util.ByteString batches, long nextToReceive,
+      ArrayDeque<ConsumerRecord> into) {
+    long next = nextToReceive;
+    for (RecordBatch batch : MemoryRecords.readableRecords(batches.asByteBuffer()).batches()) {
+      if (batch.lastOffset() < next || batch.isControlBatch()) {
+        next = Math.max(next, batch.nextOffset());
+        continue;
+      }
+      for (Record record : batch) {
+        if (record.offset() >= next) {
+          into.add(new ConsumerRecord(topic, partition, record.offset(), record.timestamp(), bytes(record.key()),
+              bytes(record.value()), headers(record)));
+        }
+      }
+      next = batch.nextOffset();
+    }
+    return next;
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

@@ -4,6 +4,8 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.pekko.util.ByteString;
 import org.apache.pekko.util.ByteStringBuilder;
 
@@ -34,6 +36,14 @@ public final class Protocol {
   static final byte ERROR = 10;
   static final byte INIT_PRODUCER_ID = 11;
   static final byte PRODUCER_ID_RESULT = 12;
+  static final byte JOIN_GROUP = 13;
+  static final byte JOIN_RESULT = 14;
+  static final byte HEARTBEAT = 15;
+  static final byte LEAVE_GROUP = 16;
+  static final byte OFFSET_COMMIT = 17;
+  static final byte OFFSET_FETCH = 18;
+  static final byte OFFSET_FETCH_RESULT = 19;
+  static final byte GROUP_RESULT = 20;
 
   private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
@@ -42,7 +52,8 @@ public final class Protocol {
   /** A protocol message. */
   public sealed interface Message
       permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error,
-          InitProducerId, ProducerIdResult {}
+          InitProducerId, ProducerIdResult, JoinGroup, JoinResult, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+          OffsetFetchResult, GroupResult {}
 
   /** Client → broker: how many partitions has {@code topic} (created with the broker's defaults if missing). */
   public record Metadata(int correlationId, String topic) implements Message {}
@@ -98,6 +109,75 @@ public final class Protocol {
   public record ProducerIdResult(int correlationId, short errorCode, long producerId, short epoch)
       implements Message {}
 
+  /** One partition of a topic, as group messages name it. */
+  public record TopicPartition(String topic, int partition) {}
+
+  /** A partition's offset: one to commit, or one committed ({@code -1} when the group has none). */
+  public record PartitionOffset(String topic, int partition, long offset) {}
+
+  /**
+   * Client → broker: join (or rejoin) a group whose coordinator assigns partitions itself with {@code strategy}
+   * ({@code range}, {@code roundrobin}, {@code sticky} or {@code cooperative-sticky}); one request does what
+   * Kafka's JoinGroup and SyncGroup do. A first join has an empty {@code memberId} and generation -1; a rejoin
+   * lists the partitions the member still owns, which is how a cooperative member confirms a revocation.
+   */
+  public record JoinGroup(int correlationId, String groupId, String memberId, int sessionTimeoutMs,
+      int rebalanceTimeoutMs, String strategy, List<String> topics, List<TopicPartition> owned, int generationId)
+      implements Message {
+
+    public JoinGroup {
+      topics = List.copyOf(topics);
+      owned = List.copyOf(owned);
+    }
+  }
+
+  /** Broker → client: the answer to {@link JoinGroup}: the member's id, generation and assigned partitions. */
+  public record JoinResult(int correlationId, short errorCode, int generationId, String memberId,
+      List<TopicPartition> assignment, String message) implements Message {
+
+    public JoinResult {
+      assignment = List.copyOf(assignment);
+    }
+  }
+
+  /** Client → broker: the member is alive; answered by {@link GroupResult}, REBALANCE_IN_PROGRESS asks a rejoin. */
+  public record Heartbeat(int correlationId, String groupId, String memberId, int generationId) implements Message {}
+
+  /** Client → broker: the member leaves the group; answered by {@link GroupResult}. */
+  public record LeaveGroup(int correlationId, String groupId, String memberId) implements Message {}
+
+  /** Client → broker: commit the offsets (each the next offset to read); answered by {@link GroupResult}. */
+  public record OffsetCommit(int correlationId, String groupId, String memberId, int generationId,
+      List<PartitionOffset> offsets) implements Message {
+
+    public OffsetCommit {
+      offsets = List.copyOf(offsets);
+    }
+  }
+
+  /** Client → broker: the group's committed offsets of the partitions. */
+  public record OffsetFetch(int correlationId, String groupId, List<TopicPartition> partitions) implements Message {
+
+    public OffsetFetch {
+      partitions = List.copyOf(partitions);
+    }
+  }
+
+  /** Broker → client: the answer to {@link OffsetFetch}, one offset per partition asked, -1 where none. */
+  public record OffsetFetchResult(int correlationId, short errorCode, List<PartitionOffset> offsets, String message)
+      implements Message {
+
+    public OffsetFetchResult {
+      offsets = List.copyOf(offsets);
+    }
+  }
+
+  /**
+   * Broker → client: the answer to {@link Heartbeat}, {@link LeaveGroup} or {@link OffsetCommit}: the group's error,
+   * or for a commit the first partition's error, 0 when all went well.
+   */
+  public record GroupResult(int correlationId, short errorCode, String message) implements Message {}
+
   /** A frame that is not a well-formed message. */
   public static final class MalformedFrameException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -147,6 +227,48 @@ public final class Protocol {
     } else if (message instanceof ProducerIdResult m) {
       out.putByte(PRODUCER_ID_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
           .putLong(m.producerId(), ORDER).putShort(m.epoch(), ORDER);
+    } else if (message instanceof JoinGroup m) {
+      out.putByte(JOIN_GROUP).putInt(m.correlationId(), ORDER);
+      putString(out, m.groupId());
+      putString(out, m.memberId());
+      out.putInt(m.sessionTimeoutMs(), ORDER).putInt(m.rebalanceTimeoutMs(), ORDER);
+      putString(out, m.strategy());
+      out.putInt(m.topics().size(), ORDER);
+      m.topics().forEach(topic -> putString(out, topic));
+      putPartitions(out, m.owned());
+      out.putInt(m.generationId(), ORDER);
+    } else if (message instanceof JoinResult m) {
+      out.putByte(JOIN_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putInt(m.generationId(), ORDER);
+      putString(out, m.memberId());
+      putPartitions(out, m.assignment());
+      putString(out, m.message());
+    } else if (message instanceof Heartbeat m) {
+      out.putByte(HEARTBEAT).putInt(m.correlationId(), ORDER);
+      putString(out, m.groupId());
+      putString(out, m.memberId());
+      out.putInt(m.generationId(), ORDER);
+    } else if (message instanceof LeaveGroup m) {
+      out.putByte(LEAVE_GROUP).putInt(m.correlationId(), ORDER);
+      putString(out, m.groupId());
+      putString(out, m.memberId());
+    } else if (message instanceof OffsetCommit m) {
+      out.putByte(OFFSET_COMMIT).putInt(m.correlationId(), ORDER);
+      putString(out, m.groupId());
+      putString(out, m.memberId());
+      out.putInt(m.generationId(), ORDER);
+      putOffsets(out, m.offsets());
+    } else if (message instanceof OffsetFetch m) {
+      out.putByte(OFFSET_FETCH).putInt(m.correlationId(), ORDER);
+      putString(out, m.groupId());
+      putPartitions(out, m.partitions());
+    } else if (message instanceof OffsetFetchResult m) {
+      out.putByte(OFFSET_FETCH_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER);
+      putOffsets(out, m.offsets());
+      putString(out, m.message());
+    } else if (message instanceof GroupResult m) {
+      out.putByte(GROUP_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER);
+      putString(out, m.message());
     } else {
       throw new IllegalArgumentException("not a protocol message: " + message);
     }
@@ -189,6 +311,17 @@ public final class Protocol {
         case ERROR -> new Error(in.getInt(), in.getShort(), getString(in));
         case INIT_PRODUCER_ID -> new InitProducerId(in.getInt());
         case PRODUCER_ID_RESULT -> new ProducerIdResult(in.getInt(), in.getShort(), in.getLong(), in.getShort());
+        case JOIN_GROUP -> new JoinGroup(in.getInt(), getString(in), getString(in), in.getInt(), in.getInt(),
+            getString(in), getStrings(in), getPartitions(in), in.getInt());
+        case JOIN_RESULT -> new JoinResult(in.getInt(), in.getShort(), in.getInt(), getString(in), getPartitions(in),
+            getString(in));
+        case HEARTBEAT -> new Heartbeat(in.getInt(), getString(in), getString(in), in.getInt());
+        case LEAVE_GROUP -> new LeaveGroup(in.getInt(), getString(in), getString(in));
+        case OFFSET_COMMIT -> new OffsetCommit(in.getInt(), getString(in), getString(in), in.getInt(),
+            getOffsets(in));
+        case OFFSET_FETCH -> new OffsetFetch(in.getInt(), getString(in), getPartitions(in));
+        case OFFSET_FETCH_RESULT -> new OffsetFetchResult(in.getInt(), in.getShort(), getOffsets(in), getString(in));
+        case GROUP_RESULT -> new GroupResult(in.getInt(), in.getShort(), getString(in));
         default -> throw new MalformedFrameException("unknown message type " + type);
       };
       if (in.hasRemaining()) {
@@ -212,6 +345,58 @@ public final class Protocol {
       throw new IllegalArgumentException("string longer than " + Short.MAX_VALUE + " bytes");
     }
     out.putShort(bytes.length, ORDER).putBytes(bytes);
+  }
+
+  private static void putPartitions(ByteStringBuilder out, List<TopicPartition> partitions) {
+    out.putInt(partitions.size(), ORDER);
+    for (TopicPartition partition : partitions) {
+      putString(out, partition.topic());
+      out.putInt(partition.partition(), ORDER);
+    }
+  }
+
+  private static void putOffsets(ByteStringBuilder out, List<PartitionOffset> offsets) {
+    out.putInt(offsets.size(), ORDER);
+    for (PartitionOffset offset : offsets) {
+      putString(out, offset.topic());
+      out.putInt(offset.partition(), ORDER).putLong(offset.offset(), ORDER);
+    }
+  }
+
+  /** A list's element count, refused when the frame cannot hold that many of at least {@code minBytes} each. */
+  private static int count(ByteBuffer in, int minBytes) {
+    int count = in.getInt();
+    if (count < 0 || (long) count * minBytes > in.remaining()) {
+      throw new MalformedFrameException("list of " + count + " elements exceeds the frame");
+    }
+    return count;
+  }
+
+  private static List<String> getStrings(ByteBuffer in) {
+    int count = count(in, 2);
+    List<String> strings = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      strings.add(getString(in));
+    }
+    return strings;
+  }
+
+  private static List<TopicPartition> getPartitions(ByteBuffer in) {
+    int count = count(in, 6);
+    List<TopicPartition> partitions = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      partitions.add(new TopicPartition(getString(in), in.getInt()));
+    }
+    return partitions;
+  }
+
+  private static List<PartitionOffset> getOffsets(ByteBuffer in) {
+    int count = count(in, 14);
+    List<PartitionOffset> offsets = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      offsets.add(new PartitionOffset(getString(in), in.getInt(), in.getLong()));
+    }
+    return offsets;
   }
 
   private static String getString(ByteBuffer in) {

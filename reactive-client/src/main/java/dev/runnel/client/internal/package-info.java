@@ -31,7 +31,29 @@
  *   <tr><td>11</td><td>InitProducerId</td><td>client → broker</td><td>int32 correlationId</td></tr>
  *   <tr><td>12</td><td>ProducerIdResult</td><td>broker → client</td>
  *       <td>int32 correlationId, int16 errorCode, int64 producerId, int16 epoch</td></tr>
+ *   <tr><td>13</td><td>JoinGroup</td><td>client → broker</td>
+ *       <td>int32 correlationId, string groupId, string memberId, int32 sessionTimeoutMs, int32 rebalanceTimeoutMs,
+ *       string strategy, int32 n + n × string topic, partitions owned, int32 generationId</td></tr>
+ *   <tr><td>14</td><td>JoinResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, int32 generationId, string memberId, partitions assigned,
+ *       string message</td></tr>
+ *   <tr><td>15</td><td>Heartbeat</td><td>client → broker</td>
+ *       <td>int32 correlationId, string groupId, string memberId, int32 generationId</td></tr>
+ *   <tr><td>16</td><td>LeaveGroup</td><td>client → broker</td>
+ *       <td>int32 correlationId, string groupId, string memberId</td></tr>
+ *   <tr><td>17</td><td>OffsetCommit</td><td>client → broker</td>
+ *       <td>int32 correlationId, string groupId, string memberId, int32 generationId, offsets</td></tr>
+ *   <tr><td>18</td><td>OffsetFetch</td><td>client → broker</td>
+ *       <td>int32 correlationId, string groupId, partitions</td></tr>
+ *   <tr><td>19</td><td>OffsetFetchResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, offsets, string message</td></tr>
+ *   <tr><td>20</td><td>GroupResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, string message</td></tr>
  * </table>
+ *
+ * <p>{@code partitions} is an int32 count and that many (string topic, int32 partition); {@code offsets} an
+ * int32 count and that many (string topic, int32 partition, int64 offset). A count the rest of the frame could
+ * not hold makes the frame malformed.
  *
  * <p>Error codes are Kafka's ({@code org.apache.kafka.common.protocol.Errors}): 0 is none.
  *
@@ -61,6 +83,16 @@
  *       when a single batch is larger. The first batch may begin before the offset asked for (as in Kafka's
  *       fetch); the client skips records it has already seen.
  *   <li><b>Cancel</b> ends a subscription; frames already on the way may still arrive.
+ *   <li><b>JoinGroup</b> joins a group that the broker's coordinator assigns itself (protocol type {@code runnel})
+ *       with Kafka's assignors ({@code range}, {@code roundrobin}, {@code sticky}, {@code cooperative-sticky}); it
+ *       does what Kafka's JoinGroup and SyncGroup do together, waits for the rebalance, and is answered by
+ *       JoinResult with the member id, generation and assigned partitions. A first join has an empty member id
+ *       and generation -1; a rejoin lists the partitions still owned, which with {@code cooperative-sticky} is
+ *       the old owner's confirmation that it let a revoked partition go before the new owner gets it.
+ *   <li><b>Heartbeat</b>, <b>LeaveGroup</b> and <b>OffsetCommit</b> are answered by GroupResult
+ *       ({@code REBALANCE_IN_PROGRESS} to a heartbeat asks a rejoin); <b>OffsetFetch</b> by OffsetFetchResult,
+ *       -1 for a partition without a committed offset. A member leaves when the connection it joined through
+ *       closes. Group answers go out when ready, not in request order; the correlation id pairs them.
  *   <li><b>Error</b> with {@code ref} -1 concerns the connection: a frame that is empty, of an unknown type,
  *       truncated, too long for its type, a text frame, or a message only brokers send. The broker answers it with
  *       {@code INVALID_REQUEST}, logs it, and carries on with the connection's next frame. An Error with a

@@ -31,7 +31,19 @@ class ProtocolTest {
         new Protocol.Error(Protocol.NO_REF, (short) 42, "malformed frame"),
         new Protocol.InitProducerId(11),
         new Protocol.ProducerIdResult(11, (short) 0, 1L << 40, (short) 0),
-        new Protocol.ProducerIdResult(12, (short) 15, -1L, (short) -1));
+        new Protocol.ProducerIdResult(12, (short) 15, -1L, (short) -1),
+        new Protocol.JoinGroup(13, "billing", "", 10_000, 30_000, "cooperative-sticky", List.of("orders", "returns"),
+            List.of(), -1),
+        new Protocol.JoinGroup(14, "billing", "m-1", 10_000, 30_000, "range", List.of("orders"),
+            List.of(new Protocol.TopicPartition("orders", 0), new Protocol.TopicPartition("orders", 3)), 4),
+        new Protocol.JoinResult(13, (short) 0, 5, "m-1", List.of(new Protocol.TopicPartition("orders", 1)), ""),
+        new Protocol.JoinResult(14, (short) 25, -1, "m-1", List.of(), "unknown member"),
+        new Protocol.Heartbeat(15, "billing", "m-1", 5),
+        new Protocol.LeaveGroup(16, "billing", "m-1"),
+        new Protocol.OffsetCommit(17, "billing", "m-1", 5, List.of(new Protocol.PartitionOffset("orders", 1, 400L))),
+        new Protocol.OffsetFetch(18, "billing", List.of(new Protocol.TopicPartition("orders", 1))),
+        new Protocol.OffsetFetchResult(18, (short) 0, List.of(new Protocol.PartitionOffset("orders", 1, -1L)), ""),
+        new Protocol.GroupResult(15, (short) 27, "rebalance in progress"));
   }
 
   @ParameterizedTest
@@ -63,5 +75,14 @@ class ProtocolTest {
         () -> Protocol.decode(ByteString.fromArray(new byte[] {99, 0, 0, 0, 1})));
     ByteString extra = Protocol.encode(new Protocol.Cancel(3)).concat(ByteString.fromArray(new byte[] {0}));
     assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(extra));
+  }
+
+  @Test
+  void when_listCountExceedsTheFrame_then_decodingRefusesItWithoutAllocating() {
+    // OffsetFetch, correlation id 1, group "g", then a partition count of Integer.MAX_VALUE and nothing else.
+    ByteString frame = ByteString.fromArray(new byte[] {18, 0, 0, 0, 1, 0, 1, 'g', 0x7f, -1, -1, -1});
+    Protocol.MalformedFrameException refused =
+        assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(frame));
+    assertEquals("list of 2147483647 elements exceeds the frame", refused.getMessage());
   }
 }

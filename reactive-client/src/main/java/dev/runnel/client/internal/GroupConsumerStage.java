@@ -1,0 +1,612 @@
+package dev.runnel.client.internal;
+
+import dev.runnel.client.CommittableMessage;
+import dev.runnel.client.ConsumerRecord;
+import dev.runnel.client.ConsumerSettings;
+import dev.runnel.client.Control;
+import dev.runnel.client.RunnelException;
+import dev.runnel.client.internal.Protocol.Message;
+import dev.runnel.client.internal.Protocol.TopicPartition;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.Outlet;
+import org.apache.pekko.stream.SourceShape;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AbstractGraphStageWithMaterializedValue;
+import org.apache.pekko.stream.stage.AbstractOutHandler;
+import org.apache.pekko.stream.stage.AsyncCallback;
+import org.apache.pekko.stream.stage.GraphStageLogic;
+import org.apache.pekko.stream.stage.OutHandler;
+import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The group consumer source: one connection that carries the member's group requests, its commits and one
+ * subscription per assigned partition, with the same bounded, credit-based buffer per partition as
+ * {@link ConsumerStage}. The coordinator assigns the partitions; on a rebalance the source cancels the
+ * subscriptions of revoked partitions (dropping what they had buffered) before it rejoins to confirm the
+ * revocation, and starts each newly assigned partition at the group's committed offset, or by
+ * {@code auto-offset-reset} when there is none.
+ *
+ * <p>Unlike the plain source it does not reconnect: a lost connection fails the source (the broker removes the
+ * member at once, and its partitions go to the group's other members).
+ */
+public final class GroupConsumerStage<T> extends AbstractGraphStageWithMaterializedValue<SourceShape<T>, Control> {
+
+  private static final Logger log = LoggerFactory.getLogger(GroupConsumerStage.class);
+  private static final String HEARTBEAT = "heartbeat";
+  private static final String REJOIN = "rejoin";
+  private static final String LEAVE_TIMEOUT = "leave-timeout";
+  /** Outgoing frames that may wait for the socket: small requests (subscribe, credit, commit, heartbeat). */
+  private static final int OUTGOING_QUEUE = 4096;
+  /** Pause before a commit refused during a rebalance is sent again. */
+  private static final long COMMIT_RETRY_MS = 100;
+
+  private final ConsumerSettings settings;
+  private final String groupId;
+  private final List<String> topics;
+  /** Emits a sub-source per assigned partition instead of the messages themselves. */
+  private final boolean partitioned;
+  private final Outlet<T> out = Outlet.create("RunnelGroupConsumer.out");
+  private final SourceShape<T> shape = SourceShape.of(out);
+
+  /** The stage of {@code Consumer.committableSource}. */
+  public static GroupConsumerStage<CommittableMessage> committable(ConsumerSettings settings, String groupId,
+      Set<String> topics) {
+    return new GroupConsumerStage<>(settings, groupId, topics, false);
+  }
+
+  /** The stage of {@code Consumer.partitionedSource}: a sub-source per partition, completed on revocation. */
+  public static GroupConsumerStage<Pair<org.apache.kafka.common.TopicPartition, Source<CommittableMessage, NotUsed>>>
+      partitioned(ConsumerSettings settings, String groupId, Set<String> topics) {
+    return new GroupConsumerStage<>(settings, groupId, topics, true);
+  }
+
+  private GroupConsumerStage(ConsumerSettings settings, String groupId, Set<String> topics, boolean partitioned) {
+    if (groupId == null || groupId.isEmpty()) {
+      throw new IllegalArgumentException("a group id must not be empty");
+    }
+    if (topics.isEmpty()) {
+      throw new IllegalArgumentException("a group source needs at least one topic");
+    }
+    this.settings = settings;
+    this.groupId = groupId;
+    this.topics = List.copyOf(topics);
+    this.partitioned = partitioned;
+  }
+
+  @Override
+  public SourceShape<T> shape() {
+    return shape;
+  }
+
+  @Override
+  public Pair<GraphStageLogic, Control> createLogicAndMaterializedValuePair(Attributes attributes) {
+    Logic logic = new Logic();
+    return Pair.create(logic, logic.control);
+  }
+
+  /** An assigned partition: its subscription (-1 until its start offset is known) and its buffered frames. */
+  private static final class Cursor {
+    final TopicPartition partition;
+    int subscriptionId = -1;
+    long nextToPush;
+    long nextToReceive;
+    final ArrayDeque<ArrayDeque<ConsumerRecord>> frames = new ArrayDeque<>();
+    int creditsToReturn;
+    /** The partition's sub-source, in a partitioned source. */
+    GraphStageLogic.SubSourceOutlet<CommittableMessage> sub;
+
+    Cursor(TopicPartition partition) {
+      this.partition = partition;
+    }
+  }
+
+  private final class Logic extends TimerGraphStageLogic implements GroupOffset.Committer {
+
+    final CompletableFuture<Done> stopped = new CompletableFuture<>();
+    final CompletableFuture<Done> emittingStopped = new CompletableFuture<>();
+    final Map<TopicPartition, Cursor> owned = new LinkedHashMap<>();
+    final Map<Integer, Cursor> bySubscription = new HashMap<>();
+    final Map<Integer, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    final AtomicInteger correlations = new AtomicInteger();
+    /** Sub-sources of newly assigned partitions not yet emitted (partitioned source). */
+    final ArrayDeque<T> subSourcesToEmit = new ArrayDeque<>();
+    final AsyncCallback<Message> onMessage;
+    final AsyncCallback<Throwable> onClosed;
+    final AsyncCallback<Runnable> onStage;
+    volatile Connection connection;
+    volatile String memberId = "";
+    volatile int generation = -1;
+    volatile boolean joining;
+    /** No more records are emitted (stop or shutdown); the member stays in the group until it leaves. */
+    boolean stopping;
+    boolean leaving;
+    int nextSubscriptionId;
+    int nextPartition;
+
+    final Control control = new Control() {
+      @Override
+      public CompletionStage<Done> stop() {
+        onStage.invoke(Logic.this::stopEmitting);
+        return emittingStopped;
+      }
+
+      @Override
+      public CompletionStage<Done> shutdown() {
+        onStage.invoke(Logic.this::leave);
+        return stopped;
+      }
+
+      @Override
+      public CompletionStage<Done> isShutdown() {
+        return stopped;
+      }
+    };
+
+    Logic() {
+      super(shape);
+      onMessage = createAsyncCallback(this::received);
+      onClosed = createAsyncCallback(this::disconnected);
+      onStage = createAsyncCallback(Runnable::run);
+      setHandler(out, new AbstractOutHandler() {
+        @Override
+        public void onPull() {
+          if (partitioned) {
+            emitSubSources();
+          } else {
+            pushNext();
+          }
+        }
+
+        @Override
+        public void onDownstreamFinish(Throwable cause) {
+          leave();
+        }
+      });
+    }
+
+    @Override
+    public void preStart() {
+      // The stage outlives its output: after stop() it still commits and heartbeats until it leaves.
+      setKeepGoing(true);
+      connection = Connection.open(materializer().system(), settings.bootstrap(), OUTGOING_QUEUE, onMessage::invoke,
+          onClosed::invoke);
+      join();
+      scheduleWithFixedDelay(HEARTBEAT, settings.group().heartbeatInterval(), settings.group().heartbeatInterval());
+    }
+
+    @Override
+    public void postStop() {
+      Connection current = connection;
+      if (current != null) {
+        current.close();
+      }
+      RunnelException gone = new RunnelException(Errors.UNKNOWN_MEMBER_ID,
+          "group " + groupId + ": the source has stopped");
+      pending.values().forEach(request -> request.completeExceptionally(gone));
+      emittingStopped.complete(Done.getInstance());
+      stopped.complete(Done.getInstance());
+    }
+
+    /** Sends a request and completes with its answer, or fails when the connection cannot take it. */
+    CompletableFuture<Message> request(int correlationId, Message message) {
+      CompletableFuture<Message> answer = new CompletableFuture<>();
+      pending.put(correlationId, answer);
+      answer.whenComplete((ignored, failure) -> pending.remove(correlationId, answer));
+      Connection current = connection;
+      if (current == null || !current.send(message)) {
+        pending.remove(correlationId);
+        answer.completeExceptionally(new RunnelException(Errors.NETWORK_EXCEPTION,
+            "group " + groupId + ": no connection to " + settings.bootstrap()));
+      }
+      return answer;
+    }
+
+    /** Runs {@code then} on the stage with the answer; a failed request fails the stage. */
+    void onAnswer(CompletableFuture<Message> answer, java.util.function.Consumer<Message> then) {
+      answer.whenComplete((message, failure) -> onStage.invoke(() -> {
+        if (failure != null) {
+          failStage(failure);
+        } else {
+          then.accept(message);
+        }
+      }));
+    }
+
+    void join() {
+      if (joining || leaving) {
+        return;
+      }
+      joining = true;
+      int correlationId = correlations.incrementAndGet();
+      Protocol.JoinGroup join = new Protocol.JoinGroup(correlationId, groupId, memberId,
+          (int) settings.group().sessionTimeout().toMillis(), (int) settings.group().rebalanceTimeout().toMillis(),
+          settings.group().strategy(), topics, List.copyOf(owned.keySet()), generation);
+      onAnswer(request(correlationId, join), answer -> joined((Protocol.JoinResult) answer));
+    }
+
+    void joined(Protocol.JoinResult result) {
+      joining = false;
+      if (leaving) {
+        return;
+      }
+      Errors error = Errors.forCode(result.errorCode());
+      if (error == Errors.NONE) {
+        memberId = result.memberId();
+        generation = result.generationId();
+        assigned(result.assignment());
+      } else if (error == Errors.UNKNOWN_MEMBER_ID || error == Errors.ILLEGAL_GENERATION
+          || error == Errors.FENCED_INSTANCE_ID) {
+        lostMembership(error);
+      } else if (error == Errors.MEMBER_ID_REQUIRED) {
+        memberId = result.memberId();
+        join();
+      } else if (error == Errors.REBALANCE_IN_PROGRESS || error == Errors.COORDINATOR_NOT_AVAILABLE
+          || error == Errors.NOT_COORDINATOR || error == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
+        scheduleOnce(REJOIN, settings.minBackoff());
+      } else {
+        failStage(new RunnelException(error, "group " + groupId + " refused the member: " + result.message()));
+      }
+    }
+
+    void assigned(List<TopicPartition> assignment) {
+      List<TopicPartition> revoked = new ArrayList<>();
+      for (TopicPartition partition : owned.keySet()) {
+        if (!assignment.contains(partition)) {
+          revoked.add(partition);
+        }
+      }
+      revoked.forEach(this::revoke);
+      List<TopicPartition> added = new ArrayList<>();
+      for (TopicPartition partition : assignment) {
+        if (!owned.containsKey(partition)) {
+          Cursor cursor = new Cursor(partition);
+          owned.put(partition, cursor);
+          added.add(partition);
+          if (partitioned && !stopping) {
+            openSubSource(cursor);
+          }
+        }
+      }
+      log.info("group {} member {} generation {}: assigned {}, revoked {}", groupId, memberId, generation, added,
+          revoked);
+      if (!added.isEmpty() && !stopping) {
+        fetchOffsets(added);
+      }
+      if (!revoked.isEmpty() && "cooperative-sticky".equals(settings.group().strategy())) {
+        // The rejoin without them tells the coordinator that their subscriptions have stopped (KIP-429).
+        join();
+      }
+    }
+
+    void revoke(TopicPartition partition) {
+      Cursor cursor = owned.remove(partition);
+      if (cursor != null) {
+        stopReading(cursor);
+        if (cursor.sub != null && !cursor.sub.isClosed()) {
+          cursor.sub.complete();
+        }
+      }
+    }
+
+    void stopReading(Cursor cursor) {
+      if (cursor.subscriptionId >= 0 && bySubscription.remove(cursor.subscriptionId) != null) {
+        connection.send(new Protocol.Cancel(cursor.subscriptionId));
+      }
+      cursor.frames.clear();
+    }
+
+    @SuppressWarnings("unchecked")
+    void openSubSource(Cursor cursor) {
+      GraphStageLogic.SubSourceOutlet<CommittableMessage> sub =
+          new SubSourceOutlet<CommittableMessage>("RunnelGroupConsumer.partition-" + cursor.partition);
+      sub.setHandler(new OutHandler() {
+        @Override
+        public void onPull() {
+          pushFrom(cursor);
+        }
+
+        @Override
+        public void onDownstreamFinish(Throwable cause) {
+          // The application no longer wants this partition: stop reading it, keep it until the group moves it.
+          stopReading(cursor);
+        }
+      });
+      cursor.sub = sub;
+      subSourcesToEmit.add((T) Pair.create(
+          new org.apache.kafka.common.TopicPartition(cursor.partition.topic(), cursor.partition.partition()),
+          Source.fromGraph(sub.source())));
+      emitSubSources();
+    }
+
+    void emitSubSources() {
+      if (!subSourcesToEmit.isEmpty() && isAvailable(out)) {
+        push(out, subSourcesToEmit.poll());
+      }
+    }
+
+    void pushFrom(Cursor cursor) {
+      if (stopping || cursor.sub == null || !cursor.sub.isAvailable()) {
+        return;
+      }
+      ConsumerRecord record = take(cursor);
+      if (record != null) {
+        cursor.nextToPush = record.offset() + 1;
+        cursor.sub.push(message(record));
+      }
+    }
+
+    CommittableMessage message(ConsumerRecord record) {
+      return new CommittableMessage(record, new GroupOffset(groupId, record.topic(), record.partition(),
+          record.offset(), this));
+    }
+
+    void lostMembership(Errors error) {
+      log.warn("group {} member {}: {}, its partitions are gone; joining again", groupId, memberId, error);
+      new ArrayList<>(owned.keySet()).forEach(this::revoke);
+      if (error == Errors.UNKNOWN_MEMBER_ID) {
+        memberId = "";
+      }
+      generation = -1;
+      join();
+    }
+
+    void fetchOffsets(List<TopicPartition> partitions) {
+      int correlationId = correlations.incrementAndGet();
+      onAnswer(request(correlationId, new Protocol.OffsetFetch(correlationId, groupId, partitions)), answer -> {
+        Protocol.OffsetFetchResult result = (Protocol.OffsetFetchResult) answer;
+        Errors error = Errors.forCode(result.errorCode());
+        if (error != Errors.NONE) {
+          failStage(new RunnelException(error, "group " + groupId + ": committed offsets: " + result.message()));
+          return;
+        }
+        for (Protocol.PartitionOffset committed : result.offsets()) {
+          Cursor cursor = owned.get(new TopicPartition(committed.topic(), committed.partition()));
+          if (cursor != null && cursor.subscriptionId < 0 && !stopping) {
+            start(cursor, committed.offset());
+          }
+        }
+      });
+    }
+
+    void start(Cursor cursor, long committed) {
+      long offset = committed;
+      if (committed < 0) {
+        switch (settings.group().autoOffsetReset()) {
+          case EARLIEST -> offset = Protocol.EARLIEST;
+          case LATEST -> offset = Protocol.LATEST;
+          default -> {
+            failStage(new NoOffsetForPartitionException(
+                new org.apache.kafka.common.TopicPartition(cursor.partition.topic(), cursor.partition.partition())));
+            return;
+          }
+        }
+      }
+      cursor.subscriptionId = nextSubscriptionId++;
+      cursor.nextToPush = offset;
+      cursor.nextToReceive = offset;
+      bySubscription.put(cursor.subscriptionId, cursor);
+      connection.send(new Protocol.Subscribe(cursor.subscriptionId, cursor.partition.topic(),
+          cursor.partition.partition(), offset, settings.maxFrameBytes(), (int) settings.maxWait().toMillis()));
+      connection.send(new Protocol.Credit(cursor.subscriptionId, settings.creditWindow()));
+    }
+
+    @Override
+    public void onTimer(Object key) {
+      if (HEARTBEAT.equals(key)) {
+        heartbeat();
+      } else if (REJOIN.equals(key)) {
+        join();
+      } else if (LEAVE_TIMEOUT.equals(key)) {
+        log.warn("group {} member {}: no answer to LeaveGroup in {}", groupId, memberId, settings.requestTimeout());
+        completeStage();
+      }
+    }
+
+    void heartbeat() {
+      if (joining || leaving || generation < 0) {
+        return;
+      }
+      int correlationId = correlations.incrementAndGet();
+      int sentGeneration = generation;
+      Protocol.Heartbeat heartbeat = new Protocol.Heartbeat(correlationId, groupId, memberId, sentGeneration);
+      onAnswer(request(correlationId, heartbeat), answer -> {
+        Errors error = Errors.forCode(((Protocol.GroupResult) answer).errorCode());
+        if (leaving || joining || sentGeneration != generation) {
+          return;
+        }
+        if (error == Errors.REBALANCE_IN_PROGRESS) {
+          join();
+        } else if (error == Errors.UNKNOWN_MEMBER_ID || error == Errors.ILLEGAL_GENERATION
+            || error == Errors.FENCED_INSTANCE_ID) {
+          lostMembership(error);
+        }
+      });
+    }
+
+    void received(Message message) {
+      if (message instanceof Protocol.Records records) {
+        Cursor cursor = bySubscription.get(records.subscriptionId());
+        if (cursor != null) {
+          ArrayDeque<ConsumerRecord> frame = new ArrayDeque<>();
+          cursor.nextToReceive = ConsumerStage.decodeInto(cursor.partition.topic(), cursor.partition.partition(),
+              records.batches(), cursor.nextToReceive, frame);
+          cursor.frames.add(frame);
+          if (partitioned) {
+            pushFrom(cursor);
+          } else {
+            pushNext();
+          }
+        }
+      } else if (message instanceof Protocol.Subscribed subscribed) {
+        Cursor cursor = bySubscription.get(subscribed.subscriptionId());
+        if (cursor != null) {
+          if (cursor.nextToPush < 0) {
+            cursor.nextToPush = subscribed.offset();
+          }
+          cursor.nextToReceive = subscribed.offset();
+        }
+      } else if (message instanceof Protocol.Error error) {
+        Cursor cursor = bySubscription.get(error.ref());
+        if (cursor != null || error.ref() == Protocol.NO_REF) {
+          failStage(new RunnelException(Errors.forCode(error.errorCode()), "group " + groupId + ", "
+              + (cursor == null ? "connection" : cursor.partition.topic() + "-" + cursor.partition.partition())
+              + ": " + error.message()));
+        }
+      } else if (message instanceof Protocol.JoinResult answer) {
+        answered(answer.correlationId(), answer);
+      } else if (message instanceof Protocol.GroupResult answer) {
+        answered(answer.correlationId(), answer);
+      } else if (message instanceof Protocol.OffsetFetchResult answer) {
+        answered(answer.correlationId(), answer);
+      } else {
+        failStage(new IllegalStateException("unexpected " + message.getClass().getSimpleName() + " from broker"));
+      }
+    }
+
+    void answered(int correlationId, Message answer) {
+      CompletableFuture<Message> request = pending.remove(correlationId);
+      if (request != null) {
+        request.complete(answer);
+      }
+    }
+
+    void disconnected(Throwable cause) {
+      if (leaving) {
+        completeStage();
+      } else {
+        failStage(new RunnelException(Errors.NETWORK_EXCEPTION,
+            "group " + groupId + ": connection to " + settings.bootstrap() + " lost: " + cause.getMessage()));
+      }
+    }
+
+    @SuppressWarnings("unchecked")
+    void pushNext() {
+      if (stopping || !isAvailable(out) || owned.isEmpty()) {
+        return;
+      }
+      List<Cursor> cursors = new ArrayList<>(owned.values());
+      for (int i = 0; i < cursors.size(); i++) {
+        Cursor cursor = cursors.get((nextPartition + i) % cursors.size());
+        ConsumerRecord record = take(cursor);
+        if (record != null) {
+          nextPartition = (nextPartition + i + 1) % cursors.size();
+          cursor.nextToPush = record.offset() + 1;
+          push(out, (T) message(record));
+          return;
+        }
+      }
+    }
+
+    ConsumerRecord take(Cursor cursor) {
+      while (!cursor.frames.isEmpty()) {
+        ArrayDeque<ConsumerRecord> frame = cursor.frames.peek();
+        ConsumerRecord record = frame.poll();
+        if (frame.isEmpty()) {
+          cursor.frames.poll();
+          cursor.creditsToReturn++;
+          if (cursor.creditsToReturn >= Math.max(1, settings.creditWindow() / 2)) {
+            connection.send(new Protocol.Credit(cursor.subscriptionId, cursor.creditsToReturn));
+            cursor.creditsToReturn = 0;
+          }
+        }
+        if (record != null) {
+          return record;
+        }
+      }
+      return null;
+    }
+
+    /** Stops emitting and reading; the member keeps its partitions, heartbeats and commits until it leaves. */
+    void stopEmitting() {
+      if (stopping) {
+        return;
+      }
+      stopping = true;
+      subSourcesToEmit.clear();
+      for (Cursor cursor : owned.values()) {
+        stopReading(cursor);
+        if (cursor.sub != null && !cursor.sub.isClosed()) {
+          cursor.sub.complete();
+        }
+      }
+      if (!isClosed(out)) {
+        complete(out);
+      }
+      emittingStopped.complete(Done.getInstance());
+    }
+
+    void leave() {
+      if (leaving) {
+        return;
+      }
+      stopEmitting();
+      leaving = true;
+      if (memberId.isEmpty()) {
+        completeStage();
+        return;
+      }
+      int correlationId = correlations.incrementAndGet();
+      scheduleOnce(LEAVE_TIMEOUT, settings.requestTimeout());
+      onAnswer(request(correlationId, new Protocol.LeaveGroup(correlationId, groupId, memberId)), answer -> {
+        Errors error = Errors.forCode(((Protocol.GroupResult) answer).errorCode());
+        if (error != Errors.NONE) {
+          log.warn("group {} member {}: LeaveGroup answered {}", groupId, memberId, error);
+        }
+        completeStage();
+      });
+    }
+
+    @Override
+    public CompletionStage<Done> commit(List<GroupOffset> offsets) {
+      List<Protocol.PartitionOffset> next = offsets.stream()
+          .map(o -> new Protocol.PartitionOffset(o.topic(), o.partition(), o.offset() + 1)).toList();
+      long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+      return commit(next, deadline);
+    }
+
+    private CompletableFuture<Done> commit(List<Protocol.PartitionOffset> offsets, long deadline) {
+      int correlationId = correlations.incrementAndGet();
+      int sentGeneration = generation;
+      Protocol.OffsetCommit commit = new Protocol.OffsetCommit(correlationId, groupId, memberId, sentGeneration,
+          offsets);
+      return request(correlationId, commit).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .thenCompose(answer -> {
+            Protocol.GroupResult result = (Protocol.GroupResult) answer;
+            Errors error = Errors.forCode(result.errorCode());
+            if (error == Errors.NONE) {
+              return CompletableFuture.completedFuture(Done.getInstance());
+            }
+            // During a rebalance the coordinator refuses commits it would take a moment later: the member's
+            // generation moves on when its rejoin is answered.
+            boolean rebalancing = error == Errors.REBALANCE_IN_PROGRESS || error == Errors.COORDINATOR_NOT_AVAILABLE
+                || (error == Errors.ILLEGAL_GENERATION && (joining || generation != sentGeneration));
+            if (rebalancing && System.nanoTime() < deadline) {
+              return CompletableFuture.supplyAsync(() -> null,
+                      CompletableFuture.delayedExecutor(COMMIT_RETRY_MS, TimeUnit.MILLISECONDS))
+                  .thenCompose(ignored -> commit(offsets, deadline));
+            }
+            return CompletableFuture.failedFuture(new RunnelException(error,
+                "group " + groupId + " refused the commit of " + offsets + ": " + result.message()));
+          });
+    }
+  }
+}
