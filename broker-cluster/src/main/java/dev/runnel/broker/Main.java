@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.slf4j.LoggerFactory;
 
 /**
  * Starts a node in the foreground: {@code runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--config FILE]}.
@@ -16,6 +17,9 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    // SLF4J initializes on its first use; if threads of the starting node race to that first use, SLF4J queues
+    // their calls and prints a replay warning. Initializing it here, before any thread starts, avoids both.
+    LoggerFactory.getILoggerFactory();
     RunnelNode.ensureCommonPoolThreads();
     Map<String, Object> overrides = new HashMap<>();
     // In the launcher a stopped node (SIGTERM, or downed by the cluster) ends the process.
