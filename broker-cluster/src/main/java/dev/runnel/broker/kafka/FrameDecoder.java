@@ -40,8 +40,8 @@ final class FrameDecoder {
       int size = (buffer.apply(0) & 0xff) << 24 | (buffer.apply(1) & 0xff) << 16
           | (buffer.apply(2) & 0xff) << 8 | (buffer.apply(3) & 0xff);
       if (size < 0 || size > maxRequestBytes) {
-        frames.add(new Frame.TooLarge("request frame of " + Integer.toUnsignedString(size)
-            + " bytes, more than max-request-bytes (" + maxRequestBytes + ")"));
+        frames.add(new Frame.TooLarge(size < 0 ? "request frame length " + size + " is negative"
+            : "request frame of " + size + " bytes, more than max-request-bytes (" + maxRequestBytes + ")"));
         stopped = true;
         buffer = ByteString.emptyByteString();
         break;
