@@ -217,6 +217,134 @@ class KafkaFetchMemoryTest {
     assertEquals(0, budget.reserved(), "every answer's read memory was released once written");
   }
 
+  /**
+   * 16 NDJSON streams read at once, each 40 records of 1 MB from its own offset, with the largest max_bytes HTTP
+   * allows: each stream fetches only as its reader reads, so the heap grows by no more than one fetch and its lines
+   * per stream.
+   */
+  @Test
+  void when_16NdjsonStreamsReadLargeRecords_then_theHeapStaysWithinOneFetchPerStream() throws Exception {
+    int streams = 16;
+    int limit = 40;
+    long maxReadBytes = 8L * 1024 * 1024;
+    HeapSampler heap = HeapSampler.start();
+    ExecutorService readers = Executors.newFixedThreadPool(streams);
+    try {
+      List<Future<Long>> lines = new ArrayList<>();
+      for (int i = 0; i < streams; i++) {
+        long offset = i * (records - limit) / streams;
+        lines.add(readers.submit(() -> ndjsonLines(offset, limit, maxReadBytes)));
+      }
+      for (Future<Long> counted : lines) {
+        assertEquals(limit, counted.get(300, TimeUnit.SECONDS), "every stream brought its records");
+      }
+    } finally {
+      readers.shutdownNow();
+    }
+    long growth = heap.stop();
+    System.out.printf("KafkaFetchMemoryTest: %d NDJSON streams: heap after GC grew by at most %d MiB%n", streams,
+        growth >> 20);
+    // Per stream: the fetch (max_bytes) and its records rendered as JSON lines (base64: 4/3 of the bytes, once as
+    // text and once as bytes).
+    long bound = streams * 4 * maxReadBytes + 64L * 1024 * 1024;
+    assertTrue(growth <= bound, "heap after GC grew by " + (growth >> 20) + " MiB, over " + (bound >> 20) + " MiB");
+  }
+
+  private static long ndjsonLines(long offset, int limit, long maxBytes) throws Exception {
+    java.net.HttpURLConnection http = (java.net.HttpURLConnection) java.net.URI.create(
+        "http://127.0.0.1:" + node.httpPort() + "/topics/" + TOPIC + "/partitions/0/records?offset=" + offset
+            + "&limit=" + limit + "&max_bytes=" + maxBytes + "&format=binary").toURL().openConnection();
+    http.setRequestProperty("Accept", "application/x-ndjson");
+    http.setReadTimeout(60_000);
+    assertEquals(200, http.getResponseCode());
+    long lines = 0;
+    byte[] buffer = new byte[64 * 1024];
+    try (java.io.InputStream in = http.getInputStream()) {
+      int read;
+      while ((read = in.read(buffer)) >= 0) {
+        for (int i = 0; i < read; i++) {
+          if (buffer[i] == '\n') {
+            lines++;
+          }
+        }
+      }
+    }
+    return lines;
+  }
+
+  /**
+   * 16 native subscriptions (the reactive client over WebSocket) read at once, each 40 records of 1 MB: credit
+   * bounds every subscription to a few frames on each side, so the heap (holding client and broker here) grows by
+   * no more than those.
+   */
+  @Test
+  void when_16NativeSubscriptionsReadLargeRecords_then_creditBoundsTheHeap() throws Exception {
+    int subscriptions = 16;
+    int take = 40;
+    org.apache.pekko.actor.ActorSystem client = org.apache.pekko.actor.ActorSystem.create("client",
+        com.typesafe.config.ConfigFactory.parseString("pekko.actor.provider = local")
+            .withFallback(com.typesafe.config.ConfigFactory.load()));
+    HeapSampler heap = HeapSampler.start();
+    try {
+      dev.runnel.client.ConsumerSettings settings = dev.runnel.client.ConsumerSettings.create(client)
+          .withBootstrap("ws://127.0.0.1:" + node.httpPort());
+      List<CompletableFuture<Long>> consumed = new ArrayList<>();
+      for (int i = 0; i < subscriptions; i++) {
+        long offset = i * (records - take) / subscriptions;
+        consumed.add(dev.runnel.client.Consumer.plainSource(settings,
+                dev.runnel.client.Subscription.atOffsets(TOPIC, Map.of(0, offset)))
+            .take(take)
+            .runFold(0L, (count, record) -> count + (record.value().length == VALUE_BYTES ? 1 : 0), client)
+            .toCompletableFuture());
+      }
+      for (CompletableFuture<Long> count : consumed) {
+        assertEquals(take, count.get(300, TimeUnit.SECONDS), "every subscription brought its records whole");
+      }
+    } finally {
+      client.terminate();
+      client.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+    long growth = heap.stop();
+    System.out.printf("KafkaFetchMemoryTest: %d native subscriptions: heap after GC grew by at most %d MiB%n",
+        subscriptions, growth >> 20);
+    // Per subscription, on each side: the credit window (4 frames of at most 1 MiB, or one batch) and one fetch.
+    long bound = subscriptions * 2 * 5 * (2L * VALUE_BYTES) + 64L * 1024 * 1024;
+    assertTrue(growth <= bound, "heap after GC grew by " + (growth >> 20) + " MiB, over " + (bound >> 20) + " MiB");
+  }
+
+  /** The largest heap after forced collections, every 500 ms, minus the heap before. */
+  private static final class HeapSampler {
+    private final MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicLong max = new AtomicLong();
+    private final long baseline = heapAfterGc(memory);
+    private final Thread thread = new Thread(this::sample, "heap-sampler");
+
+    static HeapSampler start() {
+      HeapSampler sampler = new HeapSampler();
+      sampler.max.set(sampler.baseline);
+      sampler.thread.start();
+      return sampler;
+    }
+
+    private void sample() {
+      while (running.get()) {
+        max.accumulateAndGet(heapAfterGc(memory), Math::max);
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    long stop() throws InterruptedException {
+      running.set(false);
+      thread.join();
+      return max.get() - baseline;
+    }
+  }
+
   private static long heapAfterGc(MemoryMXBean memory) {
     System.gc();
     return memory.getHeapMemoryUsage().getUsed();
