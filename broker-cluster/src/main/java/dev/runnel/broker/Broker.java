@@ -1,5 +1,7 @@
 package dev.runnel.broker;
 
+import dev.runnel.broker.memory.ReadBudget;
+import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
@@ -51,6 +53,8 @@ public final class Broker {
   private final ActorRef<ProducerIdManager.Command> producerIds;
   private final ActorRef<AppendResult> ignoreAppends;
   private final AppendValidation validation;
+  private final ReadMemorySettings readMemory;
+  private final ReadBudget readBudget;
 
   Broker(
       ActorSystem<?> system,
@@ -68,10 +72,22 @@ public final class Broker {
     this.topics = topics;
     this.settings = settings;
     this.ignoreAppends = system.ignoreRef();
+    this.readMemory = ReadMemorySettings.create(system.settings().config());
+    this.readBudget = new ReadBudget("runnel.broker.fetch.max-bytes-in-flight", readMemory.maxBytesInFlight());
   }
 
   public BrokerSettings settings() {
     return settings;
+  }
+
+  /** The bounds of read memory, node-wide and per connection. */
+  public ReadMemorySettings readMemory() {
+    return readMemory;
+  }
+
+  /** The node-wide budget every read's answer is held in until written out; its gauges say how much is held. */
+  public ReadBudget readBudget() {
+    return readBudget;
   }
 
   public ActorSystem<?> system() {

@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.memory.ReadLease;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.IntUnaryOperator;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -33,6 +35,11 @@ import org.apache.kafka.common.requests.FetchResponse;
  * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
  * limits still makes progress. Fetch sessions (KIP-227) are not kept: the response's session id 0 tells the client
  * to send full fetch requests. Read-committed consumers see everything, as there are no transactions here.
+ *
+ * <p><b>Read memory.</b> Before reading, a fetch reserves in its connection's lease min(max_bytes, the sum of its
+ * partitions' max bytes), lowered to the connection's bound, and waits while that is not free
+ * ({@code runnel.broker.fetch}); the response is then built as if max_bytes were what it got. Once built, the lease
+ * is resized to the record bytes the response holds, and it is released when the response has been written.
  */
 final class FetchHandler implements RequestHandler {
 
@@ -65,15 +72,40 @@ final class FetchHandler implements RequestHandler {
         wanted.add(wanted(topic, partition, metadata, byId));
       }
     }
-    List<CompletableFuture<FetchResult>> immediate = read(wanted, fetch.maxBytes(), Duration.ZERO);
+    // What this response may hold: no more than max_bytes, nor than its partitions may send together.
+    long partitionsMax = partitionsMaxBytes(wanted);
+    long wantedBytes = Math.min(Math.max(0, fetch.maxBytes()), partitionsMax);
+    ReadLease lease = request.lease();
+    return lease.reserve(wantedBytes).thenCompose(reserved -> {
+      // The reservation may be below max_bytes (the connection's bound): the response is then as if asked with it.
+      int maxBytes = (int) Math.min(Integer.MAX_VALUE, reserved);
+      boolean allFit = partitionsMax <= maxBytes;
+      return serve(fetch, wanted, maxBytes, allFit, byId).thenApply(response -> {
+        lease.resize(recordBytes(response.data()));
+        return (AbstractResponse) response;
+      });
+    });
+  }
+
+  /**
+   * Reads and long-polls within {@code maxBytes}. When the partitions' own limits fit in it together, they all read
+   * at once; otherwise one after another, each within what the ones before left, so that the bytes read stay
+   * within the reservation (as Kafka reads partitions in order until max_bytes is reached).
+   */
+  private CompletionStage<FetchResponse> serve(
+      FetchRequest fetch, List<Wanted> wanted, int maxBytes, boolean allFit, boolean byId) {
+    CompletableFuture<List<FetchResult>> immediate = allFit
+        ? all(read(wanted, i -> maxBytes, Duration.ZERO))
+        : readInTurn(wanted, maxBytes);
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
-    return CompletableFuture.allOf(immediate.toArray(CompletableFuture[]::new)).thenCompose(done -> {
-      List<FetchResult> results = joinAll(immediate);
+    return immediate.thenCompose(results -> {
       if (maxWait.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
-        return CompletableFuture.completedFuture(response(request.version(), fetch, wanted, results, byId));
+        return CompletableFuture.completedFuture(response(fetch, wanted, results, maxBytes, byId));
       }
-      return longPoll(wanted, fetch.maxBytes(), maxWait, results)
-          .thenApply(polled -> response(request.version(), fetch, wanted, polled, byId));
+      // At the log end new data is small; when the limits do not fit together each partition waits for its share.
+      int share = allFit ? maxBytes : Math.max(1, maxBytes / wanted.size());
+      return longPoll(wanted, share, maxWait, results)
+          .thenApply(polled -> response(fetch, wanted, polled, maxBytes, byId));
     });
   }
 
@@ -92,18 +124,39 @@ final class FetchHandler implements RequestHandler {
     }
   }
 
-  private List<CompletableFuture<FetchResult>> read(List<Wanted> wanted, int responseMaxBytes, Duration maxWait) {
+  private List<CompletableFuture<FetchResult>> read(
+      List<Wanted> wanted, IntUnaryOperator responseMaxBytes, Duration maxWait) {
     List<CompletableFuture<FetchResult>> reads = new ArrayList<>(wanted.size());
-    for (Wanted want : wanted) {
-      if (want.id() == null) {
-        reads.add(CompletableFuture.completedFuture(FetchResult.error(want.error(), -1, -1)));
-      } else {
-        FetchPartition partition = want.partition();
-        int maxBytes = Math.max(1, Math.min(partition.partitionMaxBytes(), responseMaxBytes));
-        reads.add(broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture());
-      }
+    for (int i = 0; i < wanted.size(); i++) {
+      reads.add(read(wanted.get(i), responseMaxBytes.applyAsInt(i), maxWait));
     }
     return reads;
+  }
+
+  private CompletableFuture<FetchResult> read(Wanted want, int responseMaxBytes, Duration maxWait) {
+    if (want.id() == null) {
+      return CompletableFuture.completedFuture(FetchResult.error(want.error(), -1, -1));
+    }
+    FetchPartition partition = want.partition();
+    int maxBytes = Math.max(1, Math.min(partition.partitionMaxBytes(), responseMaxBytes));
+    return broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture();
+  }
+
+  /** Reads the partitions one after another, each within what the ones before it left of {@code maxBytes}. */
+  private CompletableFuture<List<FetchResult>> readInTurn(List<Wanted> wanted, int maxBytes) {
+    CompletableFuture<List<FetchResult>> results = CompletableFuture.completedFuture(new ArrayList<>());
+    for (Wanted want : wanted) {
+      results = results.thenCompose(before ->
+          read(want, (int) Math.max(0, maxBytes - bytes(before)), Duration.ZERO).thenApply(result -> {
+            before.add(result);
+            return before;
+          }));
+    }
+    return results;
+  }
+
+  private static CompletableFuture<List<FetchResult>> all(List<CompletableFuture<FetchResult>> futures) {
+    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).thenApply(done -> joinAll(futures));
   }
 
   /**
@@ -111,8 +164,8 @@ final class FetchHandler implements RequestHandler {
    * the first read, which said they had nothing.
    */
   private CompletionStage<List<FetchResult>> longPoll(
-      List<Wanted> wanted, int responseMaxBytes, Duration maxWait, List<FetchResult> first) {
-    List<CompletableFuture<FetchResult>> polls = read(wanted, responseMaxBytes, maxWait);
+      List<Wanted> wanted, int partitionShare, Duration maxWait, List<FetchResult> first) {
+    List<CompletableFuture<FetchResult>> polls = read(wanted, i -> partitionShare, maxWait);
     CompletableFuture<Void> anyData = new CompletableFuture<>();
     for (CompletableFuture<FetchResult> poll : polls) {
       poll.thenAccept(result -> {
@@ -135,12 +188,12 @@ final class FetchHandler implements RequestHandler {
   }
 
   private FetchResponse response(
-      short version, FetchRequest fetch, List<Wanted> wanted, List<FetchResult> results, boolean byId) {
+      FetchRequest fetch, List<Wanted> wanted, List<FetchResult> results, int maxBytes, boolean byId) {
     FetchResponseData data = new FetchResponseData()
         .setErrorCode(Errors.NONE.code())
         .setSessionId(FetchMetadata.INVALID_SESSION_ID);
     boolean readCommitted = fetch.isolationLevel() == IsolationLevel.READ_COMMITTED;
-    int budget = fetch.maxBytes();
+    int budget = maxBytes;
     boolean anyRecords = false;
     FetchableTopicResponse current = null;
     for (int i = 0; i < wanted.size(); i++) {
@@ -187,6 +240,27 @@ final class FetchHandler implements RequestHandler {
     ByteBuffer slice = records.duplicate();
     slice.limit(slice.position() + size);
     return MemoryRecords.readableRecords(slice.slice());
+  }
+
+  private static long partitionsMaxBytes(List<Wanted> wanted) {
+    long total = 0;
+    for (Wanted want : wanted) {
+      if (want.id() != null) {
+        total += Math.max(0, want.partition().partitionMaxBytes());
+      }
+    }
+    return total;
+  }
+
+  /** The record bytes a response holds: what its lease must count until it is written. */
+  private static long recordBytes(FetchResponseData data) {
+    long total = 0;
+    for (FetchableTopicResponse topic : data.responses()) {
+      for (PartitionData partition : topic.partitions()) {
+        total += partition.records() == null ? 0 : partition.records().sizeInBytes();
+      }
+    }
+    return total;
   }
 
   private static List<FetchResult> joinAll(List<CompletableFuture<FetchResult>> futures) {

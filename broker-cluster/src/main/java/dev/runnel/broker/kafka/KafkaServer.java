@@ -2,9 +2,11 @@ package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.group.Groups;
+import dev.runnel.broker.memory.ReadBudget;
+import dev.runnel.broker.memory.ReadLeases;
 import java.net.InetSocketAddress;
-import java.nio.ByteOrder;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -13,11 +15,12 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.javadsl.Flow;
-import org.apache.pekko.stream.javadsl.Framing;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Tcp;
+import org.apache.pekko.stream.scaladsl.TcpAttributes;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * The Kafka wire protocol server: a Pekko Streams TCP server whose connections are flows of 4-byte length-prefixed
  * frames. Each connection handles up to {@code max-in-flight-requests} pipelined requests at once and answers them
  * in the order they came ({@code mapAsync} keeps order). A frame over {@code max-request-bytes}, or one that does
- * not parse, fails that connection's stream, which closes it; other connections never notice.
+ * not parse, is the last one read: the requests before it are answered, then the connection closes; other
+ * connections never notice. The read memory of a connection's answers (Fetch) is bounded per connection and, with
+ * every other reader's, per node ({@code runnel.broker.fetch}); it is released as each answer is written out.
  */
 public final class KafkaServer {
 
@@ -42,8 +47,15 @@ public final class KafkaServer {
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
-          connection.handleWith(connectionFlow(apis(system, broker, groups, settings, connection.localAddress()),
-              settings, name), system);
+          ReadLeases leases = new ReadLeases(List.of(
+              new ReadBudget(name + " connection-max-bytes-in-flight", broker.readMemory().connectionMaxBytesInFlight()),
+              broker.readBudget()));
+          // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
+          // ones before to the socket, which is when ReplyWriter releases their memory.
+          connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
+              .join(connectionFlow(apis(system, broker, groups, settings, connection.localAddress()), settings,
+                  leases, name))
+              .run(system);
         }), Keep.left())
         .run(system)
         .thenApply(binding -> {
@@ -97,15 +109,27 @@ public final class KafkaServer {
     return new KafkaApis(handlers);
   }
 
-  private static Flow<ByteString, ByteString, ?> connectionFlow(KafkaApis apis, KafkaSettings settings, String name) {
+  /**
+   * One connection: frames are parsed as they arrive, and the first bad one (too large, unparseable, an unknown
+   * API) is the last thing read; the requests before it run and are answered in order, then the connection closes
+   * without an answer for the bad one, as Kafka's does.
+   */
+  private static Flow<ByteString, ByteString, ?> connectionFlow(
+      KafkaApis apis, KafkaSettings settings, ReadLeases leases, String name) {
     return Flow.<ByteString>create()
-        .via(Framing.lengthField(4, 0, settings.maxRequestBytes() + 4, ByteOrder.BIG_ENDIAN))
-        .map(frame -> frame.drop(4))
-        .mapAsync(settings.maxInFlightRequests(), frame -> apis.handle(frame, name))
-        .filter(Optional::isPresent)
-        .map(Optional::get)
+        .statefulMap(() -> new FrameDecoder(settings.maxRequestBytes()),
+            (decoder, chunk) -> Pair.create(decoder, decoder.decode(chunk)),
+            decoder -> Optional.empty())
+        .mapConcat(frames -> frames)
+        .map(frame -> frame instanceof FrameDecoder.Frame.Request request
+            ? apis.parse(request.bytes(), name)
+            : new KafkaApis.Call.Refuse(((FrameDecoder.Frame.TooLarge) frame).reason()))
+        .takeWhile(call -> !(call instanceof KafkaApis.Call.Refuse), true)
+        .mapAsync(settings.maxInFlightRequests(), call -> apis.run(call, name, leases.open()))
+        .via(new ReplyWriter(name))
         .watchTermination((mat, done) -> {
           done.whenComplete((ok, failure) -> {
+            leases.closeAll();
             if (failure != null) {
               log.warn("{}: closing the connection: {}", name, failure.getMessage());
             } else {

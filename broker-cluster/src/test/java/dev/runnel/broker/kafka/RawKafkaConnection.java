@@ -1,5 +1,6 @@
 package dev.runnel.broker.kafka;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -55,6 +56,23 @@ final class RawKafkaConnection implements AutoCloseable {
     body.write(writer, cache, version);
     out.write(frame.array());
     out.flush();
+    return header;
+  }
+
+  /**
+   * Writes a request frame to {@code out} instead of the socket, numbered as if sent, so that several frames can
+   * go out in one write.
+   */
+  RequestHeader frame(ApiKeys key, short version, ApiMessage body, ByteArrayOutputStream out) {
+    RequestHeader header = new RequestHeader(key, version, "raw-test", ++correlationId);
+    ObjectSerializationCache cache = new ObjectSerializationCache();
+    int headerSize = header.data().size(cache, header.headerVersion());
+    int bodySize = body.size(cache, version);
+    ByteBuffer frame = ByteBuffer.allocate(4 + headerSize + bodySize).putInt(headerSize + bodySize);
+    ByteBufferAccessor writer = new ByteBufferAccessor(frame);
+    header.data().write(writer, cache, header.headerVersion());
+    body.write(writer, cache, version);
+    out.writeBytes(frame.array());
     return header;
   }
 
