@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
+import org.apache.kafka.common.record.TimestampType;
 
 /**
  * A topic's effective configuration: the broker's defaults ({@code runnel.broker.topic-defaults}) overridden by
@@ -19,6 +20,10 @@ import org.apache.kafka.common.errors.InvalidConfigurationException;
  * @param segmentBytes the size of a log segment
  * @param deleteRetentionMs how long a tombstone stays in a compacted log before compaction removes it
  * @param minCompactionLagMs how old a record must be before compaction may remove it
+ * @param messageTimestampType whose time a record carries: the producer's (CreateTime) or the broker's at append
+ *     (LogAppendTime)
+ * @param messageTimestampBeforeMaxMs how far before the broker's time a CreateTime record may be (KIP-937)
+ * @param messageTimestampAfterMaxMs how far after the broker's time a CreateTime record may be (KIP-937)
  */
 public record TopicConfig(
     long retentionMs,
@@ -29,7 +34,10 @@ public record TopicConfig(
     String compressionType,
     int segmentBytes,
     long deleteRetentionMs,
-    long minCompactionLagMs) {
+    long minCompactionLagMs,
+    TimestampType messageTimestampType,
+    long messageTimestampBeforeMaxMs,
+    long messageTimestampAfterMaxMs) {
 
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
@@ -40,10 +48,14 @@ public record TopicConfig(
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String DELETE_RETENTION_MS = "delete.retention.ms";
   public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+  public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
+  public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
+  public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
 
   public static final Set<String> KEYS = Set.of(
       RETENTION_MS, RETENTION_BYTES, CLEANUP_POLICY, MAX_MESSAGE_BYTES, MIN_INSYNC_REPLICAS, COMPRESSION_TYPE,
-      SEGMENT_BYTES, DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS);
+      SEGMENT_BYTES, DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS,
+      MESSAGE_TIMESTAMP_TYPE, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, MESSAGE_TIMESTAMP_AFTER_MAX_MS);
 
   private static final Set<String> CLEANUP_POLICIES = Set.of("delete", "compact", "compact,delete", "delete,compact");
   private static final Set<String> COMPRESSION_TYPES =
@@ -77,6 +89,12 @@ public record TopicConfig(
       switch (key) {
         case RETENTION_MS, RETENTION_BYTES -> checkLong(key, value, -1);
         case DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS -> checkLong(key, value, 0);
+        case MESSAGE_TIMESTAMP_BEFORE_MAX_MS, MESSAGE_TIMESTAMP_AFTER_MAX_MS -> checkLong(key, value, 0);
+        case MESSAGE_TIMESTAMP_TYPE -> {
+          if (!value.equals("CreateTime") && !value.equals("LogAppendTime")) {
+            throw invalid(key, value, "must be CreateTime or LogAppendTime");
+          }
+        }
         case MAX_MESSAGE_BYTES -> checkInt(key, value, 0);
         case MIN_INSYNC_REPLICAS -> checkInt(key, value, 1);
         case SEGMENT_BYTES -> checkInt(key, value, 14);
@@ -108,7 +126,10 @@ public record TopicConfig(
         merged.get(COMPRESSION_TYPE),
         Integer.parseInt(merged.get(SEGMENT_BYTES)),
         Long.parseLong(merged.get(DELETE_RETENTION_MS).trim()),
-        Long.parseLong(merged.get(MIN_COMPACTION_LAG_MS).trim()));
+        Long.parseLong(merged.get(MIN_COMPACTION_LAG_MS).trim()),
+        TimestampType.forName(merged.get(MESSAGE_TIMESTAMP_TYPE)),
+        Long.parseLong(merged.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS).trim()),
+        Long.parseLong(merged.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS).trim()));
   }
 
   /** Whether retention by time and size applies ({@code delete} or {@code compact,delete}). */
