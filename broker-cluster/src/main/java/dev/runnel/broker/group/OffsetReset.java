@@ -12,6 +12,15 @@ public sealed interface OffsetReset {
   /** {@code --to-offset}: this offset, clamped to the partition's log start and end offsets. */
   record ToOffset(long offset) implements OffsetReset {}
 
-  /** {@code --to-datetime}: the first offset whose record timestamp is at or after this one (epoch ms). */
-  record ToTimestamp(long timestamp) implements OffsetReset {}
+  /**
+   * {@code --to-datetime}: the first offset whose record timestamp is at or after this one (epoch ms, at least 0:
+   * ListOffsets would read -1 and -2 as latest and earliest).
+   */
+  record ToTimestamp(long timestamp) implements OffsetReset {
+    public ToTimestamp {
+      if (timestamp < 0) {
+        throw new IllegalArgumentException("timestamp must be at least 0, not " + timestamp);
+      }
+    }
+  }
 }

@@ -122,9 +122,17 @@ final class GroupAdmin {
       case "offset":
         target = new OffsetReset.ToOffset(required(JsonFields.optionalLong(body, "offset"), "offset"));
         break;
-      case "timestamp":
-        target = new OffsetReset.ToTimestamp(required(JsonFields.optionalLong(body, "timestamp"), "timestamp"));
+      case "timestamp": {
+        long timestamp = required(JsonFields.optionalLong(body, "timestamp"), "timestamp");
+        // Kafka's ListOffsets reads -1 and -2 as latest and earliest; here those are "to" values of their own,
+        // so a negative timestamp is a mistake, not a sentinel.
+        if (timestamp < 0) {
+          throw new InvalidRequestException("Field 'timestamp' must be epoch milliseconds, at least 0, not "
+              + timestamp + "; use \"to\": \"earliest\" or \"latest\" for the log start or end");
+        }
+        target = new OffsetReset.ToTimestamp(timestamp);
         break;
+      }
       default:
         throw new InvalidRequestException(
             "Field 'to' must be one of earliest, latest, offset, timestamp, not '" + to + "'");

@@ -226,6 +226,42 @@ class HttpBadInputTest {
         HttpRequest.BodyPublishers.ofString("{}"))), 405, "INVALID_REQUEST", 42);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"FOO", "PROPFIND", "BREW"})
+  void when_methodUnknownToHttp_then_405InvalidRequestAsJson(String method) throws Exception {
+    assertError(raw(method + " /topics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+        405, "INVALID_REQUEST", 42);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"GET /topics HTTP/9.9", "GET /topics HTTP/2.0", "GET /topics HTTX/1.1",
+      "GET /topics HTTP/1.1 extra", "GET /to\u0001pics HTTP/1.1"})
+  void when_requestLineMalformedOrVersionUnsupported_then_400InvalidRequestAsJson(String line) throws Exception {
+    assertError(raw(line + "\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"), 400, "INVALID_REQUEST", 42);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {-1, -2, -3, Long.MIN_VALUE})
+  void when_offsetResetToNegativeTimestamp_then_invalidRequestAndNoSentinelMeaning(long timestamp) {
+    assertError(http.post("/groups/resetter/offsets/reset",
+        "{\"topic\": \"kept\", \"to\": \"timestamp\", \"timestamp\": " + timestamp + "}"),
+        400, "INVALID_REQUEST", 42);
+    assertEquals(0, http.get("/groups").json().size(), "nothing was committed for the group");
+  }
+
+  /** Sends {@code request} as raw bytes, for what an HTTP client library would refuse to send. */
+  private static HttpTestClient.Answer raw(String request) throws Exception {
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", node.httpPort())) {
+      socket.setSoTimeout(30_000);
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      int status = Integer.parseInt(answer.substring(9, 12));
+      String head = answer.substring(0, answer.indexOf("\r\n\r\n")).toLowerCase(java.util.Locale.ROOT);
+      String type = head.contains("content-type: application/json") ? "application/json" : head;
+      return new HttpTestClient.Answer(status, type, answer.substring(answer.indexOf("\r\n\r\n") + 4));
+    }
+  }
+
   private static void assertError(HttpTestClient.Answer answer, int status, String error, int code) {
     assertEquals(status, answer.status(), answer.text());
     assertTrue(answer.contentType().startsWith("application/json"), answer.contentType());
