@@ -135,9 +135,10 @@ public final class Broker {
     if (local.isPresent()) {
       return CompletableFuture.completedFuture(local);
     }
-    return AskPattern.<TopicRegistry.Command, Optional<TopicMetadata>>ask(
+    return AskPattern.<TopicRegistry.Command, TopicRegistry.Reply>ask(
             registry, replyTo -> new TopicRegistry.GetTopic(name, replyTo), settings.askTimeout(), system.scheduler())
-        .thenApply(found -> {
+        .thenApply(reply -> {
+          Optional<TopicMetadata> found = Optional.ofNullable(reply.topic());
           found.ifPresent(topics::put);
           return found;
         });

@@ -1,5 +1,6 @@
 package dev.runnel.broker.group;
 
+import dev.runnel.broker.CborSerializable;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -7,6 +8,7 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -35,7 +37,8 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
 
   public static final EntityTypeKey<Command> ENTITY_KEY = EntityTypeKey.create(Command.class, "group");
 
-  public sealed interface Command {}
+  /** Crosses nodes to the coordinator's entity: Jackson CBOR. */
+  public sealed interface Command extends CborSerializable {}
 
   public record Join(JoinRequest request, ActorRef<JoinResult> replyTo) implements Command {}
 
@@ -61,7 +64,8 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
   public record ResetOffsets(Map<TopicPartition, Long> offsets, ActorRef<PartitionErrors> replyTo)
       implements Command {}
 
-  private enum Tick implements Command {
+  /** The coordinator's timer, never leaves its node. */
+  private enum Tick implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 

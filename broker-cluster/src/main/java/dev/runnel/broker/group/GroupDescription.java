@@ -1,5 +1,6 @@
 package dev.runnel.broker.group;
 
+import dev.runnel.broker.CborSerializable;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
@@ -13,7 +14,7 @@ public record GroupDescription(
     int generationId,
     String leaderId,
     List<MemberDescription> members,
-    Map<TopicPartition, CommittedOffset> offsets) {
+    Map<TopicPartition, CommittedOffset> offsets) implements CborSerializable {
 
   public GroupDescription {
     members = List.copyOf(members);

@@ -1,5 +1,6 @@
 package dev.runnel.broker.group;
 
+import dev.runnel.broker.CborSerializable;
 import java.util.List;
 import org.apache.kafka.common.protocol.Errors;
 
@@ -20,7 +21,7 @@ public record JoinResult(
     boolean skipAssignment,
     String memberId,
     List<JoinedMember> members,
-    byte[] assignment) {
+    byte[] assignment) implements CborSerializable {
 
   public JoinResult {
     members = List.copyOf(members);

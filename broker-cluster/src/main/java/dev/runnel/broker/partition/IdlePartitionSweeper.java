@@ -4,6 +4,7 @@ import dev.runnel.broker.Broker;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.Topics;
 import java.time.Duration;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -16,8 +17,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  */
 public final class IdlePartitionSweeper {
 
-  /** The periodic tick. */
-  public enum Sweep {
+  /** The periodic tick, a timer message that never leaves the singleton's node. */
+  public enum Sweep implements NoSerializationVerificationNeeded {
     INSTANCE
   }
 

@@ -27,6 +27,7 @@ import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -80,6 +81,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   public static final long EARLIEST_TIMESTAMP = -2L;
   public static final long LATEST_TIMESTAMP = -1L;
 
+  /** Serialized by {@link PartitionSerializer}, for the partitions hosted on other nodes. */
   public sealed interface Command {}
 
   /** Appends record batches (one producer request's data for this partition). */
@@ -114,23 +116,28 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     INSTANCE
   }
 
-  private enum Flush implements Command {
+  // The entity's messages to itself (timers, scheduled and piped results) never leave its node: none has a
+  // serializer, and serialize-messages checks skip them.
+
+  private enum Flush implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
-  private enum CheckRetention implements Command {
+  private enum CheckRetention implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
-  private enum CheckCompaction implements Command {
+  private enum CheckCompaction implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
-  private record CompactionDone(LogCleaner.Plan plan, LogCleaner.Result result) implements Command {}
+  private record CompactionDone(LogCleaner.Plan plan, LogCleaner.Result result)
+      implements Command, NoSerializationVerificationNeeded {}
 
-  private record CompactionFailed(LogCleaner.Plan plan, Throwable cause) implements Command {}
+  private record CompactionFailed(LogCleaner.Plan plan, Throwable cause)
+      implements Command, NoSerializationVerificationNeeded {}
 
-  private record WaitExpired(long waiterId) implements Command {}
+  private record WaitExpired(long waiterId) implements Command, NoSerializationVerificationNeeded {}
 
   private record Waiter(long id, Fetch fetch) {}
 

@@ -1,5 +1,6 @@
 package dev.runnel.broker.producer;
 
+import dev.runnel.broker.CborSerializable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
@@ -21,7 +22,8 @@ public final class ProducerIdManager
     extends EventSourcedBehavior<ProducerIdManager.Command, ProducerIdManager.ProducerIdAllocated,
         ProducerIdManager.State> {
 
-  public sealed interface Command {}
+  /** Crosses nodes to the singleton: Jackson CBOR. The reply, a {@code Long}, has Pekko's own serializer. */
+  public sealed interface Command extends CborSerializable {}
 
   /** Allocates the next producer id and replies with it. */
   public record AllocateProducerId(ActorRef<Long> replyTo) implements Command {}

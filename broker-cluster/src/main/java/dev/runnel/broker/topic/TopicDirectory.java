@@ -2,6 +2,7 @@ package dev.runnel.broker.topic;
 
 import java.time.Duration;
 import java.util.Map;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ddata.LWWMap;
@@ -21,7 +22,11 @@ public final class TopicDirectory {
 
   static final Key<LWWMap<String, TopicMetadata>> KEY = LWWMapKey.create("runnel-topics");
 
-  public sealed interface Command {}
+  /**
+   * Local only: the registry's listener and the replicator adapters on this node talk to this node's directory;
+   * what crosses nodes is the replicated map, whose values have {@link TopicSerializer}.
+   */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
 
   /** Publishes a topic's metadata (created or changed). */
   public record Publish(TopicMetadata topic) implements Command {}

@@ -1,11 +1,9 @@
 package dev.runnel.broker.topic;
 
+import dev.runnel.broker.CborSerializable;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.ApiException;
@@ -36,7 +34,8 @@ public final class TopicRegistry
 
   public static final PersistenceId PERSISTENCE_ID = PersistenceId.ofUniqueId("topic-registry");
 
-  public sealed interface Command {}
+  /** Crosses nodes to the singleton: Jackson CBOR. */
+  public sealed interface Command extends CborSerializable {}
 
   public record CreateTopic(String name, int partitions, Map<String, String> configs, ActorRef<Reply> replyTo)
       implements Command {}
@@ -47,12 +46,11 @@ public final class TopicRegistry
 
   public record AlterConfigs(String name, Map<String, String> configs, ActorRef<Reply> replyTo) implements Command {}
 
-  public record GetTopic(String name, ActorRef<Optional<TopicMetadata>> replyTo) implements Command {}
+  /** The topic, or {@code UNKNOWN_TOPIC_OR_PARTITION}. */
+  public record GetTopic(String name, ActorRef<Reply> replyTo) implements Command {}
 
-  public record ListTopics(ActorRef<List<TopicMetadata>> replyTo) implements Command {}
-
-  /** The topic as it now is, or the Kafka error that refused the change. */
-  public record Reply(TopicMetadata topic, Errors error, String message) {
+  /** The topic as it now is, or the Kafka error that refused the change (or the lookup). */
+  public record Reply(TopicMetadata topic, Errors error, String message) implements CborSerializable {
     static Reply ok(TopicMetadata topic) {
       return new Reply(topic, Errors.NONE, null);
     }
@@ -148,11 +146,8 @@ public final class TopicRegistry
         .onCommand(CreatePartitions.class, this::onCreatePartitions)
         .onCommand(AlterConfigs.class, this::onAlterConfigs)
         .onCommand(GetTopic.class, (state, get) -> {
-          get.replyTo().tell(Optional.ofNullable(state.topics().get(get.name())));
-          return Effect().none();
-        })
-        .onCommand(ListTopics.class, (state, list) -> {
-          list.replyTo().tell(new ArrayList<>(state.topics().values()));
+          TopicMetadata topic = state.topics().get(get.name());
+          get.replyTo().tell(topic != null ? Reply.ok(topic) : Reply.refused(unknown(get.name())));
           return Effect().none();
         })
         .build();

@@ -1,0 +1,266 @@
+package dev.runnel.broker.partition;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.ByteBufferSerializer;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+
+/**
+ * Binary serializer of the partition protocol: the public {@link Partition.Command}s and their replies, as they
+ * cross nodes to and from a partition's entity. Appended and fetched record batches are bulk and already in
+ * Kafka's binary format, so they are written as they are, after a few fixed fields: never re-encoded, and through
+ * {@link ByteBufferSerializer} copied straight into (and out of) Artery's buffers. Reply-to refs go as
+ * {@link ActorRefResolver} strings; errors as Kafka error codes. Each manifest names one type and its format
+ * version.
+ *
+ * <p>Thread-safe.
+ */
+public final class PartitionSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
+
+  private static final String APPEND = "A1";
+  private static final String FETCH = "F1";
+  private static final String LIST_OFFSETS = "L1";
+  private static final String GET_STATUS = "S1";
+  private static final String DELETE = "D1";
+  private static final String DELETE_RECORDS = "R1";
+  private static final String WAKE = "W1";
+  private static final String APPEND_RESULT = "a1";
+  private static final String FETCH_RESULT = "f1";
+  private static final String OFFSET_LOOKUP = "o1";
+  private static final String PARTITION_STATUS = "s1";
+  private static final String DELETE_RECORDS_RESULT = "r1";
+
+  private final ActorRefResolver refs;
+
+  public PartitionSerializer(ExtendedActorSystem system) {
+    this.refs = ActorRefResolver.get(Adapter.toTyped(system));
+  }
+
+  @Override
+  public int identifier() {
+    return 7305;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof Partition.Append) {
+      return APPEND;
+    } else if (o instanceof Partition.Fetch) {
+      return FETCH;
+    } else if (o instanceof Partition.ListOffsets) {
+      return LIST_OFFSETS;
+    } else if (o instanceof Partition.GetStatus) {
+      return GET_STATUS;
+    } else if (o instanceof Partition.Delete) {
+      return DELETE;
+    } else if (o instanceof Partition.DeleteRecords) {
+      return DELETE_RECORDS;
+    } else if (o instanceof Partition.Wake) {
+      return WAKE;
+    } else if (o instanceof AppendResult) {
+      return APPEND_RESULT;
+    } else if (o instanceof FetchResult) {
+      return FETCH_RESULT;
+    } else if (o instanceof OffsetLookup) {
+      return OFFSET_LOOKUP;
+    } else if (o instanceof PartitionStatus) {
+      return PARTITION_STATUS;
+    } else if (o instanceof DeleteRecordsResult) {
+      return DELETE_RECORDS_RESULT;
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    ByteBuffer out = ByteBuffer.allocate(size(o));
+    toBinary(o, out);
+    return out.array();
+  }
+
+  @Override
+  public void toBinary(Object o, ByteBuffer out) {
+    if (o instanceof Partition.Append append) {
+      putRef(out, append.replyTo());
+      out.put(append.records().duplicate());
+    } else if (o instanceof Partition.Fetch fetch) {
+      out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos());
+      putRef(out, fetch.replyTo());
+    } else if (o instanceof Partition.ListOffsets list) {
+      out.putLong(list.timestamp());
+      putRef(out, list.replyTo());
+    } else if (o instanceof Partition.GetStatus get) {
+      putRef(out, get.replyTo());
+    } else if (o instanceof Partition.Delete delete) {
+      putRef(out, delete.replyTo());
+    } else if (o instanceof Partition.DeleteRecords delete) {
+      out.putLong(delete.offset());
+      putRef(out, delete.replyTo());
+    } else if (o instanceof Partition.Wake) {
+      // No fields.
+    } else if (o instanceof AppendResult result) {
+      out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset());
+      putNullableString(out, result.errorMessage());
+    } else if (o instanceof FetchResult result) {
+      out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.logStartOffset());
+      out.put(result.records());
+    } else if (o instanceof OffsetLookup lookup) {
+      out.putShort(lookup.error().code()).putLong(lookup.offset()).putLong(lookup.timestamp());
+    } else if (o instanceof PartitionStatus status) {
+      out.putLong(status.logStartOffset()).putLong(status.logEndOffset()).putLong(status.sizeInBytes())
+          .putLong(status.journalWrites());
+    } else if (o instanceof DeleteRecordsResult result) {
+      out.putShort(result.error().code()).putLong(result.lowWatermark());
+    } else {
+      throw new IllegalArgumentException("cannot serialize " + o.getClass());
+    }
+  }
+
+  /** From a byte array this serializer owns: record batches are a view of it, not a copy. */
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) {
+    return read(ByteBuffer.wrap(bytes), manifest, false);
+  }
+
+  /** From a transport buffer that is reused once this returns: record batches are copied out of it. */
+  @Override
+  public Object fromBinary(ByteBuffer in, String manifest) {
+    return read(in, manifest, true);
+  }
+
+  private Object read(ByteBuffer in, String manifest, boolean copy) {
+    switch (manifest) {
+      case APPEND: {
+        ActorRef<AppendResult> replyTo = getRef(in);
+        return new Partition.Append(rest(in, copy), replyTo);
+      }
+      case FETCH: {
+        long offset = in.getLong();
+        int maxBytes = in.getInt();
+        Duration maxWait = Duration.ofNanos(in.getLong());
+        return new Partition.Fetch(offset, maxBytes, maxWait, getRef(in));
+      }
+      case LIST_OFFSETS: {
+        long timestamp = in.getLong();
+        return new Partition.ListOffsets(timestamp, getRef(in));
+      }
+      case GET_STATUS:
+        return new Partition.GetStatus(getRef(in));
+      case DELETE:
+        return new Partition.Delete(getRef(in));
+      case DELETE_RECORDS: {
+        long offset = in.getLong();
+        return new Partition.DeleteRecords(offset, getRef(in));
+      }
+      case WAKE:
+        return Partition.Wake.INSTANCE;
+      case APPEND_RESULT: {
+        Errors error = Errors.forCode(in.getShort());
+        long baseOffset = in.getLong();
+        long logStartOffset = in.getLong();
+        return new AppendResult(error, getNullableString(in), baseOffset, logStartOffset);
+      }
+      case FETCH_RESULT: {
+        Errors error = Errors.forCode(in.getShort());
+        long highWatermark = in.getLong();
+        long logStartOffset = in.getLong();
+        return new FetchResult(error, highWatermark, logStartOffset, rest(in, copy).asReadOnlyBuffer());
+      }
+      case OFFSET_LOOKUP:
+        return new OffsetLookup(Errors.forCode(in.getShort()), in.getLong(), in.getLong());
+      case PARTITION_STATUS:
+        return new PartitionStatus(in.getLong(), in.getLong(), in.getLong(), in.getLong());
+      case DELETE_RECORDS_RESULT:
+        return new DeleteRecordsResult(Errors.forCode(in.getShort()), in.getLong());
+      default:
+        throw new IllegalArgumentException("unknown partition protocol manifest " + manifest);
+    }
+  }
+
+  /** The bytes {@link #toBinary(Object, ByteBuffer)} writes for {@code o}. */
+  private int size(Object o) {
+    if (o instanceof Partition.Append append) {
+      return refSize(append.replyTo()) + append.records().remaining();
+    } else if (o instanceof Partition.Fetch fetch) {
+      return 20 + refSize(fetch.replyTo());
+    } else if (o instanceof Partition.ListOffsets list) {
+      return 8 + refSize(list.replyTo());
+    } else if (o instanceof Partition.GetStatus get) {
+      return refSize(get.replyTo());
+    } else if (o instanceof Partition.Delete delete) {
+      return refSize(delete.replyTo());
+    } else if (o instanceof Partition.DeleteRecords delete) {
+      return 8 + refSize(delete.replyTo());
+    } else if (o instanceof Partition.Wake) {
+      return 0;
+    } else if (o instanceof AppendResult result) {
+      return 18 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
+    } else if (o instanceof FetchResult result) {
+      return 18 + result.records().remaining();
+    } else if (o instanceof OffsetLookup) {
+      return 18;
+    } else if (o instanceof PartitionStatus) {
+      return 32;
+    } else if (o instanceof DeleteRecordsResult) {
+      return 10;
+    }
+    throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  private int refSize(ActorRef<?> ref) {
+    return 4 + utf8(refs.toSerializationFormat(ref)).length;
+  }
+
+  private void putRef(ByteBuffer out, ActorRef<?> ref) {
+    byte[] path = utf8(refs.toSerializationFormat(ref));
+    out.putInt(path.length).put(path);
+  }
+
+  private <T> ActorRef<T> getRef(ByteBuffer in) {
+    byte[] path = new byte[in.getInt()];
+    in.get(path);
+    return refs.resolveActorRef(new String(path, StandardCharsets.UTF_8));
+  }
+
+  private static void putNullableString(ByteBuffer out, String value) {
+    if (value == null) {
+      out.putInt(-1);
+    } else {
+      byte[] bytes = utf8(value);
+      out.putInt(bytes.length).put(bytes);
+    }
+  }
+
+  private static String getNullableString(ByteBuffer in) {
+    int length = in.getInt();
+    if (length < 0) {
+      return null;
+    }
+    byte[] bytes = new byte[length];
+    in.get(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  /** The remaining bytes of {@code in}: a copy when {@code in} is reused, else a view; {@code in} is consumed. */
+  private static ByteBuffer rest(ByteBuffer in, boolean copy) {
+    ByteBuffer rest;
+    if (copy) {
+      rest = ByteBuffer.allocate(in.remaining());
+      rest.put(in).flip();
+    } else {
+      rest = in.slice();
+      in.position(in.limit());
+    }
+    return rest;
+  }
+
+  private static byte[] utf8(String value) {
+    return value.getBytes(StandardCharsets.UTF_8);
+  }
+}
