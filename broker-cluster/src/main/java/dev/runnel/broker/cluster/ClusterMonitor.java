@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -39,7 +40,8 @@ public final class ClusterMonitor {
 
   static final Key<LWWMap<String, BrokerEndpoint>> ENDPOINTS = LWWMapKey.create("runnel-brokers");
 
-  public sealed interface Command {}
+  /** Local only: this node's Guardian, cluster subscriptions and replicator adapters talk to its monitor. */
+  public sealed interface Command extends NoSerializationVerificationNeeded {}
 
   /** Publishes this node's endpoint, once its servers are bound. */
   public record Publish(BrokerEndpoint endpoint) implements Command {}
