@@ -248,6 +248,78 @@ class ClusterFailoverTest {
     }
   }
 
+  /**
+   * One writer per partition: a node frozen (SIGSTOP) while the others down it and take its partitions over still
+   * holds a produce request when it is thawed. Its partition appends at the sequence number it last knew, which the
+   * new leader's writes already hold in the shared journal: the journal's primary key (persistence_id,
+   * sequence_number) refuses the write, the stale request is never acknowledged, and the log holds only the new
+   * leader's records, at contiguous offsets.
+   */
+  @Test
+  @Order(6)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void when_frozenNodeIsThawedAfterItsPartitionsMoved_then_itsStaleAppendIsRefusedByTheJournal() throws Exception {
+    List<Node> running = cluster.running();
+    assertEquals(2, running.size(), "two nodes left after the kill, the join and the leave");
+    // Of two halves keep-majority keeps the one with the lowest address: freeze the other node.
+    Node stale = running.get(0).clusterPort() > running.get(1).clusterPort() ? running.get(0) : running.get(1);
+    Node survivor = stale == running.get(0) ? running.get(1) : running.get(0);
+    int partition;
+    try (Admin admin = admin(survivor.kafka())) {
+      partition = leaders(admin).entrySet().stream().filter(e -> e.getValue() == stale.id()).findFirst()
+          .orElseThrow().getKey();
+    }
+    Properties staleProperties = KeyedTraffic.producerProperties(stale.kafka());
+    staleProperties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    staleProperties.put(ProducerConfig.ACKS_CONFIG, "1");
+    staleProperties.put(ProducerConfig.RETRIES_CONFIG, "0");
+    staleProperties.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    staleProperties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "90000");
+    staleProperties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "90000");
+    staleProperties.put(ProducerConfig.METADATA_MAX_AGE_CONFIG, "600000");
+    try (KafkaProducer<String, String> staleProducer = new KafkaProducer<>(staleProperties)) {
+      // Connected to the partition's leader, with metadata that names it, before the freeze.
+      staleProducer.send(new ProducerRecord<>(TOPIC, partition, null, "before-freeze")).get(30, TimeUnit.SECONDS);
+      stale.process().freeze();
+      java.util.concurrent.Future<?> staleAppend =
+          staleProducer.send(new ProducerRecord<>(TOPIC, partition, null, "stale-append"));
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (cluster.members(survivor) != 1) {
+        assertTrue(System.nanoTime() < deadline, "the frozen node was not removed: " + cluster.cluster(survivor));
+        Thread.sleep(200);
+      }
+      List<KeyedTraffic.Acked> acked = new ArrayList<>();
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(KeyedTraffic.producerProperties(survivor.kafka()))) {
+        for (int i = 0; i < 20; i++) {
+          String value = "new-leader/" + i;
+          var metadata = producer.send(new ProducerRecord<>(TOPIC, partition, null, value)).get(30, TimeUnit.SECONDS);
+          acked.add(new KeyedTraffic.Acked(value, null, partition, metadata.offset()));
+        }
+      }
+      stale.process().thaw();
+      Exception refused = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> staleAppend.get(120, TimeUnit.SECONDS), "the stale node's append is not acknowledged");
+      System.out.println("Stale append answered: " + refused.getCause());
+
+      Map<Long, String> log = KeyedTraffic.readAll(survivor.kafka(), TOPIC, PARTITIONS)
+          .get(new TopicPartition(TOPIC, partition));
+      assertFalse(log.containsValue("stale-append"), "the stale append is not in the log");
+      for (KeyedTraffic.Acked record : acked) {
+        assertEquals(record.value(), log.get(record.offset()), "new leader's record at " + record.offset());
+      }
+      long first = log.keySet().stream().mapToLong(Long::longValue).min().orElseThrow();
+      long last = log.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+      assertEquals(last - first + 1, log.size(), "offsets " + first + ".." + last + " are contiguous");
+      deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!stale.log().contains("duplicate key value violates unique constraint")) {
+        assertTrue(System.nanoTime() < deadline, "the stale node's log shows the journal refusing its write");
+        Thread.sleep(200);
+      }
+    }
+  }
+
   private int coordinatorOf(String group) throws Exception {
     try (Admin admin = admin(cluster.bootstrap())) {
       return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group)

@@ -59,6 +59,10 @@ public final class ClusterNodes implements AutoCloseable {
       return kafkaPort;
     }
 
+    public int clusterPort() {
+      return clusterPort;
+    }
+
     public int httpPort() {
       return httpPort;
     }
@@ -202,6 +206,15 @@ public final class ClusterNodes implements AutoCloseable {
         up++;
       }
       return up;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** How many members a node's {@code GET /cluster} lists, whatever their status, or -1 when it does not answer. */
+  public int members(Node node) {
+    try {
+      return cluster(node).path("members").size();
     } catch (Exception e) {
       return -1;
     }
