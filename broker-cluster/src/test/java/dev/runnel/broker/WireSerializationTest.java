@@ -26,11 +26,14 @@ import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
+import dev.runnel.broker.partition.PartitionProtocolSerializer;
 import dev.runnel.broker.partition.PartitionStatus;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
+import dev.runnel.persistence.PartitionSerializer;
+import dev.runnel.persistence.PartitionState;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
@@ -208,7 +211,10 @@ class WireSerializationTest {
     // KafkaJacksonModule writes an error as its code: one CBOR byte for code 22, not the constant's name.
     assertEquals(1, serialization.serialize(Errors.ILLEGAL_GENERATION).get().length, "ILLEGAL_GENERATION as a code");
     Serializer partition = serialization.findSerializerFor(new Partition.GetStatus(ref()));
-    assertTrue(partition instanceof ByteBufferSerializer, "partition protocol serializer " + partition);
+    assertTrue(partition instanceof PartitionProtocolSerializer, "partition protocol serializer " + partition);
+    // The protocol's serializer must not displace the journal's, bound under a name of its own.
+    assertTrue(serialization.findSerializerFor(PartitionState.EMPTY) instanceof PartitionSerializer,
+        "journal serializer " + serialization.findSerializerFor(PartitionState.EMPTY));
   }
 
   /** Record batches are written as they are: the serialized form holds exactly the batch's bytes at its end. */

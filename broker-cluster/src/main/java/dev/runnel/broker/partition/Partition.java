@@ -81,7 +81,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   public static final long EARLIEST_TIMESTAMP = -2L;
   public static final long LATEST_TIMESTAMP = -1L;
 
-  /** Serialized by {@link PartitionSerializer}, for the partitions hosted on other nodes. */
+  /** Serialized by {@link PartitionProtocolSerializer}, for the partitions hosted on other nodes. */
   public sealed interface Command {}
 
   /** Appends record batches (one producer request's data for this partition). */

@@ -21,7 +21,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  *
  * <p>Thread-safe.
  */
-public final class PartitionSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
+public final class PartitionProtocolSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
   private static final String APPEND = "A1";
   private static final String FETCH = "F1";
@@ -38,7 +38,7 @@ public final class PartitionSerializer extends SerializerWithStringManifest impl
 
   private final ActorRefResolver refs;
 
-  public PartitionSerializer(ExtendedActorSystem system) {
+  public PartitionProtocolSerializer(ExtendedActorSystem system) {
     this.refs = ActorRefResolver.get(Adapter.toTyped(system));
   }
 
