@@ -59,6 +59,7 @@ class ClusterFailoverTest {
   private ClusterNodes cluster;
 
   @BeforeAll
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void startCluster() throws Exception {
     cluster = ClusterNodes.start(3);
   }

@@ -133,7 +133,7 @@ public final class ClusterNodes implements AutoCloseable {
       if (!failures.isEmpty()) {
         throw failures.get(0);
       }
-      cluster.awaitUp(count, Duration.ofSeconds(90));
+      cluster.awaitUp(count, Duration.ofSeconds(120));
       return cluster;
     } catch (Exception e) {
       cluster.close();
@@ -259,8 +259,10 @@ public final class ClusterNodes implements AutoCloseable {
 
   private void launch(Node node) throws Exception {
     List<String> options = new ArrayList<>(List.of(
-        "-Xmx256m",
+        "-Xmx384m",
         "-XX:+UseSerialGC",
+        // Test nodes live for minutes: C1 alone starts them faster on a shared machine.
+        "-XX:TieredStopAtLevel=1",
         "-Drunnel.persistence.profile=postgres",
         "-Drunnel.persistence.postgres.url=" + jdbcUrl,
         "-Drunnel.persistence.postgres.connections=4",

@@ -77,7 +77,8 @@ public final class NodeProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     try {
-      ready.get(90, TimeUnit.SECONDS);
+      // Generous: on a loaded 2-core machine several JVMs starting at once take long.
+      ready.get(180, TimeUnit.SECONDS);
     } catch (Exception e) {
       process.destroyForcibly();
       throw e;
