@@ -2,6 +2,11 @@ package dev.runnel.broker;
 
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
+import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.ClusterMonitor;
+import dev.runnel.broker.cluster.PartitionShards;
+import dev.runnel.broker.cluster.PlacementStrategy;
+import dev.runnel.broker.group.GroupCoordinator;
 import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.http.HttpApi;
@@ -17,6 +22,7 @@ import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
 import dev.runnel.broker.topic.Topics;
+import dev.runnel.persistence.JournalProfile;
 import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -24,6 +30,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -41,8 +48,10 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
- * The root behavior of a node: joins the cluster, starts sharding of partitions, the topic registry singleton, the
- * producer id allocator singleton, the topic directory and the servers, and reports the bound addresses. It wires and does nothing else.
+ * The root behavior of a node: joins the cluster (refusing other members on the embedded profile), starts the
+ * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
+ * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
+ * node's endpoint and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
 
@@ -68,10 +77,18 @@ final class Guardian {
       ActorSystem<Void> system = context.getSystem();
       BrokerSettings settings = BrokerSettings.create(system.settings().config()).withClock(environment.clock());
       Cluster cluster = Cluster.get(system);
+      Address self = cluster.selfMember().address();
+      boolean embedded = JournalProfile.of(system.settings().config()) == JournalProfile.EMBEDDED;
       if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         // No seed nodes configured: this node forms a one-node cluster by itself.
-        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        cluster.manager().tell(Join.create(self));
+      } else if (embedded) {
+        throw new IllegalStateException("pekko.cluster.seed-nodes is set, but this node runs the embedded journal"
+            + " profile, whose journal is a file of its own that no other node can read: partitions moving to"
+            + " another node would lose their data. Run every node of a cluster with"
+            + " runnel.persistence.profile = postgres (RUNNEL_JOURNAL_PROFILE=postgres).");
       }
+      ActorRef<ClusterMonitor.Command> monitor = context.spawn(ClusterMonitor.create(embedded), "cluster-monitor");
 
       Topics topics = new Topics(settings.topicDefaults());
       ActorRef<TopicDirectory.Command> directory =
@@ -82,7 +99,9 @@ final class Guardian {
       Executor cleaner = environment.cleanerExecutor()
           .orElseGet(() -> system.dispatchers().lookup(DispatcherSelector.blocking()));
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
-          PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner)));
+              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner))
+          .withMessageExtractor(new PartitionShards())
+          .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self)));
 
       TopicRegistry.Listener listener = new TopicRegistry.Listener() {
         @Override
@@ -119,7 +138,9 @@ final class Guardian {
           settings.partition().clock());
       Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation);
       Groups groups = Groups.init(system, broker,
-          GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
+          GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
+          new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));
+      KafkaSettings kafkaSettings = KafkaSettings.create(system.settings().config());
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
           .bind(concat(new StreamApi(broker, groups).route(), new HttpApi(broker, groups).route()))
@@ -127,12 +148,15 @@ final class Guardian {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();
           })
-          .thenCombine(KafkaServer.start(system, broker, groups, KafkaSettings.create(system.settings().config())),
+          .thenCombine(KafkaServer.start(system, broker, groups, kafkaSettings),
               (http, kafka) -> new Bound(broker, groups, http, kafka))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);
             } else {
+              int kafkaPort = kafkaSettings.advertisedPort() != 0 ? kafkaSettings.advertisedPort() : result.kafka().getPort();
+              monitor.tell(new ClusterMonitor.Publish(new BrokerEndpoint(kafkaSettings.nodeId(),
+                  settings.advertisedHost(), kafkaPort, settings.advertisedHost(), result.http().getPort())));
               bound.complete(result);
             }
           });

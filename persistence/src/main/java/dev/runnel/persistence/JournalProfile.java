@@ -28,6 +28,9 @@ public enum JournalProfile {
 
   private static final String SHARED_DB = "runnel";
 
+  /** The PostgreSQL advisory lock key that serializes schema creation between nodes ("runnel" in ASCII). */
+  private static final long SCHEMA_LOCK = 0x72756e6e656cL;
+
   private final String configName;
   private final String slickProfile;
   private final String driver;
@@ -123,6 +126,12 @@ public enum JournalProfile {
       }
       try (Connection connection = DriverManager.getConnection(url, profile.user(config), profile.password(config));
           Statement statement = connection.createStatement()) {
+        if (profile == POSTGRES) {
+          // Nodes of a cluster start together, and PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe against a
+          // concurrent one (both may pass the check, one then fails on the catalog): one node at a time. The lock
+          // is the session's, released when the connection closes.
+          statement.execute("SELECT pg_advisory_lock(" + SCHEMA_LOCK + ")");
+        }
         for (String sql : script.split(";")) {
           String trimmed = sql.lines().filter(line -> !line.trim().startsWith("--")).reduce("", (a, b) -> a + "\n" + b)
               .trim();

@@ -23,6 +23,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -57,13 +58,14 @@ public final class Groups {
     this.askTimeout = broker.settings().askTimeout();
   }
 
-  /** Starts sharding of group coordinators on this node. */
-  public static Groups init(ActorSystem<?> system, Broker broker, GroupSettings settings) {
+  /** Starts sharding of group coordinators on this node, placed by {@code allocation}. */
+  public static Groups init(ActorSystem<?> system, Broker broker, GroupSettings settings,
+      ShardCoordinator.ShardAllocationStrategy allocation) {
     ClusterSharding sharding = ClusterSharding.get(system);
     GroupMachine machine = new GroupMachine(settings, () -> UUID.randomUUID().toString(),
         topic -> broker.topic(topic).map(TopicMetadata::partitions).orElse(0));
     sharding.init(Entity.of(GroupCoordinator.ENTITY_KEY, entity -> GroupCoordinator.create(
-        entity.getEntityId(), settings, machine, System::currentTimeMillis)));
+        entity.getEntityId(), settings, machine, System::currentTimeMillis)).withAllocationStrategy(allocation));
     return new Groups(system, sharding, broker);
   }
 

@@ -64,6 +64,7 @@ public final class HttpApi {
   private final RecordProducer producer;
   private final RecordReader reader;
   private final GroupAdmin groups;
+  private final ClusterAdmin cluster;
 
   public HttpApi(Broker broker, Groups groups) {
     this.broker = broker;
@@ -72,13 +73,17 @@ public final class HttpApi {
     this.producer = new RecordProducer(broker);
     this.reader = new RecordReader(broker);
     this.groups = new GroupAdmin(groups);
+    this.cluster = new ClusterAdmin(broker, this.groups);
   }
 
   public Route route() {
     return handleExceptions(HttpErrors.exceptionHandler(), () -> handleRejections(HttpErrors.rejectionHandler(),
         () -> withSizeLimit(settings.maxRequestBytes(), () -> concat(
-            path("health", () -> get(() -> complete(
-                HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"status\":\"UP\"}")))),
+            path("health", () -> get(() -> cluster.up()
+                ? complete(HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"status\":\"UP\"}"))
+                : complete(StatusCodes.SERVICE_UNAVAILABLE,
+                    HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"status\":\"NOT_UP_MEMBER\"}")))),
+            path("cluster", () -> get(() -> ok(StatusCodes.OK, cluster.describe()))),
             pathPrefix("topics", this::topicsRoute),
             pathPrefix("groups", this::groupsRoute)))));
   }

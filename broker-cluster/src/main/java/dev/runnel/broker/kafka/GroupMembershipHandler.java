@@ -1,5 +1,7 @@
 package dev.runnel.broker.kafka;
 
+import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.group.JoinRequest;
 import dev.runnel.broker.group.JoinResult;
@@ -37,18 +39,27 @@ import org.apache.kafka.common.requests.SyncGroupRequest;
 import org.apache.kafka.common.requests.SyncGroupResponse;
 
 /**
- * FindCoordinator and the classic group membership protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup. Every
- * node coordinates every group (requests reach the group's coordinator entity through sharding), so
- * FindCoordinator names the node asked. Decisions are the coordinator's; this class only translates versions.
+ * FindCoordinator and the classic group membership protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup.
+ * FindCoordinator names the node that hosts the group's coordinator entity ({@link ClusterView}), or this node
+ * while the view does not know it yet; any node serves any group's requests all the same, through sharding, so a
+ * client that reaches another node (its coordinator moved or died) is served, not refused. Decisions are the
+ * coordinator's; this class only translates versions.
  */
 final class GroupMembershipHandler {
 
   private final Groups groups;
   private final KafkaNode node;
+  private final ClusterView cluster;
 
-  GroupMembershipHandler(Groups groups, KafkaNode node) {
+  GroupMembershipHandler(Groups groups, KafkaNode node, ClusterView cluster) {
     this.groups = groups;
     this.node = node;
+    this.cluster = cluster;
+  }
+
+  private BrokerEndpoint coordinatorOf(String groupId) {
+    return cluster.groupCoordinator(groupId)
+        .orElseGet(() -> new BrokerEndpoint(node.nodeId(), node.host(), node.port(), node.host(), -1));
   }
 
   CompletionStage<AbstractResponse> findCoordinator(KafkaRequest request) {
@@ -58,13 +69,17 @@ final class GroupMembershipHandler {
     // Transactions are not served: their coordinator is never available.
     Errors error = group ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
     if (request.version() < 4) {
+      BrokerEndpoint coordinator = group ? coordinatorOf(body.data().key()) : null;
       data.setErrorCode(error.code()).setErrorMessage(group ? null : error.message())
-          .setNodeId(group ? node.nodeId() : -1).setHost(group ? node.host() : "").setPort(group ? node.port() : -1);
+          .setNodeId(group ? coordinator.nodeId() : -1).setHost(group ? coordinator.kafkaHost() : "")
+          .setPort(group ? coordinator.kafkaPort() : -1);
     } else {
       for (String key : body.data().coordinatorKeys()) {
+        BrokerEndpoint coordinator = group ? coordinatorOf(key) : null;
         data.coordinators().add(new Coordinator().setKey(key).setErrorCode(error.code())
             .setErrorMessage(group ? null : error.message())
-            .setNodeId(group ? node.nodeId() : -1).setHost(group ? node.host() : "").setPort(group ? node.port() : -1));
+            .setNodeId(group ? coordinator.nodeId() : -1).setHost(group ? coordinator.kafkaHost() : "")
+            .setPort(group ? coordinator.kafkaPort() : -1));
       }
     }
     return CompletableFuture.completedFuture(new FindCoordinatorResponse(data));

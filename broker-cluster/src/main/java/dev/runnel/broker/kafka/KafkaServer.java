@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadLeases;
@@ -92,7 +93,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
     handlers.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
     handlers.put(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(broker));
-    GroupMembershipHandler membership = new GroupMembershipHandler(groups, node);
+    GroupMembershipHandler membership = new GroupMembershipHandler(groups, node, ClusterView.get(system));
     GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(broker, groups);
     GroupAdminHandler groupAdmin = new GroupAdminHandler(groups);
     handlers.put(ApiKeys.FIND_COORDINATOR, membership::findCoordinator);

@@ -1,6 +1,9 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.ClusterView;
+import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicName;
 import java.util.ArrayList;
@@ -25,9 +28,12 @@ import org.apache.kafka.common.requests.MetadataRequest;
 import org.apache.kafka.common.requests.MetadataResponse;
 
 /**
- * Metadata and DescribeCluster: this node is the cluster's only broker, its controller, and the leader and only
- * in-sync replica of every partition. Metadata that allows auto-creation creates unknown topics as producing would
- * ({@link Broker#topicForUse}).
+ * Metadata and DescribeCluster, from this node's {@link ClusterView}: every live node is a broker with its own
+ * Kafka host and port, each partition is led by the node that hosts its entity, which is also its only replica and
+ * in-sync replica (durability is the journal's, not replicas'), and the controller is the oldest node, where the
+ * topic registry runs. Until the view knows a leader (a node whose endpoint has not arrived yet) this node names
+ * itself, which serves any partition through sharding. Metadata that allows auto-creation creates unknown topics
+ * as producing would ({@link Broker#topicForUse}).
  */
 final class MetadataHandler {
 
@@ -36,10 +42,25 @@ final class MetadataHandler {
 
   private final Broker broker;
   private final KafkaNode node;
+  private final ClusterView cluster;
 
   MetadataHandler(Broker broker, KafkaNode node) {
     this.broker = broker;
     this.node = node;
+    this.cluster = ClusterView.get(broker.system());
+  }
+
+  /** The live brokers, and this node even before it is an Up member: it is the one the client reached. */
+  private List<BrokerEndpoint> brokers() {
+    List<BrokerEndpoint> brokers = new ArrayList<>(cluster.brokers());
+    if (brokers.stream().noneMatch(b -> b.nodeId() == node.nodeId())) {
+      brokers.add(new BrokerEndpoint(node.nodeId(), node.host(), node.port(), node.host(), -1));
+    }
+    return brokers;
+  }
+
+  private int controllerId() {
+    return cluster.controller().map(BrokerEndpoint::nodeId).orElse(node.nodeId());
   }
 
   CompletionStage<AbstractResponse> metadata(KafkaRequest request) {
@@ -59,10 +80,12 @@ final class MetadataHandler {
     return CompletableFuture.allOf(topics.toArray(CompletableFuture[]::new)).thenApply(done -> {
       MetadataResponseData data = new MetadataResponseData()
           .setClusterId(node.clusterId())
-          .setControllerId(node.nodeId())
+          .setControllerId(controllerId())
           .setClusterAuthorizedOperations(OPERATIONS_NOT_REQUESTED);
-      data.brokers().add(new MetadataResponseBroker().setNodeId(node.nodeId()).setHost(node.host())
-          .setPort(node.port()));
+      for (BrokerEndpoint broker : brokers()) {
+        data.brokers().add(new MetadataResponseBroker().setNodeId(broker.nodeId()).setHost(broker.kafkaHost())
+            .setPort(broker.kafkaPort()));
+      }
       for (CompletableFuture<MetadataResponseTopic> topic : topics) {
         data.topics().add(topic.join());
       }
@@ -101,13 +124,15 @@ final class MetadataHandler {
         .setErrorCode(Errors.NONE.code())
         .setTopicAuthorizedOperations(OPERATIONS_NOT_REQUESTED);
     for (int p = 0; p < topic.partitions(); p++) {
+      int leader = cluster.partitionLeader(PartitionId.of(topic, p)).map(BrokerEndpoint::nodeId)
+          .orElse(node.nodeId());
       result.partitions().add(new MetadataResponsePartition()
           .setPartitionIndex(p)
           .setErrorCode(Errors.NONE.code())
-          .setLeaderId(node.nodeId())
+          .setLeaderId(leader)
           .setLeaderEpoch(KafkaNode.LEADER_EPOCH)
-          .setReplicaNodes(List.of(node.nodeId()))
-          .setIsrNodes(List.of(node.nodeId()))
+          .setReplicaNodes(List.of(leader))
+          .setIsrNodes(List.of(leader))
           .setOfflineReplicas(List.of()));
     }
     return result;
@@ -117,11 +142,13 @@ final class MetadataHandler {
     DescribeClusterRequestData body = ((DescribeClusterRequest) request.body()).data();
     DescribeClusterResponseData data = new DescribeClusterResponseData()
         .setClusterId(node.clusterId())
-        .setControllerId(node.nodeId())
+        .setControllerId(controllerId())
         .setEndpointType(body.endpointType())
         .setClusterAuthorizedOperations(OPERATIONS_NOT_REQUESTED);
-    data.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
-        .setBrokerId(node.nodeId()).setHost(node.host()).setPort(node.port()));
+    for (BrokerEndpoint broker : brokers()) {
+      data.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()
+          .setBrokerId(broker.nodeId()).setHost(broker.kafkaHost()).setPort(broker.kafkaPort()));
+    }
     return CompletableFuture.completedFuture(new DescribeClusterResponse(data));
   }
 }

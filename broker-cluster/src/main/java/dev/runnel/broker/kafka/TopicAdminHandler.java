@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicName;
@@ -44,8 +45,10 @@ import org.apache.kafka.common.requests.DeleteTopicsResponse;
 
 /**
  * CreateTopics, DeleteTopics and CreatePartitions, through the topic registry. Each topic of a request succeeds or
- * fails on its own, with Kafka's error for it. A replication factor other than 1 (or -1, the default) is refused:
- * a Runnel partition has one replica, made durable by its journal.
+ * fails on its own, with Kafka's error for it. A Runnel partition has one replica, its leader, made durable by the
+ * journal (shared by all nodes on the postgres profile, so any node can take a partition over). A replication
+ * factor from 1 up to the number of live brokers is accepted, as Kafka accepts one it can place, and means that
+ * many nodes could serve the partition; a larger one is {@code INVALID_REPLICATION_FACTOR}, as in Kafka.
  */
 final class TopicAdminHandler {
 
@@ -107,9 +110,10 @@ final class TopicAdminHandler {
 
   /** The partition count asked for: numPartitions, the broker's default for -1, or the manual assignment's size. */
   private int partitions(CreatableTopic topic) {
-    if (topic.replicationFactor() != -1 && topic.replicationFactor() != 1) {
+    int brokers = Math.max(1, ClusterView.get(broker.system()).brokers().size());
+    if (topic.replicationFactor() != -1 && (topic.replicationFactor() < 1 || topic.replicationFactor() > brokers)) {
       throw new InvalidReplicationFactorException("Replication factor " + topic.replicationFactor()
-          + " is not supported: a Runnel partition has one replica, made durable by its journal");
+          + " is larger than the " + brokers + " live broker(s), or below 1");
     }
     if (!topic.assignments().isEmpty()) {
       if (topic.numPartitions() != -1 || topic.replicationFactor() != -1) {

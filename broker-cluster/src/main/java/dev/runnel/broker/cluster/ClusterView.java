@@ -1,0 +1,99 @@
+package dev.runnel.broker.cluster;
+
+import dev.runnel.broker.group.GroupCoordinator;
+import dev.runnel.broker.partition.PartitionId;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.cluster.sharding.typed.HashCodeMessageExtractor;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * This node's view of the cluster, for the protocol doors: the members, the brokers clients may connect to, and
+ * the leader of each partition and the coordinator of each group, all computed locally with {@link Placement}
+ * from the live members (Up and reachable), the same function the shard coordinator places shards with. During a
+ * membership change the view may name the new owner a moment before the shard moved; a request that reaches any
+ * node is served through sharding, so such a moment costs a hop, not an error.
+ *
+ * <p>{@link ClusterMonitor} replaces the snapshot on every membership, reachability or endpoint change. Reachable
+ * from the actor system ({@code ClusterView.get(system)}); thread-safe.
+ */
+public final class ClusterView implements Extension {
+
+  /** The cluster as last seen: members sorted by address, and the oldest live member (the singletons' host). */
+  record Snapshot(Address self, List<ClusterMember> members, Optional<Address> oldest) {}
+
+  private static final ExtensionId<ClusterView> ID = new ExtensionId<>() {
+    @Override
+    public ClusterView createExtension(ActorSystem<?> system) {
+      return new ClusterView(Cluster.get(system).selfMember().address(),
+          system.settings().config().getInt("pekko.cluster.sharding.number-of-shards"));
+    }
+  };
+
+  private final HashCodeMessageExtractor<GroupCoordinator.Command> groupShards;
+  private final AtomicReference<Snapshot> snapshot;
+
+  private ClusterView(Address self, int groupShardCount) {
+    this.groupShards = new HashCodeMessageExtractor<>(groupShardCount);
+    this.snapshot = new AtomicReference<>(new Snapshot(self, List.of(), Optional.empty()));
+  }
+
+  public static ClusterView get(ActorSystem<?> system) {
+    return ID.apply(system);
+  }
+
+  void update(Snapshot next) {
+    snapshot.set(next);
+  }
+
+  /** Every member this node knows, with its status. */
+  public List<ClusterMember> members() {
+    return snapshot.get().members();
+  }
+
+  /** Whether this node is an Up member (what {@code /health} reports). */
+  public boolean selfUp() {
+    Snapshot now = snapshot.get();
+    return now.members().stream().anyMatch(m -> m.address().equals(now.self()) && m.status().equals("Up"));
+  }
+
+  /** The live members' endpoints, by node id: the brokers of Metadata and DescribeCluster. */
+  public List<BrokerEndpoint> brokers() {
+    return snapshot.get().members().stream().filter(ClusterMember::live).flatMap(m -> m.endpoint().stream())
+        .sorted(Comparator.comparingInt(BrokerEndpoint::nodeId)).toList();
+  }
+
+  /** The node that leads (hosts) this partition, when it is live and its endpoint is known. */
+  public Optional<BrokerEndpoint> partitionLeader(PartitionId partition) {
+    return owner(PartitionShards.ENTITY_TYPE, partition.entityId());
+  }
+
+  /** The node that hosts this group's coordinator, when it is live and its endpoint is known. */
+  public Optional<BrokerEndpoint> groupCoordinator(String groupId) {
+    return owner(GroupCoordinator.ENTITY_KEY.name(), groupShards.shardId(groupId));
+  }
+
+  /** The oldest live member, which hosts the cluster singletons (the topic registry): Kafka's "controller". */
+  public Optional<BrokerEndpoint> controller() {
+    Snapshot now = snapshot.get();
+    return now.oldest().flatMap(oldest -> endpointOf(now, oldest));
+  }
+
+  private Optional<BrokerEndpoint> owner(String entityType, String shardId) {
+    Snapshot now = snapshot.get();
+    List<Address> live = now.members().stream().filter(ClusterMember::live).map(ClusterMember::address).toList();
+    Address owner = Placement.owner(entityType, shardId, live);
+    return owner == null ? Optional.empty() : endpointOf(now, owner);
+  }
+
+  private static Optional<BrokerEndpoint> endpointOf(Snapshot snapshot, Address address) {
+    return snapshot.members().stream().filter(m -> m.address().equals(address)).findFirst()
+        .flatMap(ClusterMember::endpoint);
+  }
+}

@@ -1,0 +1,409 @@
+package dev.runnel.broker.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.runnel.broker.testkit.ClusterNodes;
+import dev.runnel.broker.testkit.ClusterNodes.Node;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three real node JVMs on one PostgreSQL database, driven by kafka-clients, through a node's SIGKILL, a node
+ * added, a graceful leave (SIGTERM): every acknowledged record stays readable exactly once at its offset, in
+ * each key's order, the consumer group keeps its offsets and consumes everything, and every door works through
+ * every node. One cluster for the whole class (its steps build on each other, in order), to keep CI time down.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterFailoverTest {
+
+  private static final String TOPIC = "orders";
+  private static final int PARTITIONS = 12;
+
+  private ClusterNodes cluster;
+
+  @BeforeAll
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void startCluster() throws Exception {
+    cluster = ClusterNodes.start(3);
+  }
+
+  @AfterAll
+  void stopCluster() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  @Timeout(value = 90, unit = TimeUnit.SECONDS)
+  void when_threeNodesForm_then_everyNodeNamesAllBrokersAndTwelvePartitionsAreLedByAllThree() throws Exception {
+    try (Admin admin = admin(cluster.node(2).kafka())) {
+      // The seeds' --replication-factor 3 on a three-node cluster.
+      admin.createTopics(List.of(new NewTopic(TOPIC, PARTITIONS, (short) 3))).all().get(30, TimeUnit.SECONDS);
+    }
+    Map<Integer, Integer> first = null;
+    for (Node node : cluster.running()) {
+      try (Admin admin = admin(node.kafka())) {
+        Set<Integer> brokers = new TreeSet<>();
+        for (org.apache.kafka.common.Node broker : admin.describeCluster().nodes().get(30, TimeUnit.SECONDS)) {
+          brokers.add(broker.id());
+          assertEquals("127.0.0.1", broker.host());
+          assertEquals(cluster.node(broker.id()).kafkaPort(), broker.port(), "node " + broker.id() + "'s port");
+        }
+        assertEquals(Set.of(1, 2, 3), brokers, "brokers named by node " + node.id());
+        Map<Integer, Integer> leaders = leaders(admin);
+        assertEquals(Set.of(1, 2, 3), new HashSet<>(leaders.values()), "leaders named by node " + node.id());
+        if (first == null) {
+          first = leaders;
+        }
+        assertEquals(first, leaders, "node " + node.id() + " names the same leaders as node 1");
+        assertEquals(leaders, cluster.leaders(node, TOPIC), "GET /cluster of node " + node.id());
+      }
+    }
+  }
+
+  @Test
+  @Order(2)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void when_anyNodeIsAsked_then_topicAdminProducerIdsGroupsAndRemoteReadsWork() throws Exception {
+    for (Node node : cluster.running()) {
+      String door = "door-" + node.id();
+      try (Admin admin = admin(node.kafka())) {
+        admin.createTopics(List.of(new NewTopic(door, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        admin.deleteTopics(List.of(door)).all().get(30, TimeUnit.SECONDS);
+      }
+      // An idempotent producer that knows only this node: InitProducerId and the producer id singleton through it.
+      Set<String> sent = new HashSet<>();
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(KeyedTraffic.producerProperties(node.kafka()))) {
+        for (int i = 0; i < 24; i++) {
+          String value = door + "/" + i;
+          producer.send(new ProducerRecord<>(TOPIC, "key-" + i, value)).get(30, TimeUnit.SECONDS);
+          sent.add(value);
+        }
+      }
+      // A consumer group coordinated through this node reads every partition, wherever it is led.
+      Set<String> seen = new HashSet<>();
+      try (KafkaConsumer<String, String> consumer = consumer(node.kafka(), "group-" + door)) {
+        consumer.subscribe(List.of(TOPIC));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!seen.containsAll(sent)) {
+          assertTrue(System.nanoTime() < deadline, "group through node " + node.id() + " read " + seen.size());
+          consumer.poll(Duration.ofMillis(500)).forEach(record -> seen.add(record.value()));
+        }
+        consumer.commitSync();
+      }
+      // HTTP reads of every partition through this node, most of them led elsewhere.
+      int records = 0;
+      for (int p = 0; p < PARTITIONS; p++) {
+        JsonNode read = cluster.getJson(node, "/topics/" + TOPIC + "/partitions/" + p + "/records?limit=10000");
+        records += read.path("records").size();
+      }
+      assertTrue(records >= sent.size(), "HTTP through node " + node.id() + " read " + records + " records");
+    }
+  }
+
+  @Test
+  @Order(3)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void when_nodeIsKilledMidStream_then_everyAcknowledgedRecordStaysOnceAndTheGroupConsumesAll() throws Exception {
+    String group = "stream-group";
+    ConcurrentHashMap<String, Boolean> consumed = new ConcurrentHashMap<>();
+    AtomicBoolean consuming = new AtomicBoolean(true);
+    List<Thread> consumers = new ArrayList<>();
+    for (int c = 0; c < 2; c++) {
+      Thread thread = new Thread(() -> {
+        try (KafkaConsumer<String, String> consumer = consumer(cluster.bootstrap(), group)) {
+          consumer.subscribe(List.of(TOPIC));
+          while (consuming.get()) {
+            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+              consumed.put(record.value(), true);
+            }
+          }
+          consumer.commitSync(Duration.ofSeconds(30));
+        }
+      }, "group-consumer-" + c);
+      thread.setDaemon(true);
+      thread.start();
+      consumers.add(thread);
+    }
+    KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "kill", 2, 100);
+    awaitAcked(traffic, 300);
+
+    // Kill the node coordinating the group, so the group's coordinator moves too.
+    int victim = coordinatorOf(group);
+    Map<TopicPartition, OffsetAndMetadata> committedBefore;
+    try (Admin admin = admin(cluster.bootstrap())) {
+      committedBefore = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+          .get(30, TimeUnit.SECONDS);
+    }
+    int ackedAtKill = traffic.ackedCount();
+    long killedAt = System.nanoTime();
+    cluster.node(victim).process().kill();
+    long writable = untilEveryPartitionAcceptsWrites(cluster.running().get(0).kafka(), killedAt);
+    System.out.printf("Failover: node %d killed; every partition accepted writes again after %d ms%n",
+        victim, TimeUnit.NANOSECONDS.toMillis(writable));
+    awaitAcked(traffic, ackedAtKill + 600);
+    List<KeyedTraffic.Acked> acked = traffic.stop();
+    assertEquals(List.of(), traffic.failures(), "producer failures (all retriable errors are retried)");
+
+    Map<TopicPartition, Map<Long, String>> log = KeyedTraffic.readAll(cluster.bootstrap(), TOPIC, PARTITIONS);
+    KeyedTraffic.verify(log, TOPIC, "kill", acked);
+
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!acked.stream().allMatch(record -> consumed.containsKey(record.value()))) {
+      assertTrue(System.nanoTime() < deadline, "the group consumed " + consumed.size() + " of " + acked.size());
+      Thread.sleep(200);
+    }
+    consuming.set(false);
+    for (Thread thread : consumers) {
+      thread.join(TimeUnit.SECONDS.toMillis(40));
+    }
+    try (Admin admin = admin(cluster.bootstrap())) {
+      Map<TopicPartition, OffsetAndMetadata> committedAfter = admin.listConsumerGroupOffsets(group)
+          .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+      for (Map.Entry<TopicPartition, OffsetAndMetadata> before : committedBefore.entrySet()) {
+        assertTrue(committedAfter.get(before.getKey()).offset() >= before.getValue().offset(),
+            "offset committed before the kill kept for " + before.getKey());
+      }
+    }
+    assertTrue(TimeUnit.NANOSECONDS.toMillis(writable) <= 10_000,
+        "every partition writable again within 10 s of the kill, was " + TimeUnit.NANOSECONDS.toMillis(writable)
+            + " ms");
+  }
+
+  @Test
+  @Order(4)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void when_nodeIsAdded_then_itTakesOverPartitionsAndProducersGoOn() throws Exception {
+    KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "join", 1, 100);
+    awaitAcked(traffic, 100);
+    Node added = cluster.add();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    try (Admin admin = admin(added.kafka())) {
+      while (!leaders(admin).containsValue(added.id())) {
+        assertTrue(System.nanoTime() < deadline, "node " + added.id() + " leads no partition");
+        Thread.sleep(200);
+      }
+    }
+    int ackedAtJoin = traffic.ackedCount();
+    awaitAcked(traffic, ackedAtJoin + 400);
+    List<KeyedTraffic.Acked> acked = traffic.stop();
+    assertEquals(List.of(), traffic.failures(), "producer failures while a node joined");
+    KeyedTraffic.verify(KeyedTraffic.readAll(cluster.bootstrap(), TOPIC, PARTITIONS), TOPIC, "join", acked);
+  }
+
+  @Test
+  @Order(5)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void when_nodeLeavesGracefully_then_itsPartitionsMoveLosingAndDuplicatingNothing() throws Exception {
+    KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "leave", 1, 100);
+    awaitAcked(traffic, 100);
+    Node leaving = cluster.running().get(cluster.running().size() - 1);
+    leaving.process().terminate();
+    int ackedAtLeave = traffic.ackedCount();
+    awaitAcked(traffic, ackedAtLeave + 400);
+    List<KeyedTraffic.Acked> acked = traffic.stop();
+    assertEquals(List.of(), traffic.failures(), "producer failures while a node left");
+    KeyedTraffic.verify(KeyedTraffic.readAll(cluster.bootstrap(), TOPIC, PARTITIONS), TOPIC, "leave", acked);
+    try (Admin admin = admin(cluster.bootstrap())) {
+      assertFalse(leaders(admin).containsValue(leaving.id()), "the node that left leads nothing");
+    }
+  }
+
+  /**
+   * One writer per partition: a node frozen (SIGSTOP) while the others down it and take its partitions over still
+   * holds a produce request when it is thawed. Its partition appends at the sequence number it last knew, which the
+   * new leader's writes already hold in the shared journal: the journal's primary key (persistence_id,
+   * sequence_number) refuses the write, the stale request is never acknowledged, and the log holds only the new
+   * leader's records, at contiguous offsets.
+   */
+  @Test
+  @Order(6)
+  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  void when_frozenNodeIsThawedAfterItsPartitionsMoved_then_itsStaleAppendIsRefusedByTheJournal() throws Exception {
+    List<Node> running = cluster.running();
+    assertEquals(2, running.size(), "two nodes left after the kill, the join and the leave");
+    // Of two halves keep-majority keeps the one with the lowest address: freeze the other node.
+    Node stale = running.get(0).clusterPort() > running.get(1).clusterPort() ? running.get(0) : running.get(1);
+    Node survivor = stale == running.get(0) ? running.get(1) : running.get(0);
+    int partition;
+    try (Admin admin = admin(survivor.kafka())) {
+      partition = leaders(admin).entrySet().stream().filter(e -> e.getValue() == stale.id()).findFirst()
+          .orElseThrow().getKey();
+    }
+    Properties staleProperties = KeyedTraffic.producerProperties(stale.kafka());
+    staleProperties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    staleProperties.put(ProducerConfig.ACKS_CONFIG, "1");
+    staleProperties.put(ProducerConfig.RETRIES_CONFIG, "0");
+    staleProperties.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    staleProperties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "90000");
+    staleProperties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "90000");
+    staleProperties.put(ProducerConfig.METADATA_MAX_AGE_CONFIG, "600000");
+    try (KafkaProducer<String, String> staleProducer = new KafkaProducer<>(staleProperties)) {
+      // Connected to the partition's leader, with metadata that names it, before the freeze.
+      staleProducer.send(new ProducerRecord<>(TOPIC, partition, null, "before-freeze")).get(30, TimeUnit.SECONDS);
+      stale.process().freeze();
+      java.util.concurrent.Future<?> staleAppend =
+          staleProducer.send(new ProducerRecord<>(TOPIC, partition, null, "stale-append"));
+
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (cluster.members(survivor) != 1) {
+        assertTrue(System.nanoTime() < deadline, "the frozen node was not removed: " + cluster.cluster(survivor));
+        Thread.sleep(200);
+      }
+      List<KeyedTraffic.Acked> acked = new ArrayList<>();
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(KeyedTraffic.producerProperties(survivor.kafka()))) {
+        for (int i = 0; i < 20; i++) {
+          String value = "new-leader/" + i;
+          var metadata = producer.send(new ProducerRecord<>(TOPIC, partition, null, value)).get(30, TimeUnit.SECONDS);
+          acked.add(new KeyedTraffic.Acked(value, null, partition, metadata.offset()));
+        }
+      }
+      stale.process().thaw();
+      Exception refused = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> staleAppend.get(120, TimeUnit.SECONDS), "the stale node's append is not acknowledged");
+      System.out.println("Stale append answered: " + refused.getCause());
+
+      Map<Long, String> log = KeyedTraffic.readAll(survivor.kafka(), TOPIC, PARTITIONS)
+          .get(new TopicPartition(TOPIC, partition));
+      assertFalse(log.containsValue("stale-append"), "the stale append is not in the log");
+      for (KeyedTraffic.Acked record : acked) {
+        assertEquals(record.value(), log.get(record.offset()), "new leader's record at " + record.offset());
+      }
+      long first = log.keySet().stream().mapToLong(Long::longValue).min().orElseThrow();
+      long last = log.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
+      assertEquals(last - first + 1, log.size(), "offsets " + first + ".." + last + " are contiguous");
+      deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (!stale.log().contains("duplicate key value violates unique constraint")) {
+        assertTrue(System.nanoTime() < deadline, "the stale node's log shows the journal refusing its write");
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private int coordinatorOf(String group) throws Exception {
+    try (Admin admin = admin(cluster.bootstrap())) {
+      return admin.describeConsumerGroups(List.of(group)).all().get(30, TimeUnit.SECONDS).get(group)
+          .coordinator().id();
+    }
+  }
+
+  /**
+   * Sends one record to every partition, again and again, until each has accepted one after {@code since};
+   * returns the time from {@code since} to the last partition's first acceptance.
+   */
+  private static long untilEveryPartitionAcceptsWrites(String bootstrap, long since) throws Exception {
+    Properties properties = KeyedTraffic.producerProperties(bootstrap);
+    properties.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+    properties.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    properties.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "1000");
+    properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "1000");
+    properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1000");
+    properties.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, "50");
+    properties.put(ProducerConfig.METADATA_MAX_AGE_CONFIG, "500");
+    Map<Integer, Long> acceptedAt = new HashMap<>();
+    long deadline = since + Duration.ofSeconds(60).toNanos();
+    try (KafkaProducer<String, String> probe = new KafkaProducer<>(properties)) {
+      while (acceptedAt.size() < PARTITIONS) {
+        assertTrue(System.nanoTime() < deadline, "partitions writable 60 s after the kill: " + acceptedAt.keySet());
+        Map<Integer, java.util.concurrent.Future<?>> sends = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+          if (!acceptedAt.containsKey(p)) {
+            try {
+              sends.put(p, probe.send(new ProducerRecord<>(TOPIC, p, null, "probe/" + p)));
+            } catch (RuntimeException e) {
+              // Metadata not available in max.block.ms: try again in the next round.
+            }
+          }
+        }
+        for (Map.Entry<Integer, java.util.concurrent.Future<?>> send : sends.entrySet()) {
+          try {
+            send.getValue().get(5, TimeUnit.SECONDS);
+            acceptedAt.put(send.getKey(), System.nanoTime());
+          } catch (Exception e) {
+            // Not writable yet.
+          }
+        }
+      }
+    }
+    return acceptedAt.values().stream().mapToLong(at -> at - since).max().orElseThrow();
+  }
+
+  private static void awaitAcked(KeyedTraffic traffic, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (traffic.ackedCount() < count) {
+      assertTrue(System.nanoTime() < deadline, "acknowledged " + traffic.ackedCount() + " of " + count
+          + "; failures " + traffic.failures());
+      Thread.sleep(50);
+    }
+  }
+
+  private static Map<Integer, Integer> leaders(Admin admin) throws Exception {
+    TopicDescription description = admin.describeTopics(List.of(TOPIC)).allTopicNames().get(30, TimeUnit.SECONDS)
+        .get(TOPIC);
+    Map<Integer, Integer> leaders = new java.util.TreeMap<>();
+    for (TopicPartitionInfo partition : description.partitions()) {
+      assertNotEquals(null, partition.leader(), "partition " + partition.partition() + " has a leader");
+      leaders.put(partition.partition(), partition.leader().id());
+    }
+    return leaders;
+  }
+
+  private static Admin admin(String bootstrap) {
+    Properties properties = new Properties();
+    properties.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    properties.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+    return Admin.create(properties);
+  }
+
+  private static KafkaConsumer<String, String> consumer(String bootstrap, String group) {
+    Properties properties = new Properties();
+    properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    properties.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    properties.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "1000");
+    properties.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    properties.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    return new KafkaConsumer<>(properties);
+  }
+}

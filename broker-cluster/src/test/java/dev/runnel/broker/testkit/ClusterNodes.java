@@ -1,0 +1,298 @@
+package dev.runnel.broker.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Several Runnel nodes, each in its own JVM, forming one Pekko cluster on loopback with the postgres profile: a
+ * database of its own on the test PostgreSQL server ({@code RUNNEL_TEST_POSTGRES_URL}, from
+ * {@code deploy/bin/test-services}), so no two test classes share a journal. Node ids are 1, 2, ...; node 1 is the
+ * first seed node. Every node runs with {@code pekko.actor.serialize-messages = on}, so a message without a
+ * serializer fails even between actors of one node. Nodes can be killed (SIGKILL), stopped (SIGTERM), frozen
+ * (SIGSTOP) and thawed, restarted on their old ports, and added.
+ *
+ * <p>Not thread-safe: one test drives it.
+ */
+public final class ClusterNodes implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  /** One node: its id, ports and (while it runs) process. */
+  public static final class Node {
+    private final int id;
+    private final int clusterPort;
+    private final int kafkaPort;
+    private final int httpPort;
+    private final Path dataDir;
+    private NodeProcess process;
+
+    private Node(int id, int clusterPort, int kafkaPort, int httpPort, Path dataDir) {
+      this.id = id;
+      this.clusterPort = clusterPort;
+      this.kafkaPort = kafkaPort;
+      this.httpPort = httpPort;
+      this.dataDir = dataDir;
+    }
+
+    public int id() {
+      return id;
+    }
+
+    public int kafkaPort() {
+      return kafkaPort;
+    }
+
+    public int clusterPort() {
+      return clusterPort;
+    }
+
+    public int httpPort() {
+      return httpPort;
+    }
+
+    public String kafka() {
+      return "127.0.0.1:" + kafkaPort;
+    }
+
+    public NodeProcess process() {
+      return process;
+    }
+
+    public boolean running() {
+      return process != null && process.alive();
+    }
+
+    /** This node's output so far. */
+    public String log() throws Exception {
+      Path log = dataDir.resolve("log");
+      return Files.exists(log) ? Files.readString(log) : "";
+    }
+  }
+
+  private final String serverUrl;
+  private final String database;
+  private final String jdbcUrl;
+  private final Path baseDir;
+  private final List<Node> nodes = new ArrayList<>();
+  private final List<Integer> seedPorts = new ArrayList<>();
+
+  private ClusterNodes(String serverUrl, String database, Path baseDir) {
+    this.serverUrl = serverUrl;
+    this.database = database;
+    this.jdbcUrl = serverUrl.substring(0, serverUrl.lastIndexOf('/') + 1) + database;
+    this.baseDir = baseDir;
+  }
+
+  /** Creates a database of its own and starts {@code count} nodes on it, waiting until every node sees all Up. */
+  public static ClusterNodes start(int count) throws Exception {
+    String server = System.getenv().getOrDefault("RUNNEL_TEST_POSTGRES_URL",
+        "jdbc:postgresql://127.0.0.1:5432/runnel");
+    String database = "cluster_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    sql(server, "CREATE DATABASE " + database);
+    ClusterNodes cluster = new ClusterNodes(server, database, TestNodes.newDataDir());
+    try {
+      for (int i = 0; i < count; i++) {
+        cluster.seedPorts.add(NodeProcess.freePort());
+      }
+      List<Thread> starting = new ArrayList<>();
+      List<Exception> failures = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        Node node = cluster.newNode(cluster.seedPorts.get(i));
+        Thread thread = new Thread(() -> {
+          try {
+            cluster.launch(node);
+          } catch (Exception e) {
+            synchronized (failures) {
+              failures.add(e);
+            }
+          }
+        });
+        thread.start();
+        starting.add(thread);
+      }
+      for (Thread thread : starting) {
+        thread.join();
+      }
+      if (!failures.isEmpty()) {
+        throw failures.get(0);
+      }
+      cluster.awaitUp(count, Duration.ofSeconds(120));
+      return cluster;
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** The JDBC URL of this cluster's own database (user and password runnel). */
+  public String jdbcUrl() {
+    return jdbcUrl;
+  }
+
+  public Node node(int id) {
+    return nodes.get(id - 1);
+  }
+
+  public List<Node> running() {
+    return nodes.stream().filter(Node::running).toList();
+  }
+
+  /** The running nodes' Kafka addresses, as a bootstrap list. */
+  public String bootstrap() {
+    return running().stream().map(Node::kafka).collect(Collectors.joining(","));
+  }
+
+  /** Starts one more node that joins the running cluster, and waits until every running node sees all Up. */
+  public Node add() throws Exception {
+    Node node = newNode(NodeProcess.freePort());
+    launch(node);
+    awaitUp(running().size(), Duration.ofSeconds(60));
+    return node;
+  }
+
+  /** Starts a stopped or killed node again on its old ports and data directory. */
+  public void restart(int id) throws Exception {
+    Node node = node(id);
+    if (node.running()) {
+      throw new IllegalStateException("node " + id + " is running");
+    }
+    launch(node);
+    awaitUp(running().size(), Duration.ofSeconds(60));
+  }
+
+  /**
+   * Waits until every running node's {@code GET /cluster} lists {@code count} members Up, each with its node id
+   * known, and no other member.
+   */
+  public void awaitUp(int count, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (Node node : running()) {
+      while (upMembers(node) != count) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("node " + node.id + " does not see " + count + " members Up with node ids: "
+              + cluster(node));
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  /** The members node {@code node} lists as Up with a known node id, or -1 when it does not answer. */
+  public int upMembers(Node node) {
+    try {
+      JsonNode members = cluster(node).path("members");
+      int up = 0;
+      for (JsonNode member : members) {
+        if (!member.path("status").asText().equals("Up") || member.path("node_id").asInt() < 0) {
+          return -1;
+        }
+        up++;
+      }
+      return up;
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** How many members a node's {@code GET /cluster} lists, whatever their status, or -1 when it does not answer. */
+  public int members(Node node) {
+    try {
+      return cluster(node).path("members").size();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+
+  /** A node's {@code GET /cluster}. */
+  public JsonNode cluster(Node node) throws Exception {
+    return getJson(node, "/cluster");
+  }
+
+  public JsonNode getJson(Node node, String path) throws Exception {
+    HttpResponse<String> response = HTTP.send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort + path))
+            .timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    if (response.statusCode() != 200) {
+      throw new IllegalStateException("GET " + path + " on node " + node.id + ": " + response.statusCode() + " "
+          + response.body());
+    }
+    return JSON.readTree(response.body());
+  }
+
+  /** Partition number to leader node id, as {@code node}'s {@code GET /cluster} reports them for {@code topic}. */
+  public Map<Integer, Integer> leaders(Node node, String topic) throws Exception {
+    Map<Integer, Integer> leaders = new TreeMap<>();
+    for (JsonNode partition : cluster(node).path("partitions")) {
+      if (partition.path("topic").asText().equals(topic)) {
+        leaders.put(partition.path("partition").asInt(), partition.path("leader").asInt());
+      }
+    }
+    return leaders;
+  }
+
+  private Node newNode(int clusterPort) throws Exception {
+    int id = nodes.size() + 1;
+    Path dir = baseDir.resolve("node-" + id);
+    Files.createDirectories(dir);
+    Node node = new Node(id, clusterPort, NodeProcess.freePort(), NodeProcess.freePort(), dir);
+    nodes.add(node);
+    return node;
+  }
+
+  private void launch(Node node) throws Exception {
+    List<String> options = new ArrayList<>(List.of(
+        "-Xmx384m",
+        "-XX:+UseSerialGC",
+        // Test nodes live for minutes: C1 alone starts them faster on a shared machine.
+        "-XX:TieredStopAtLevel=1",
+        "-Drunnel.persistence.profile=postgres",
+        "-Drunnel.persistence.postgres.url=" + jdbcUrl,
+        "-Drunnel.persistence.postgres.connections=4",
+        "-Drunnel.broker.kafka.node-id=" + node.id,
+        "-Dpekko.remote.artery.canonical.port=" + node.clusterPort,
+        "-Dpekko.actor.serialize-messages=on",
+        "-Dpekko.loglevel=INFO"));
+    for (int i = 0; i < seedPorts.size(); i++) {
+      options.add("-Dpekko.cluster.seed-nodes." + i + "=pekko://runnel@127.0.0.1:" + seedPorts.get(i));
+    }
+    node.process = NodeProcess.start(node.dataDir.resolve("data"), node.httpPort, node.kafkaPort, options,
+        node.dataDir.resolve("log"));
+  }
+
+  /** Runs one statement on the test server as runnel (test-services gives that role CREATEDB). */
+  private static void sql(String url, String statement) throws Exception {
+    try (Connection connection = DriverManager.getConnection(url, "runnel", "runnel");
+        Statement sql = connection.createStatement()) {
+      sql.execute(statement);
+    }
+  }
+
+  /** Kills every node still running (SIGKILL; a frozen one is thawed first) and drops the database. */
+  @Override
+  public void close() throws Exception {
+    for (Node node : nodes) {
+      if (node.process != null) {
+        node.process.close();
+      }
+    }
+    sql(serverUrl, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+}
