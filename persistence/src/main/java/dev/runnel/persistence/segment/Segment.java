@@ -273,6 +273,10 @@ final class Segment implements AutoCloseable {
       }
       position += frameBytes;
     }
+    if (corruptFrom >= 0 && position >= corruptFrom && !cursor.full()) {
+      // The entries after the bad frame cannot be found: the read must not pass over them in silence.
+      throw new CorruptLogException(file, corruptFrom, corruption);
+    }
   }
 
   private static int chunk(long available, ReadCursor cursor) {

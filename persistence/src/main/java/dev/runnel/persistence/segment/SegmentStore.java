@@ -52,6 +52,7 @@ public final class SegmentStore implements AutoCloseable {
   /** Writer thread only: segments written since their last force (interval policy). */
   private final Set<Segment> dirty = new LinkedHashSet<>();
   private volatile boolean closed;
+  private volatile long batchesWritten;
 
   private sealed interface Op {
     CompletableFuture<Void> done();
@@ -94,6 +95,11 @@ public final class SegmentStore implements AutoCloseable {
 
   public SegmentJournalSettings settings() {
     return settings;
+  }
+
+  /** How many batches of appends the writer has written: fewer than the appends when group commit gathers them. */
+  public long batchesWritten() {
+    return batchesWritten;
   }
 
   /**
@@ -375,6 +381,7 @@ public final class SegmentStore implements AutoCloseable {
     for (SegmentLog segmentLog : before.keySet()) {
       segmentLog.publish(segmentLog.writtenSequenceNr());
     }
+    batchesWritten++;
     for (Append append : accepted) {
       append.done().complete(null);
     }
