@@ -19,12 +19,18 @@ import java.util.Map;
 
 /**
  * The journal profiles ({@code runnel.persistence.profile}): turns the chosen profile into the configuration of
- * pekko-persistence-jdbc's journal, snapshot store and read journal, which share one database. The broker never
- * knows which profile runs; only this configuration differs.
+ * its journal, snapshot store and read journal: pekko-persistence-jdbc's, sharing one database, for
+ * {@code embedded} and {@code postgres}; the segment journal's, under the data directory, for {@code segment}. The
+ * broker never knows which profile runs; only this configuration differs. The chosen read journal's plugin id is
+ * set at {@value #READ_JOURNAL_KEY}.
  */
 public enum JournalProfile {
   EMBEDDED("embedded", "slick.jdbc.H2Profile$", "org.h2.Driver", "h2.sql"),
-  POSTGRES("postgres", "slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres.sql");
+  POSTGRES("postgres", "slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres.sql"),
+  SEGMENT("segment", null, null, null);
+
+  /** Where {@link #apply} puts the plugin id of the profile's read journal. */
+  public static final String READ_JOURNAL_KEY = "runnel.persistence.read-journal";
 
   private static final String SHARED_DB = "runnel";
 
@@ -51,14 +57,19 @@ public enum JournalProfile {
       }
     }
     throw new IllegalArgumentException(
-        "runnel.persistence.profile must be \"embedded\" or \"postgres\", not \"" + name + "\"");
+        "runnel.persistence.profile must be \"embedded\", \"postgres\" or \"segment\", not \"" + name + "\"");
   }
 
-  /** The JDBC URL of this profile's database. */
+  private static Path dataDir(Config config) {
+    return Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize();
+  }
+
+  /** The JDBC URL of this profile's database; the segment profile has none. */
   public String jdbcUrl(Config config) {
     return switch (this) {
+      case SEGMENT -> throw new IllegalStateException("the segment profile has no JDBC database");
       case EMBEDDED -> {
-        Path dir = Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize().resolve("journal");
+        Path dir = dataDir(config).resolve("journal");
         yield "jdbc:h2:file:" + dir.resolve("runnel") + config.getString("runnel.persistence.embedded.url-options");
       }
       case POSTGRES -> config.getString("runnel.persistence.postgres.url");
@@ -83,6 +94,18 @@ public enum JournalProfile {
    */
   public static Config apply(Config config) {
     JournalProfile profile = of(config);
+    if (profile == SEGMENT) {
+      return ConfigFactory.empty()
+          .withValue("pekko.persistence.journal.plugin", ConfigValueFactory.fromAnyRef("runnel.segment-journal"))
+          .withValue("pekko.persistence.snapshot-store.plugin",
+              ConfigValueFactory.fromAnyRef("runnel.segment-snapshot-store"))
+          .withValue("runnel.segment-journal.dir", ConfigValueFactory.fromAnyRef(dataDir(config).resolve("segments")
+              .toString()))
+          .withValue("runnel.segment-snapshot-store.dir", ConfigValueFactory.fromAnyRef(dataDir(config)
+              .resolve("snapshots").toString()))
+          .withValue(READ_JOURNAL_KEY, ConfigValueFactory.fromAnyRef("runnel.segment-read-journal"))
+          .withFallback(config);
+    }
     int connections = profile.connections(config);
     Map<String, Object> db = new HashMap<>();
     db.put("connectionPool", "HikariCP");
@@ -98,6 +121,7 @@ public enum JournalProfile {
     Config overrides = ConfigFactory.empty()
         .withValue("pekko.persistence.journal.plugin", ConfigValueFactory.fromAnyRef("jdbc-journal"))
         .withValue("pekko.persistence.snapshot-store.plugin", ConfigValueFactory.fromAnyRef("jdbc-snapshot-store"))
+        .withValue(READ_JOURNAL_KEY, ConfigValueFactory.fromAnyRef("jdbc-read-journal"))
         .withValue("jdbc-journal.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
         .withValue("jdbc-snapshot-store.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
         .withValue("jdbc-read-journal.use-shared-db", ConfigValueFactory.fromAnyRef(SHARED_DB))
@@ -109,16 +133,24 @@ public enum JournalProfile {
   }
 
   /**
-   * Creates the journal and snapshot tables if they are missing. Blocking JDBC: call it before the actor system
-   * starts, or from a dispatcher meant for blocking work.
+   * Creates the journal and snapshot tables (the segment profile: directories) if they are missing. Blocking: call
+   * it before the actor system starts, or from a dispatcher meant for blocking work.
    */
   public static void createSchemaIfMissing(Config config) {
     JournalProfile profile = of(config);
+    if (profile == SEGMENT) {
+      try {
+        Files.createDirectories(dataDir(config).resolve("segments"));
+        Files.createDirectories(dataDir(config).resolve("snapshots"));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the segment journal's directories under " + dataDir(config), e);
+      }
+      return;
+    }
     String url = profile.jdbcUrl(config);
     try {
       if (profile == EMBEDDED) {
-        Files.createDirectories(
-            Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize().resolve("journal"));
+        Files.createDirectories(dataDir(config).resolve("journal"));
       }
       String script;
       try (InputStream in = JournalProfile.class.getResourceAsStream("schema/" + profile.schemaScript)) {

@@ -30,8 +30,6 @@ import org.apache.pekko.stream.javadsl.Sink;
  */
 public final class PartitionJournal {
 
-  private static final String READ_JOURNAL = "jdbc-read-journal";
-
   private final ActorSystem<?> system;
   private final CurrentEventsByPersistenceIdQuery readJournal;
   private final Duration timeout;
@@ -39,7 +37,8 @@ public final class PartitionJournal {
   public PartitionJournal(ActorSystem<?> system, Duration timeout) {
     this.system = system;
     this.readJournal = PersistenceQuery.get(Adapter.toClassic(system))
-        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, READ_JOURNAL);
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class,
+            system.settings().config().getString(JournalProfile.READ_JOURNAL_KEY));
     this.timeout = timeout;
   }
 

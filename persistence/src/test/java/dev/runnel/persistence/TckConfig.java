@@ -5,7 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** Configuration of the TCK suites: the embedded profile in a fresh data directory per suite and run. */
+/** Configuration of the TCK suites: a profile in a fresh data directory per suite and run. */
 final class TckConfig {
 
   private TckConfig() {}
@@ -15,6 +15,16 @@ final class TckConfig {
     Config config = ConfigFactory.parseMap(Map.of(
             "runnel.data-dir", dir.toString(),
             "runnel.persistence.profile", "embedded"))
+        .withFallback(ConfigFactory.load());
+    return JournalProfile.apply(config);
+  }
+
+  /** The segment profile in a fresh data directory per suite and run. */
+  static Config segment(String name) {
+    Path dir = Path.of("target", "tck", "segment-" + name + "-" + System.nanoTime()).toAbsolutePath();
+    Config config = ConfigFactory.parseMap(Map.of(
+            "runnel.data-dir", dir.toString(),
+            "runnel.persistence.profile", "segment"))
         .withFallback(ConfigFactory.load());
     return JournalProfile.apply(config);
   }

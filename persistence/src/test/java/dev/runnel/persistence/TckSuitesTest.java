@@ -15,5 +15,7 @@ class TckSuitesTest {
     assertTrue(new EmbeddedJournalSpec().testNames().size() > 0);
     assertTrue(new EmbeddedSnapshotStoreSpec().testNames().size() > 0);
     assertTrue(new PostgresJournalSpec().testNames().size() > 0);
+    assertTrue(new SegmentJournalSpec().testNames().size() > 0);
+    assertTrue(new SegmentSnapshotStoreSpec().testNames().size() > 0);
   }
 }

@@ -1,0 +1,450 @@
+package dev.runnel.persistence.segment;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The segment logs of all persistence ids under one directory, and the one writer thread that changes them.
+ *
+ * <p>Group commit across persistence ids: callers queue framed writes; the writer takes what is queued (up to
+ * {@code max-batch-bytes}), hands each touched segment file its part in one gathered {@code write}, forces each
+ * touched file once when the fsync policy is {@code always}, and only then makes the entries visible and completes
+ * the callers' futures. So a completed future means the bytes are in the OS (and on the disk under {@code always}).
+ * The queue is bounded: when it is full, {@link #append} waits for room (call it from a thread meant for that,
+ * such as the journal's pinned dispatcher).
+ *
+ * <p>Reads run on the caller's thread, by positional reads of committed entries, and never wait for the writer.
+ *
+ * <p>Thread-safe.
+ */
+public final class SegmentStore implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SegmentStore.class);
+  private static final int MAX_FILE_NAME_BYTES = 255;
+
+  private final SegmentJournalSettings settings;
+  private final ConcurrentHashMap<String, SegmentLog> logs = new ConcurrentHashMap<>();
+  private final BlockingQueue<Op> queue;
+  private final Thread writer;
+  /** Writer thread only: segments written since their last force (interval policy). */
+  private final Set<Segment> dirty = new LinkedHashSet<>();
+  private volatile boolean closed;
+  private volatile long batchesWritten;
+
+  private sealed interface Op {
+    CompletableFuture<Void> done();
+
+    default int bytes() {
+      return 0;
+    }
+  }
+
+  private record Append(String persistenceId, List<EncodedWrite> writes, CompletableFuture<Void> done)
+      implements Op {
+    @Override
+    public int bytes() {
+      int bytes = 0;
+      for (EncodedWrite write : writes) {
+        bytes += write.bytes();
+      }
+      return bytes;
+    }
+  }
+
+  private record Delete(String persistenceId, long toSequenceNr, CompletableFuture<Void> done) implements Op {}
+
+  private record Stop(CompletableFuture<Void> done) implements Op {}
+
+  private SegmentStore(SegmentJournalSettings settings) {
+    this.settings = settings;
+    this.queue = new ArrayBlockingQueue<>(settings.maxQueuedWrites());
+    this.writer = new Thread(this::run, "runnel-segment-writer-" + settings.dir().getFileName());
+    this.writer.setDaemon(true);
+  }
+
+  /** Opens the store in {@code settings.dir()}, creating the directory, and starts its writer thread. */
+  public static SegmentStore open(SegmentJournalSettings settings) throws IOException {
+    Files.createDirectories(settings.dir());
+    SegmentStore store = new SegmentStore(settings);
+    store.writer.start();
+    return store;
+  }
+
+  public SegmentJournalSettings settings() {
+    return settings;
+  }
+
+  /** How many batches of appends the writer has written: fewer than the appends when group commit gathers them. */
+  public long batchesWritten() {
+    return batchesWritten;
+  }
+
+  /**
+   * Queues the atomic writes of one persistence id, in order; waits while the queue is full. The future completes
+   * when all of them are written (or fails, with none of them visible).
+   */
+  public CompletableFuture<Void> append(String persistenceId, List<EncodedWrite> writes) {
+    if (writes.isEmpty()) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return enqueue(new Append(persistenceId, List.copyOf(writes), new CompletableFuture<>()));
+  }
+
+  /** Queues the deletion of {@code persistenceId}'s events up to {@code toSequenceNr}, after the writes before it. */
+  public CompletableFuture<Void> deleteTo(String persistenceId, long toSequenceNr) {
+    return enqueue(new Delete(persistenceId, toSequenceNr, new CompletableFuture<>()));
+  }
+
+  private CompletableFuture<Void> enqueue(Op op) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the segment store " + settings.dir()
+          + " is closed"));
+    }
+    try {
+      queue.put(op);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(e);
+    }
+    return op.done();
+  }
+
+  /** The highest sequence number ever written for {@code persistenceId}, deleted or not; 0 if none. */
+  public long highestSequenceNr(String persistenceId) {
+    return log(persistenceId).highestSequenceNr();
+  }
+
+  /**
+   * The entries of {@code persistenceId} from {@code fromSequenceNr} to {@code toSequenceNr}, inclusive, that are
+   * not deleted, in order, up to about {@code maxBytes} of frames (always at least one entry) and
+   * {@code maxEntries} entries. Payloads are slices of the buffers the files were read into.
+   *
+   * @throws CorruptLogException when an entry in the range fails its checks
+   */
+  public List<Entry> read(String persistenceId, long fromSequenceNr, long toSequenceNr, long maxBytes,
+      long maxEntries) throws IOException {
+    return log(persistenceId).read(fromSequenceNr, toSequenceNr, maxBytes, maxEntries);
+  }
+
+  /** The persistence ids that have a log in this store's directory. */
+  public List<String> persistenceIds() throws IOException {
+    try (Stream<Path> listing = Files.list(settings.dir())) {
+      return listing.filter(Files::isDirectory)
+          .map(dir -> URLDecoder.decode(dir.getFileName().toString(), StandardCharsets.UTF_8))
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** The directory name of a persistence id's log: URL-encoded, with dots and stars encoded too. */
+  static String directoryName(String persistenceId) {
+    String name = URLEncoder.encode(persistenceId, StandardCharsets.UTF_8).replace(".", "%2E").replace("*", "%2A");
+    if (name.isEmpty() || name.length() > MAX_FILE_NAME_BYTES) {
+      throw new IllegalArgumentException("persistence id \"" + persistenceId + "\" makes a directory name of "
+          + name.length() + " bytes; the segment journal needs 1 to " + MAX_FILE_NAME_BYTES);
+    }
+    return name;
+  }
+
+  private SegmentLog log(String persistenceId) {
+    return logs.computeIfAbsent(persistenceId, id -> {
+      try {
+        return SegmentLog.open(id, settings.dir().resolve(directoryName(id)), settings);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the segment log of " + id, e);
+      }
+    });
+  }
+
+  // ---- the writer thread ----
+
+  private void run() {
+    List<Op> batch = new ArrayList<>();
+    long intervalNanos = settings.fsyncInterval().toNanos();
+    long nextForce = 0;
+    try {
+      while (true) {
+        Op first;
+        if (settings.fsync() == FsyncPolicy.INTERVAL && !dirty.isEmpty()) {
+          first = queue.poll(Math.max(0, nextForce - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } else {
+          first = queue.take();
+        }
+        boolean stop = false;
+        if (first != null) {
+          batch.add(first);
+          int bytes = first.bytes();
+          Op next;
+          while (bytes < settings.maxBatchBytes() && (next = queue.poll()) != null) {
+            batch.add(next);
+            bytes += next.bytes();
+          }
+          stop = process(batch);
+          batch.clear();
+        }
+        if (settings.fsync() == FsyncPolicy.INTERVAL && !dirty.isEmpty()) {
+          if (nextForce == 0) {
+            nextForce = System.nanoTime() + intervalNanos;
+          } else if (System.nanoTime() - nextForce >= 0) {
+            forceDirty();
+            nextForce = 0;
+          }
+        }
+        if (stop) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      log.warn("Segment writer of {} interrupted; queued writes fail", settings.dir());
+      for (Op op : batch) {
+        op.done().completeExceptionally(e);
+      }
+      Op op;
+      while ((op = queue.poll()) != null) {
+        op.done().completeExceptionally(e);
+      }
+    }
+  }
+
+  /** Runs a batch in order: appends between deletions are written together. Returns whether it held a stop. */
+  private boolean process(List<Op> batch) {
+    List<Append> group = new ArrayList<>();
+    for (Op op : batch) {
+      if (op instanceof Append append) {
+        group.add(append);
+        continue;
+      }
+      writeGroup(group);
+      group.clear();
+      if (op instanceof Delete delete) {
+        delete(delete);
+      } else if (op instanceof Stop stop) {
+        stop(stop);
+        return true;
+      }
+    }
+    writeGroup(group);
+    return false;
+  }
+
+  /** The part of one batch that goes to one segment file. */
+  private static final class Pending {
+    final Segment segment;
+    final List<ByteBuffer> buffers = new ArrayList<>();
+    final List<long[]> indexEntries = new ArrayList<>();
+    long end;
+    long lastSequenceNr;
+
+    Pending(Segment segment) {
+      this.segment = segment;
+      this.end = segment.size();
+      this.lastSequenceNr = segment.lastSequenceNr();
+    }
+
+    void add(EncodedWrite write, int indexIntervalBytes) {
+      long[] sequenceNrs = write.sequenceNrs();
+      int[] offsets = write.offsets();
+      for (int i = 0; i < sequenceNrs.length; i++) {
+        long position = end + offsets[i];
+        if (segment.shouldIndex(position, indexIntervalBytes)) {
+          indexEntries.add(new long[] {sequenceNrs[i], position});
+        }
+      }
+      buffers.add(write.frames().duplicate());
+      end += write.bytes();
+      lastSequenceNr = write.lastSequenceNr();
+    }
+
+    void write() throws IOException {
+      FileChannel channel = segment.channel();
+      channel.position(segment.size());
+      ByteBuffer[] sources = buffers.toArray(ByteBuffer[]::new);
+      int first = 0;
+      while (first < sources.length) {
+        channel.write(sources, first, sources.length - first);
+        while (first < sources.length && !sources[first].hasRemaining()) {
+          first++;
+        }
+      }
+    }
+
+    void commit() {
+      for (long[] entry : indexEntries) {
+        segment.addIndexEntry(entry[0], entry[1]);
+      }
+      segment.commit(end, lastSequenceNr);
+    }
+
+    void rollBack() {
+      try {
+        segment.channel().truncate(segment.size());
+      } catch (IOException e) {
+        log.error("Cannot cut {} back to {} after a failed write", segment.file(), segment.size(), e);
+      }
+      segment.resetIndexCursor(segment.size());
+    }
+  }
+
+  private void writeGroup(List<Append> group) {
+    if (group.isEmpty()) {
+      return;
+    }
+    Map<Segment, Pending> pendings = new LinkedHashMap<>();
+    Map<SegmentLog, Long> before = new HashMap<>();
+    Set<SegmentLog> grown = new HashSet<>();
+    List<Append> accepted = new ArrayList<>();
+    try {
+      for (Append append : group) {
+        SegmentLog segmentLog;
+        try {
+          segmentLog = log(append.persistenceId());
+        } catch (RuntimeException e) {
+          append.done().completeExceptionally(e);
+          continue;
+        }
+        long first = append.writes().get(0).firstSequenceNr();
+        if (first <= segmentLog.writtenSequenceNr()) {
+          append.done().completeExceptionally(new IllegalStateException("sequence number " + first + " of "
+              + append.persistenceId() + " is not above the highest written, " + segmentLog.writtenSequenceNr()));
+          continue;
+        }
+        before.putIfAbsent(segmentLog, segmentLog.writtenSequenceNr());
+        for (EncodedWrite write : append.writes()) {
+          List<Segment> segments = segmentLog.segments();
+          Segment active = segments.isEmpty() ? null : segments.get(segments.size() - 1);
+          Pending activePending = active == null ? null : pendings.get(active);
+          long pendingEnd = activePending != null ? activePending.end : active != null ? active.size() : 0;
+          boolean[] created = {false};
+          Segment segment = segmentLog.segmentFor(write.firstSequenceNr(), pendingEnd, created);
+          if (created[0]) {
+            grown.add(segmentLog);
+          }
+          pendings.computeIfAbsent(segment, Pending::new).add(write, settings.indexIntervalBytes());
+          segmentLog.written(write.lastSequenceNr());
+        }
+        accepted.add(append);
+      }
+      for (Pending pending : pendings.values()) {
+        pending.write();
+      }
+      if (settings.fsync() == FsyncPolicy.ALWAYS) {
+        for (Pending pending : pendings.values()) {
+          pending.segment.channel().force(false);
+        }
+      }
+      if (settings.fsync() != FsyncPolicy.NEVER) {
+        // A new segment file must survive a power loss as an entry of its directory, too.
+        for (SegmentLog segmentLog : grown) {
+          SegmentLog.forceDirectory(segmentLog.dir());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.error("Segment write of {} appends failed", accepted.size(), e);
+      for (Pending pending : pendings.values()) {
+        pending.rollBack();
+      }
+      before.forEach(SegmentLog::rollBackTo);
+      for (Append append : accepted) {
+        append.done().completeExceptionally(e);
+      }
+      return;
+    }
+    for (Pending pending : pendings.values()) {
+      pending.commit();
+      if (settings.fsync() == FsyncPolicy.INTERVAL) {
+        dirty.add(pending.segment);
+      }
+    }
+    for (SegmentLog segmentLog : before.keySet()) {
+      segmentLog.publish(segmentLog.writtenSequenceNr());
+    }
+    batchesWritten++;
+    for (Append append : accepted) {
+      append.done().complete(null);
+    }
+  }
+
+  private void delete(Delete delete) {
+    try {
+      List<Segment> removed = log(delete.persistenceId())
+          .deleteTo(delete.toSequenceNr(), settings.fsync() != FsyncPolicy.NEVER);
+      removed.forEach(dirty::remove);
+      delete.done().complete(null);
+    } catch (IOException | RuntimeException e) {
+      delete.done().completeExceptionally(e);
+    }
+  }
+
+  private void forceDirty() {
+    for (Segment segment : dirty) {
+      try {
+        segment.channel().force(false);
+      } catch (IOException e) {
+        // The bytes are in the OS already (their futures completed); a failed flush is all this can report.
+        log.error("Cannot force {} to disk", segment.file(), e);
+      }
+    }
+    dirty.clear();
+  }
+
+  private void stop(Stop stop) {
+    if (settings.fsync() != FsyncPolicy.NEVER) {
+      forceDirty();
+    }
+    for (SegmentLog segmentLog : logs.values()) {
+      try {
+        segmentLog.close();
+      } catch (IOException e) {
+        log.warn("Cannot close the segment log of {}", segmentLog.persistenceId(), e);
+      }
+    }
+    Op late;
+    while ((late = queue.poll()) != null) {
+      late.done().completeExceptionally(new IllegalStateException("the segment store " + settings.dir()
+          + " is closed"));
+    }
+    stop.done().complete(null);
+  }
+
+  /** Writes what is queued, forces it unless the policy is {@code never}, and closes every file. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    CompletableFuture<Void> stopped = new CompletableFuture<>();
+    try {
+      queue.put(new Stop(stopped));
+      stopped.get(30, TimeUnit.SECONDS);
+      writer.join(TimeUnit.SECONDS.toMillis(30));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.error("Segment store {} did not close cleanly", settings.dir(), e);
+    }
+  }
+}
