@@ -145,6 +145,7 @@ class GroupsCommandTest {
       assertEquals("billing audit 0 2 3 1 - - -", lines.get(4));
       assertEquals(normalized(kafka[0]), lines, "Kafka's tool printed:\n" + kafka[0] + kafka[1] + "\nwe printed:\n"
           + ours.out());
+      assertEquals(kafka[0], ours.out(), "the same layout to the space");
     }
 
     await().atMost(Duration.ofSeconds(30)).until(() -> describeJson(group).path("state").asText().equals("Empty"));
