@@ -38,7 +38,7 @@ final class ConsumeCommand extends CliCommand {
     Long timestamp;
   }
 
-  @Parameters(paramLabel = "TOPIC")
+  @Parameters(paramLabel = "TOPIC", description = "The topic.")
   String topic;
 
   @Option(names = "--partition", paramLabel = "P", description = "Read only partition P (default: all).")

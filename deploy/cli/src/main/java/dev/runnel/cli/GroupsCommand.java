@@ -47,7 +47,7 @@ final class GroupsCommand extends CliCommand {
   @Command(name = "describe", description = {"A group's partitions: committed offset, log end, lag and member,",
       "in the layout of kafka-consumer-groups.sh --describe --group GROUP."})
   static final class Describe extends CliCommand {
-    @Parameters(paramLabel = "GROUP")
+    @Parameters(paramLabel = "GROUP", description = "The consumer group id.")
     String group;
 
     @Override
@@ -97,7 +97,7 @@ final class GroupsCommand extends CliCommand {
   @Command(name = "reset-offsets", description = {"Move a group's committed offsets on every partition of a topic.",
       "Only while the group has no members (NON_EMPTY_GROUP otherwise). Applied at once (no dry run)."})
   static final class ResetOffsets extends CliCommand {
-    @Parameters(paramLabel = "GROUP")
+    @Parameters(paramLabel = "GROUP", description = "The consumer group id.")
     String group;
 
     @Option(names = "--topic", required = true, paramLabel = "TOPIC", description = "The topic whose offsets move.")
@@ -150,7 +150,7 @@ final class GroupsCommand extends CliCommand {
 
   @Command(name = "delete", description = "Delete a group's committed offsets (only while it has no members).")
   static final class Delete extends CliCommand {
-    @Parameters(paramLabel = "GROUP")
+    @Parameters(paramLabel = "GROUP", description = "The consumer group id.")
     String group;
 
     @Override

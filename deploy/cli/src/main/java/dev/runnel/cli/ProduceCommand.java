@@ -31,7 +31,7 @@ final class ProduceCommand extends CliCommand {
   /** Body bytes per request, well under the broker's default max-request-size (8 MiB). */
   static final int MAX_REQUEST_BYTES = 1 << 20;
 
-  @Parameters(paramLabel = "TOPIC")
+  @Parameters(paramLabel = "TOPIC", description = "The topic.")
   String topic;
 
   @Option(names = "--file", paramLabel = "FILE", description = "Read the lines from FILE instead of stdin.")

@@ -88,7 +88,7 @@ final class TopicsCommand extends CliCommand {
 
   @Command(name = "describe", description = "Show a topic's partitions (offsets, size) and every config.")
   static final class Describe extends CliCommand {
-    @Parameters(paramLabel = "TOPIC")
+    @Parameters(paramLabel = "TOPIC", description = "The topic.")
     String topic;
 
     @Override
@@ -123,7 +123,7 @@ final class TopicsCommand extends CliCommand {
   @Command(name = "alter", description = {"Add partitions, set or remove config overrides.",
       "Configs not named keep their current values (like kafka-configs --alter)."})
   static final class Alter extends CliCommand {
-    @Parameters(paramLabel = "TOPIC")
+    @Parameters(paramLabel = "TOPIC", description = "The topic.")
     String topic;
 
     @Option(names = "--partitions", paramLabel = "N", description = "The new total number of partitions (larger).")
@@ -171,7 +171,7 @@ final class TopicsCommand extends CliCommand {
 
   @Command(name = "delete", description = "Delete a topic and all its records.")
   static final class Delete extends CliCommand {
-    @Parameters(paramLabel = "TOPIC")
+    @Parameters(paramLabel = "TOPIC", description = "The topic.")
     String topic;
 
     @Override
