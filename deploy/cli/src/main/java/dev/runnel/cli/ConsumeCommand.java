@@ -70,6 +70,8 @@ final class ConsumeCommand extends CliCommand {
   Boolean progress;
 
   private final AtomicLong printed = new AtomicLong();
+  /** Stdout was closed (a pipe's reader left, as {@code | head} does): the run is over. */
+  private volatile boolean outputClosed;
 
   @Override
   public void run() {
@@ -133,8 +135,9 @@ final class ConsumeCommand extends CliCommand {
     return fromEnd ? p.path("log_end_offset").asLong() : p.path("log_start_offset").asLong();
   }
 
+  /** The limit is reached or nobody reads stdout any more. */
   private boolean limitReached() {
-    return limit != null && printed.get() >= limit;
+    return outputClosed || limit != null && printed.get() >= limit;
   }
 
   /** One partition from {@code offset} to the end (or for ever when following), printing each record. */
@@ -181,8 +184,9 @@ final class ConsumeCommand extends CliCommand {
       }
       out.println(text(record.path("value")));
     }
-    if (printed.incrementAndGet() % 1000 == 0 || follow) {
-      out.flush();
+    // checkError flushes: a follower shows each record at once, others every thousand records.
+    if ((printed.incrementAndGet() % 1000 == 0 || follow) && out.checkError()) {
+      outputClosed = true;
     }
     bar.advance(1);
     if (limitReached()) {

@@ -8,6 +8,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.testkit.TestNodes;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** {@code produce} and {@code consume} against a real node: keys, headers, files, start positions, follow, limits. */
 @Timeout(120)
@@ -157,6 +162,34 @@ class ProduceConsumeCommandTest {
     Cli.Result fromBeginning = cli.run("consume", "followed", "--follow", "--from-beginning", "--partition", "0",
         "--limit", "1");
     assertEquals("old\n", fromBeginning.out(), fromBeginning.toString());
+  }
+
+  @Test
+  void when_stdoutIsClosedWhileFollowing_then_consumeEnds() {
+    assertEquals(0, cli.run("topics", "create", "piped", "--partitions", "1").exitCode());
+    assertEquals(0, cli.runWithInput("a\nb\nc\n", "produce", "piped").exitCode());
+    // Like `runnel-cli consume piped --follow | head -1`: the reader goes away after the first line.
+    OutputStream head = new OutputStream() {
+      private int lines;
+
+      @Override
+      public void write(int b) throws IOException {
+        if (lines >= 1) {
+          throw new IOException("Broken pipe");
+        }
+        if (b == '\n') {
+          lines++;
+        }
+      }
+    };
+    CommandLine commandLine = RunnelCli.commandLine(new RunnelCli(InputStream.nullInputStream(), false));
+    commandLine.setOut(new PrintWriter(head, true));
+    commandLine.setErr(new PrintWriter(new StringWriter(), true));
+
+    int exitCode = commandLine.execute("--http=http://127.0.0.1:" + node.httpPort(), "consume", "piped",
+        "--follow", "--from-beginning");
+
+    assertEquals(0, exitCode, "a follower without a reader stops instead of running for ever");
   }
 
   @Test
