@@ -136,12 +136,30 @@ public final class HttpApi {
                   admin.alterConfigs(validName(topic), JsonFields.optionalConfigs(body, "configs")));
             })))),
         path("records", () -> post(() -> jsonBody(body -> produce(topic, ProduceRequest.parse(body))))),
-        pathPrefix("partitions", () -> path(PathMatchers.segment().slash("records"),
-            partition -> concat(
+        pathPrefix("partitions", () -> concat(
+            path(PathMatchers.segment().slash("records"), partition -> concat(
                 get(() -> consume(topic, partition)),
                 delete(() -> parameterMap(params -> ok(StatusCodes.OK,
-                    admin.deleteRecords(topic, partitionNumber(partition), beforeOffset(params)))))))));
+                    admin.deleteRecords(topic, partitionNumber(partition), beforeOffset(params))))))),
+            path(PathMatchers.segment().slash("offsets"),
+                partition -> get(() -> parameterMap(params -> offsetForTimestamp(topic, partition, params)))))));
   }
+
+  /** {@code GET /topics/{t}/partitions/{p}/offsets?timestamp=MS}: where a read from that time starts. */
+  private Route offsetForTimestamp(String topic, String partitionText, Map<String, String> params) {
+    Long timestamp = ReadParams.longParam(params, "timestamp");
+    if (timestamp == null || timestamp < 0) {
+      throw new InvalidRequestException("Parameter 'timestamp' is required: milliseconds since the epoch, >= 0");
+    }
+    int partitionNumber = partitionNumber(partitionText);
+    return ok(StatusCodes.OK, admin.existing(topic)
+        .thenApply(metadata -> Broker.partition(metadata, partitionNumber))
+        .thenCompose(id -> reader.offsetForTimestamp(id, timestamp))
+        .thenApply(offset -> new TimestampOffset(partitionNumber, timestamp, offset)));
+  }
+
+  /** @param offset the first offset with a record timestamp at or after {@code timestamp}, else the log end */
+  record TimestampOffset(int partition, long timestamp, long offset) {}
 
   private Route produce(String topic, ProduceRequest request) {
     TopicName.validate(topic);

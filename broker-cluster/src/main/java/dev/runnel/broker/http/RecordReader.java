@@ -71,6 +71,26 @@ final class RecordReader {
   }
 
   /**
+   * Where a consumer starting at {@code timestamp} begins: the first offset whose record timestamp is at or after
+   * it (Kafka's ListOffsets), or the log end when no record is that new, as {@code --reset-offsets --to-datetime}.
+   */
+  CompletionStage<Long> offsetForTimestamp(PartitionId partition, long timestamp) {
+    return broker.listOffsets(partition, timestamp).thenCompose(found -> {
+      if (found.error() != Errors.NONE) {
+        throw found.error().exception("Cannot find the offset of " + partition + " at timestamp " + timestamp);
+      }
+      return found.offset() >= 0
+          ? CompletableFuture.completedFuture(found.offset())
+          : broker.listOffsets(partition, Partition.LATEST_TIMESTAMP).thenApply(end -> {
+            if (end.error() != Errors.NONE) {
+              throw end.error().exception("Cannot find the log end of " + partition);
+            }
+            return end.offset();
+          });
+    });
+  }
+
+  /**
    * Up to {@code limit} records from {@code offset}, fetching again while the partition has more and fewer than
    * {@code maxBytes} batch bytes were read. Only the first fetch waits (up to {@code maxWait}) at the log end.
    */
