@@ -47,7 +47,7 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * The node's HTTP API: health, topic administration, JSON produce and consume, NDJSON streaming consume, consumer
- * groups (members, assignment, offsets, lag, offset reset). Shapes
+ * groups (members, assignment, offsets, lag, offset reset), the offset of a timestamp. Shapes
  * follow Confluent's REST Proxy; errors are Kafka's, as JSON (see {@link HttpErrors}, which seals the route). The
  * README's "HTTP API" section documents every endpoint. Thread-safe.
  */

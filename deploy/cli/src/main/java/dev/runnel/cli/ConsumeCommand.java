@@ -55,7 +55,8 @@ final class ConsumeCommand extends CliCommand {
 
   @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "plain",
       description = "plain: the value (with --print-key the key, a tab, the value); json: each record's JSON "
-          + "(partition, offset, timestamp, key, value, headers). --json means --format json. Default ${DEFAULT-VALUE}.")
+          + "(partition, offset, timestamp, key, value, headers). --json means --format json. "
+          + "Default ${DEFAULT-VALUE}.")
   Format format;
 
   @Option(names = "--print-key", description = "plain format: print the key and --key-separator before the value.")

@@ -119,7 +119,8 @@ final class ProduceCommand extends CliCommand {
     } else {
       int at = line.indexOf(keySeparator);
       if (at < 0) {
-        throw usage("Line " + lineNumber + " has no key separator '" + keySeparator + "' (records before it were sent)");
+        throw usage("Line " + lineNumber + " has no key separator '" + keySeparator
+            + "' (records before it were sent)");
       }
       record.put("key", line.substring(0, at));
       record.put("value", line.substring(at + keySeparator.length()));

@@ -133,10 +133,26 @@ class CliUsageTest {
   }
 
   @Test
-  void when_clusterIsAsked_then_theNodesStatusAsTableAndJson() {
+  void when_clusterIsAsked_then_theMembersOrWithoutGetClusterTheHealthAsTableAndJson() {
+    boolean hasClusterRoute;
+    try {
+      new BrokerClient(java.net.URI.create("http://127.0.0.1:" + node.httpPort())).get("/cluster");
+      hasClusterRoute = true;
+    } catch (BrokerError e) {
+      assertEquals(404, e.status(), e.getMessage());
+      hasClusterRoute = false;
+    }
     Cli.Result table = cli.run("cluster");
     assertEquals(0, table.exitCode(), table.toString());
     List<String> lines = table.out().lines().toList();
+    if (hasClusterRoute) {
+      // GET /cluster (merged from the cluster work): this one node, Up, with its HTTP endpoint.
+      assertTrue(lines.get(0).startsWith("Controller: "), table.out());
+      assertTrue(lines.stream().anyMatch(l -> l.contains(" Up ") && l.contains(":" + node.httpPort())), table.out());
+      assertEquals(1, cli.run("cluster", "--json").json().path("members").size());
+      return;
+    }
+    assertEquals("This broker's HTTP API has no GET /cluster; showing GET /health.\n", table.err());
     assertEquals(List.of("NODE", "STATUS"), List.of(lines.get(0).split("\\s+")));
     assertTrue(lines.get(1).matches("http://127\\.0\\.0\\.1:" + node.httpPort() + "\\s+UP"), table.out());
     assertEquals("UP", cli.run("cluster", "--json").json().path("status").asText());

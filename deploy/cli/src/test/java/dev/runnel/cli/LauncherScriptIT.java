@@ -37,13 +37,41 @@ class LauncherScriptIT {
   private static RunnelNode node;
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
+    assertPackagedBuildIsCurrent();
     node = TestNodes.start(TestNodes.newDataDir());
+  }
+
+  /**
+   * The launcher rebuilds a missing or stale jar with Maven; from inside a Maven test that would be a build within
+   * the build. Refuse early, by the launcher's own rule (no POM or main source newer than the jar), saying how
+   * to run this test.
+   */
+  private static void assertPackagedBuildIsCurrent() throws IOException {
+    Path module = Path.of("").toAbsolutePath();
+    Path jar = module.resolve("target/runnel-cli-0.1.0-SNAPSHOT.jar");
+    String how = " Run it through failsafe after package: mvn -pl deploy/cli -am verify -Dit.test=LauncherScriptIT";
+    if (!Files.isRegularFile(jar)) {
+      throw new AssertionError(jar + " is missing." + how);
+    }
+    java.nio.file.attribute.FileTime built = Files.getLastModifiedTime(jar);
+    List<Path> sources =
+        new ArrayList<>(List.of(module.resolve("../../pom.xml").normalize(), module.resolve("pom.xml")));
+    try (java.util.stream.Stream<Path> files = Files.walk(module.resolve("src/main"))) {
+      files.filter(Files::isRegularFile).forEach(sources::add);
+    }
+    for (Path source : sources) {
+      if (Files.getLastModifiedTime(source).compareTo(built) > 0) {
+        throw new AssertionError(source + " is newer than " + jar + "." + how);
+      }
+    }
   }
 
   @AfterAll
   static void stop() {
-    node.close();
+    if (node != null) {
+      node.close();
+    }
   }
 
   private static Cli.Result script(Map<String, String> env, String stdin, String... args) throws Exception {
