@@ -22,6 +22,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidTimestampException;
@@ -84,12 +85,17 @@ class KafkaTimestampTypeTest {
     admin.createTopics(List.of(new NewTopic("appended", 1, (short) 1)
         .configs(Map.of("message.timestamp.type", "LogAppendTime")))).all().get(30, TimeUnit.SECONDS);
     long before = System.currentTimeMillis();
+    List<RecordMetadata> sent = new ArrayList<>();
     try (KafkaProducer<String, String> producer = producer()) {
-      producer.send(new ProducerRecord<>("appended", 0, 1_000L, "k", "from 1970")).get(30, TimeUnit.SECONDS);
-      producer.send(new ProducerRecord<>("appended", 0, before + 86_400_000L, "k", "from tomorrow"))
-          .get(30, TimeUnit.SECONDS);
+      sent.add(producer.send(new ProducerRecord<>("appended", 0, 1_000L, "k", "from 1970")).get(30, TimeUnit.SECONDS));
+      sent.add(producer.send(new ProducerRecord<>("appended", 0, before + 86_400_000L, "k", "from tomorrow"))
+          .get(30, TimeUnit.SECONDS));
     }
     long after = System.currentTimeMillis();
+    for (RecordMetadata metadata : sent) {
+      assertTrue(metadata.timestamp() >= before && metadata.timestamp() <= after,
+          "the producer learns the append time from ProduceResponse's log_append_time_ms: " + metadata.timestamp());
+    }
     List<ConsumerRecord<String, String>> records = readAll("appended", 2);
     assertEquals(2, records.size());
     for (ConsumerRecord<String, String> record : records) {
