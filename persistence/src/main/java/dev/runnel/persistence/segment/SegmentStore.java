@@ -139,7 +139,7 @@ public final class SegmentStore implements AutoCloseable {
 
   /**
    * The entries of {@code persistenceId} from {@code fromSequenceNr} to {@code toSequenceNr}, inclusive, that are
-   * not deleted, in order, up to about {@code maxBytes} of frames (always at least one entry) and
+   * not deleted, in order, up to about {@code maxBytes} of payloads (always at least one entry) and
    * {@code maxEntries} entries. Payloads are slices of the buffers the files were read into.
    *
    * @throws CorruptLogException when an entry in the range fails its checks
