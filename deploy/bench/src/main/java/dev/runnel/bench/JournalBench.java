@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.persistence.JournalProfile;
+import dev.runnel.persistence.segment.SegmentStore;
+import dev.runnel.persistence.segment.SegmentStores;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -97,6 +99,9 @@ public final class JournalBench {
     byte[] payload = new byte[eventBytes];
     new Random(1).nextBytes(payload);
     String prefix = "bench-" + UUID.randomUUID() + "-" + eventBytes + "-" + actors + "-";
+    SegmentStore store = profile.equals("segment")
+        ? SegmentStores.get(system).store(system.settings().config().getConfig("runnel.segment-journal")) : null;
+    long batchesBefore = store == null ? 0 : store.batchesWritten();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     List<CompletableFuture<Object>> done = new ArrayList<>();
     long start = System.nanoTime();
@@ -109,6 +114,9 @@ public final class JournalBench {
       events += (Long) count.get(seconds + 180L, TimeUnit.SECONDS);
     }
     double writeSeconds = (System.nanoTime() - start) / 1e9;
+    String batches = store == null ? ""
+        : String.format(" (%,d writer batches: %.1f events per batch)", store.batchesWritten() - batchesBefore,
+            events / (double) Math.max(1, store.batchesWritten() - batchesBefore));
 
     List<CompletableFuture<Object>> replays = new ArrayList<>();
     start = System.nanoTime();
@@ -121,8 +129,8 @@ public final class JournalBench {
       replayed += (Long) count.get(310, TimeUnit.SECONDS);
     }
     double replaySeconds = (System.nanoTime() - start) / 1e9;
-    System.out.printf("%s %d B x %d actors: %,d events in %.1f s, replayed %,d in %.2f s%n", profile, eventBytes,
-        actors, events, writeSeconds, replayed, replaySeconds);
+    System.out.printf("%s %d B x %d actors: %,d events in %.1f s%s, replayed %,d in %.2f s%n", profile, eventBytes,
+        actors, events, writeSeconds, batches, replayed, replaySeconds);
     return new Cell(profile, eventBytes, actors, events, writeSeconds, replayed, replaySeconds);
   }
 
