@@ -35,7 +35,8 @@ import org.apache.pekko.persistence.RecoveryCompleted;
  * PostgreSQL (when {@code RUNNEL_TEST_POSTGRES_URL} names a server, as {@code deploy/bin/test-services} prints).
  * Prints a table, and the machine's sequential-write ceiling ({@code dd ... conv=fdatasync}); asserts nothing.
  *
- * <p>{@code JournalBench [seconds per cell] [dd MiB] [segment fsync: always|interval|never]}
+ * <p>{@code JournalBench [seconds per cell] [dd MiB] [segment fsync: always|interval|never] [profiles, e.g.
+ * segment,embedded]}. Each profile first runs one uncounted second of appends, so connection pools and JIT are warm.
  */
 public final class JournalBench {
 
@@ -52,10 +53,13 @@ public final class JournalBench {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
     int ddMiB = args.length > 1 ? Integer.parseInt(args[1]) : 512;
     String fsync = args.length > 2 ? args[2] : ConfigFactory.load().getString("runnel.segment-journal.fsync");
-    List<String> profiles = new ArrayList<>(List.of("segment", "embedded"));
     String postgresUrl = System.getenv("RUNNEL_TEST_POSTGRES_URL");
+    List<String> profiles = new ArrayList<>(List.of("segment", "embedded"));
     if (postgresUrl != null) {
       profiles.add("postgres");
+    }
+    if (args.length > 3) {
+      profiles = List.of(args[3].split(","));
     }
     List<Cell> cells = new ArrayList<>();
     for (String profile : profiles) {
@@ -72,6 +76,7 @@ public final class JournalBench {
       JournalProfile.createSchemaIfMissing(config);
       ActorSystem system = ActorSystem.create("journal-bench", config);
       try {
+        run(system, profile, EVENT_BYTES[0], ACTORS[ACTORS.length - 1], 1);
         for (int eventBytes : EVENT_BYTES) {
           for (int actors : ACTORS) {
             cells.add(run(system, profile, eventBytes, actors, seconds));
