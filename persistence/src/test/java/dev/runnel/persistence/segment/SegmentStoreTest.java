@@ -32,7 +32,7 @@ class SegmentStoreTest {
   Path dir;
 
   private SegmentJournalSettings settings(long segmentBytes, FsyncPolicy fsync) {
-    return new SegmentJournalSettings(dir, segmentBytes, 256, fsync, Duration.ofMillis(50), 1 << 20, 64, 1 << 20);
+    return new SegmentJournalSettings(dir, segmentBytes, 256, fsync, Duration.ofMillis(50), 1 << 20, 64, 1 << 20, 4);
   }
 
   private static EncodedWrite single(long sequenceNr, int payloadBytes) {
