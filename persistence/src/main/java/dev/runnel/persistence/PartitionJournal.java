@@ -17,9 +17,6 @@ import org.apache.pekko.persistence.JournalProtocol;
 import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.SnapshotProtocol;
 import org.apache.pekko.persistence.SnapshotSelectionCriteria;
-import org.apache.pekko.persistence.query.PersistenceQuery;
-import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
-import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * Reads and trims a partition's journal from outside the entity: the read side serves fetches of data no longer
@@ -31,23 +28,29 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class PartitionJournal {
 
   private final ActorSystem<?> system;
-  private final CurrentEventsByPersistenceIdQuery readJournal;
+  private final PartitionReads reads;
   private final Duration timeout;
 
   public PartitionJournal(ActorSystem<?> system, Duration timeout) {
     this.system = system;
-    this.readJournal = PersistenceQuery.get(Adapter.toClassic(system))
-        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class,
-            system.settings().config().getString(JournalProfile.READ_JOURNAL_KEY));
+    this.reads = PartitionReads.create(system);
     this.timeout = timeout;
   }
 
-  /** The record-holding events with sequence numbers {@code from} to {@code to}, inclusive, in order. */
+  /**
+   * The record-holding events with sequence numbers {@code from} to {@code to}, inclusive, in order: by positional
+   * file reads on the segment journal, by a read-journal query on the JDBC profiles ({@link PartitionReads}).
+   */
   public CompletionStage<List<Records>> read(String persistenceId, long from, long to) {
-    return readJournal.currentEventsByPersistenceId(persistenceId, from, to)
-        .filter(envelope -> envelope.event() instanceof Records)
-        .map(envelope -> (Records) envelope.event())
-        .runWith(Sink.seq(), system);
+    return reads.readEvents(persistenceId, from, to).thenApply(events -> {
+      List<Records> records = new ArrayList<>(events.size());
+      for (Object event : events) {
+        if (event instanceof Records r) {
+          records.add(r);
+        }
+      }
+      return records;
+    });
   }
 
   /**

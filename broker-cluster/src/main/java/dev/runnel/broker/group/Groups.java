@@ -5,6 +5,7 @@ import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
+import dev.runnel.persistence.JournalProfile;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +42,6 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class Groups {
 
   /** The read journal that lists groups; the same plugin id the partitions read through. */
-  private static final String READ_JOURNAL = "jdbc-read-journal";
 
   /** JoinGroup and SyncGroup wait for the rebalance: they get the rebalance timeout on top of the ask timeout. */
   private static final Duration PARKED_WAIT = Duration.ofMinutes(5);
@@ -121,7 +121,8 @@ public final class Groups {
   public CompletionStage<List<GroupDescription>> listGroups() {
     String prefix = GroupCoordinator.ENTITY_KEY.name() + "|";
     CurrentPersistenceIdsQuery ids = PersistenceQuery.get(Adapter.toClassic(system))
-        .getReadJournalFor(CurrentPersistenceIdsQuery.class, READ_JOURNAL);
+        .getReadJournalFor(CurrentPersistenceIdsQuery.class,
+            system.settings().config().getString(JournalProfile.READ_JOURNAL_KEY));
     return ids.currentPersistenceIds()
         .filter(id -> id.startsWith(prefix))
         .map(id -> id.substring(prefix.length()))

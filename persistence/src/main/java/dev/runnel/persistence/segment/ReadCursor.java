@@ -4,8 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The entries one read has gathered and the limits it stops at: a byte budget (the first entry is always taken, so
- * a read makes progress past an entry larger than the budget) and a count. Not thread-safe; one per read.
+ * The entries one read has gathered and the limits it stops at: a budget of payload bytes (the first entry is always
+ * taken, so a read makes progress past an entry larger than the budget) and a count. Not thread-safe; one per read.
  */
 final class ReadCursor {
 
@@ -20,17 +20,17 @@ final class ReadCursor {
     this.maxEntries = maxEntries;
   }
 
-  boolean fits(int frameBytes) {
-    if (!entries.isEmpty() && bytes + frameBytes > maxBytes) {
+  boolean fits(int payloadBytes) {
+    if (!entries.isEmpty() && bytes + payloadBytes > maxBytes) {
       done = true;
       return false;
     }
     return true;
   }
 
-  void add(Entry entry, int frameBytes) {
+  void add(Entry entry, int payloadBytes) {
     entries.add(entry);
-    bytes += frameBytes;
+    bytes += payloadBytes;
     if (entries.size() >= maxEntries || bytes >= maxBytes) {
       done = true;
     }

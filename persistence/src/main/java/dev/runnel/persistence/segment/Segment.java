@@ -259,17 +259,19 @@ final class Segment implements AutoCloseable {
         return;
       }
       if (sequenceNr >= from) {
-        if (!cursor.fits(frameBytes)) {
-          return;
-        }
         if (!Entry.crcMatches(buffer, bodyStart, bodyLength, crc)) {
           throw new CorruptLogException(file, position, "a CRC32C mismatch");
         }
+        Entry entry;
         try {
-          cursor.add(Entry.decode(buffer, bodyStart, bodyLength), frameBytes);
+          entry = Entry.decode(buffer, bodyStart, bodyLength);
         } catch (IllegalArgumentException | java.nio.BufferUnderflowException e) {
           throw new CorruptLogException(file, position, e.getMessage());
         }
+        if (!cursor.fits(entry.payload().remaining())) {
+          return;
+        }
+        cursor.add(entry, entry.payload().remaining());
       }
       position += frameBytes;
     }

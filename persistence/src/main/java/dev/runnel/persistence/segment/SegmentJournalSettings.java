@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param maxBatchBytes how many queued bytes the writer gathers into one batch (one gathered write per file)
  * @param maxQueuedWrites queued write requests before callers wait for room
  * @param maxEntryBytes the largest entry accepted, and the bound a length read back is checked against
+ * @param fsyncThreads how many files of one batch are forced at once
  */
 public record SegmentJournalSettings(
     Path dir,
@@ -25,7 +26,8 @@ public record SegmentJournalSettings(
     Duration fsyncInterval,
     int maxBatchBytes,
     int maxQueuedWrites,
-    int maxEntryBytes) {
+    int maxEntryBytes,
+    int fsyncThreads) {
 
   public SegmentJournalSettings {
     checkPositive(segmentBytes, "segment-bytes");
@@ -34,6 +36,7 @@ public record SegmentJournalSettings(
     checkPositive(maxBatchBytes, "max-batch-bytes");
     checkPositive(maxQueuedWrites, "max-queued-writes");
     checkPositive(maxEntryBytes, "max-entry-bytes");
+    checkPositive(fsyncThreads, "fsync-threads");
   }
 
   /** Reads a journal plugin's block, e.g. {@code config.getConfig("runnel.segment-journal")}. */
@@ -46,7 +49,8 @@ public record SegmentJournalSettings(
         config.getDuration("fsync-interval"),
         Math.toIntExact(config.getBytes("max-batch-bytes")),
         config.getInt("max-queued-writes"),
-        Math.toIntExact(config.getBytes("max-entry-bytes")));
+        Math.toIntExact(config.getBytes("max-entry-bytes")),
+        config.getInt("fsync-threads"));
   }
 
   private static void checkPositive(long value, String key) {

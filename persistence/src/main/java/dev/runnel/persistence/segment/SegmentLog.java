@@ -101,7 +101,7 @@ final class SegmentLog implements AutoCloseable {
 
   /**
    * The entries from {@code from} to {@code to} (inclusive, both clamped to what exists and is not deleted), in
-   * order, up to about {@code maxBytes} of frames (at least one entry) and {@code maxEntries} entries.
+   * order, up to about {@code maxBytes} of payloads (at least one entry) and {@code maxEntries} entries.
    *
    * @throws CorruptLogException when an entry in the range fails its checks
    */

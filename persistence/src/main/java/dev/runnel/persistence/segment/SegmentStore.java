@@ -49,6 +49,8 @@ public final class SegmentStore implements AutoCloseable {
   private final ConcurrentHashMap<String, SegmentLog> logs = new ConcurrentHashMap<>();
   private final BlockingQueue<Op> queue;
   private final Thread writer;
+  /** Threads that force the files of one batch at once (fsync = always), or null. */
+  private final java.util.concurrent.ExecutorService forcers;
   /** Writer thread only: segments written since their last force (interval policy). */
   private final Set<Segment> dirty = new LinkedHashSet<>();
   private volatile boolean closed;
@@ -83,6 +85,16 @@ public final class SegmentStore implements AutoCloseable {
     this.queue = new ArrayBlockingQueue<>(settings.maxQueuedWrites());
     this.writer = new Thread(this::run, "runnel-segment-writer-" + settings.dir().getFileName());
     this.writer.setDaemon(true);
+    if (settings.fsync() == FsyncPolicy.ALWAYS && settings.fsyncThreads() > 1) {
+      java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+      this.forcers = java.util.concurrent.Executors.newFixedThreadPool(settings.fsyncThreads(), task -> {
+        Thread thread = new Thread(task, "runnel-segment-fsync-" + count.incrementAndGet());
+        thread.setDaemon(true);
+        return thread;
+      });
+    } else {
+      this.forcers = null;
+    }
   }
 
   /** Opens the store in {@code settings.dir()}, creating the directory, and starts its writer thread. */
@@ -139,7 +151,7 @@ public final class SegmentStore implements AutoCloseable {
 
   /**
    * The entries of {@code persistenceId} from {@code fromSequenceNr} to {@code toSequenceNr}, inclusive, that are
-   * not deleted, in order, up to about {@code maxBytes} of frames (always at least one entry) and
+   * not deleted, in order, up to about {@code maxBytes} of payloads (always at least one entry) and
    * {@code maxEntries} entries. Payloads are slices of the buffers the files were read into.
    *
    * @throws CorruptLogException when an entry in the range fails its checks
@@ -351,9 +363,7 @@ public final class SegmentStore implements AutoCloseable {
         pending.write();
       }
       if (settings.fsync() == FsyncPolicy.ALWAYS) {
-        for (Pending pending : pendings.values()) {
-          pending.segment.channel().force(false);
-        }
+        force(pendings.values().stream().map(pending -> pending.segment).toList());
       }
       if (settings.fsync() != FsyncPolicy.NEVER) {
         // A new segment file must survive a power loss as an entry of its directory, too.
@@ -384,6 +394,41 @@ public final class SegmentStore implements AutoCloseable {
     batchesWritten++;
     for (Append append : accepted) {
       append.done().complete(null);
+    }
+  }
+
+  /**
+   * Forces the files of one batch. Each persistence id has its own files, so a batch across many ids touches many;
+   * forced one after another they would cost one disk flush each, forced at once the file system can commit them
+   * together.
+   */
+  private void force(List<Segment> segments) throws IOException {
+    if (segments.size() == 1 || forcers == null) {
+      for (Segment segment : segments) {
+        segment.channel().force(false);
+      }
+      return;
+    }
+    List<java.util.concurrent.Future<?>> forced = new ArrayList<>(segments.size());
+    for (Segment segment : segments) {
+      forced.add(forcers.submit(() -> {
+        segment.channel().force(false);
+        return null;
+      }));
+    }
+    IOException failure = null;
+    for (java.util.concurrent.Future<?> future : forced) {
+      try {
+        future.get();
+      } catch (java.util.concurrent.ExecutionException e) {
+        failure = e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        failure = new IOException("interrupted while forcing a batch to disk", e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 
@@ -420,6 +465,9 @@ public final class SegmentStore implements AutoCloseable {
       } catch (IOException e) {
         log.warn("Cannot close the segment log of {}", segmentLog.persistenceId(), e);
       }
+    }
+    if (forcers != null) {
+      forcers.shutdown();
     }
     Op late;
     while ((late = queue.poll()) != null) {
