@@ -11,6 +11,7 @@ import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.IdlePartitionSweeper;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.partition.PartitionMessenger;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicDirectory;
@@ -84,6 +85,9 @@ final class Guardian {
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
           PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner)));
 
+      ActorRef<PartitionMessenger.Command> messenger = context.spawn(
+          PartitionMessenger.create(sharding, settings.partition().requestTimeout()), "partition-messenger");
+
       TopicRegistry.Listener listener = new TopicRegistry.Listener() {
         @Override
         public void topicChanged(TopicMetadata topic) {
@@ -93,10 +97,7 @@ final class Guardian {
         @Override
         public void topicDeleted(TopicMetadata topic) {
           directory.tell(new TopicDirectory.Unpublish(topic));
-          for (PartitionId partition : Broker.partitions(topic)) {
-            sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId())
-                .tell(new Partition.Delete(system.ignoreRef()));
-          }
+          messenger.tell(new PartitionMessenger.Deliver(PartitionMessenger.Kind.DELETE, Broker.partitions(topic)));
         }
 
         @Override
@@ -107,7 +108,7 @@ final class Guardian {
       ActorRef<TopicRegistry.Command> registry = ClusterSingleton.get(system).init(
           SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
       ClusterSingleton.get(system).init(SingletonActor.of(
-          IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, sharding),
+          IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, messenger),
           "idle-partition-sweeper"));
 
       ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system).init(

@@ -120,7 +120,7 @@ class WireSerializationTest {
         new Partition.GetStatus(ref()),
         new Partition.Delete(ref()),
         new Partition.DeleteRecords(-1, ref()),
-        Partition.Wake.INSTANCE,
+        new Partition.Wake(ref()),
         new GroupCoordinator.Join(new JoinRequest("", "static-1", "client", "/127.0.0.1", 10_000, 30_000,
             "consumer", List.of(new Protocol("range", subscription), new Protocol("cooperative-sticky", null)),
             true), ref()),

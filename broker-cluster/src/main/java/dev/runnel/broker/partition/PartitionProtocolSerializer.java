@@ -102,8 +102,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     } else if (o instanceof Partition.DeleteRecords delete) {
       out.putLong(delete.offset());
       putRef(out, delete.replyTo());
-    } else if (o instanceof Partition.Wake) {
-      // No fields.
+    } else if (o instanceof Partition.Wake wake) {
+      putRef(out, wake.replyTo());
     } else if (o instanceof AppendResult result) {
       out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset());
       putNullableString(out, result.errorMessage());
@@ -159,7 +159,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         return new Partition.DeleteRecords(offset, getRef(in));
       }
       case WAKE:
-        return Partition.Wake.INSTANCE;
+        return new Partition.Wake(getRef(in));
       case APPEND_RESULT: {
         Errors error = Errors.forCode(in.getShort());
         long baseOffset = in.getLong();
@@ -197,8 +197,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return refSize(delete.replyTo());
     } else if (o instanceof Partition.DeleteRecords delete) {
       return 8 + refSize(delete.replyTo());
-    } else if (o instanceof Partition.Wake) {
-      return 0;
+    } else if (o instanceof Partition.Wake wake) {
+      return refSize(wake.replyTo());
     } else if (o instanceof AppendResult result) {
       return 18 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {
