@@ -251,6 +251,12 @@ class WireSerializationTest {
         transport.put((byte) 0x5a);
       }
       assertDeepEquals(message, read, message.getClass().getSimpleName());
+      // Pekko's wrapped payloads (a sharding envelope's) are written as bytes and read through a little-endian
+      // buffer, Pekko's order for buffer serializers.
+      byte[] bytes = serializer.toBinary(message);
+      Object wrapped = ((ByteBufferSerializer) serializer).fromBinary(
+          ByteBuffer.wrap(bytes).asReadOnlyBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN), manifest);
+      assertDeepEquals(message, wrapped, message.getClass().getSimpleName() + " as a wrapped payload");
     }
   }
 
