@@ -16,24 +16,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TimeoutException;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,8 +37,8 @@ import org.junit.jupiter.api.Timeout;
  * Each partition is answered on its own: while one partition of a topic cannot answer (its journal write is held,
  * so it stashes everything sent to it, as a partition on a lost node or one moving between nodes does), a
  * Produce to it and another partition answers by the partition request timeout, the other partition stored and
- * the held one REQUEST_TIMED_OUT; a Fetch of both brings the other's records at once; HTTP answers the held one
- * 504 REQUEST_TIMED_OUT, not pekko-http's bare 503.
+ * the held one REQUEST_TIMED_OUT; HTTP answers the held one 504 REQUEST_TIMED_OUT, not pekko-http's bare 503.
+ * (Fetch: {@code KafkaFetchDeadlineTest}.)
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PartitionDeadlineTest {
@@ -113,43 +106,6 @@ class PartitionDeadlineTest {
         Duration answered = Duration.ofNanos(System.nanoTime() - start);
         assertTrue(answered.compareTo(PARTITION_TIMEOUT.plusSeconds(3)) < 0,
             "the request was answered by the partition timeout, well before the client's 30 s: " + answered);
-      }
-    }
-  }
-
-  @Test
-  void when_onePartitionCannotAnswer_then_aFetchBringsTheOthersRecordsAtOnce() throws Exception {
-    Map<String, Object> settings = new HashMap<>();
-    settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
-    settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
-    TopicPartition heldPartition = new TopicPartition(TOPIC, 0);
-    TopicPartition freePartition = new TopicPartition(TOPIC, 1);
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(settings)) {
-      consumer.assign(List.of(heldPartition, freePartition));
-      consumer.seekToBeginning(List.of(heldPartition, freePartition));
-      // Positions looked up and both partitions fetched up to their end before one is held: from here on, only
-      // Fetch requests reach the node.
-      List<String> before = new ArrayList<>();
-      while (before.size() < 2) {
-        consumer.poll(Duration.ofMillis(100)).forEach(record -> before.add(record.value()));
-      }
-      try (HeldJournalWrite hold = HeldJournalWrite.hold(config, held, 2)) {
-        CompletionStage<AppendResult> stuck = node.broker().append(held, batch("held"), (short) 1);
-        LogProbe.await(node.broker().append(free, batch("second"), (short) 1));
-        long start = System.nanoTime();
-        List<ConsumerRecord<String, String>> fromFree = new ArrayList<>();
-        while (fromFree.isEmpty() && System.nanoTime() - start < TimeUnit.SECONDS.toNanos(30)) {
-          for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(100))) {
-            assertEquals(1, record.partition(), "nothing from the held partition yet");
-            fromFree.add(record);
-          }
-        }
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
-        assertEquals(List.of("second"), fromFree.stream().map(ConsumerRecord::value).toList());
-        assertTrue(took.compareTo(PARTITION_TIMEOUT) < 0,
-            "the free partition's record came before the held one's deadline: " + took);
-        assertTrue(stuck.toCompletableFuture().getNow(null) == null, "the held partition is still held");
       }
     }
   }
