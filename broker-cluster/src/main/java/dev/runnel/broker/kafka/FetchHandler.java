@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.function.IntUnaryOperator;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
@@ -38,13 +39,36 @@ import org.apache.kafka.common.requests.FetchResponse;
  *
  * <p><b>Read memory.</b> Before reading, a fetch reserves in its connection's lease min(max_bytes, the sum of its
  * partitions' max bytes), lowered to the connection's bound, and waits while that is not free
- * ({@code runnel.broker.fetch}); the response is then built as if max_bytes were what it got. Once built, the lease
- * is resized to the record bytes the response holds, and it is released when the response has been written.
+ * ({@code runnel.broker.fetch}); a max_bytes above the connection's bound is served as that bound. Once built, the
+ * lease is resized to the record bytes the response holds, and it is released when the response has been written.
+ *
+ * <p>Each partition is answered on its own: one that has not answered the first read by max_wait, and at least
+ * {@link #FIRST_READ_DEADLINE} after the request came, goes into the response as {@link #LATE} (no records, no
+ * error, high watermark -1), and one that has not answered its long poll shortly after the wait keeps what its
+ * first read said; so a slow or moving partition never holds back the others. Kafka consumers skip the unknown
+ * (negative) offsets and fetch that partition again; an error code such as REQUEST_TIMED_OUT is no choice, as
+ * their fetcher throws on codes it does not expect.
  */
 final class FetchHandler implements RequestHandler {
 
   /** Fetch v13 (KIP-516) names topics by id. */
   private static final short FIRST_VERSION_WITH_TOPIC_IDS = 13;
+
+  /** The answer for a partition that did not answer in time. */
+  private static final FetchResult LATE = FetchResult.empty(-1, -1);
+
+  /**
+   * The least time the first read of every partition is waited for, however short max_wait is: long enough for a
+   * partition on another node, or one read from the journal, to answer in every case but a slow or moving one
+   * (whose answer is wasted: the next fetch reads again).
+   */
+  private static final Duration FIRST_READ_DEADLINE = Duration.ofSeconds(1);
+
+  /**
+   * Partitions answer a long poll when its wait is up; one that has not a moment later is late. Being late costs
+   * the client nothing but another fetch of that partition.
+   */
+  private static final Duration LONG_POLL_GRACE = Duration.ofMillis(200);
 
   private final Broker broker;
 
@@ -76,11 +100,12 @@ final class FetchHandler implements RequestHandler {
     long partitionsMax = partitionsMaxBytes(wanted);
     long wantedBytes = Math.min(Math.max(0, fetch.maxBytes()), partitionsMax);
     ReadLease lease = request.lease();
+    // The response is bounded as the client asked, lowered to what one lease may hold (the connection's bound).
+    int maxBytes = (int) Math.min(Math.max(0, fetch.maxBytes()), lease.maxBytes());
     return lease.reserve(wantedBytes).thenCompose(reserved -> {
-      // The reservation may be below max_bytes (the connection's bound): the response is then as if asked with it.
-      int maxBytes = (int) Math.min(Integer.MAX_VALUE, reserved);
-      boolean allFit = partitionsMax <= maxBytes;
+      boolean allFit = partitionsMax <= reserved;
       return serve(fetch, wanted, maxBytes, allFit, byId).thenApply(response -> {
+        // A first batch beyond a partition's limit (KIP-74) may make it more than reserved: counted all the same.
         lease.resize(recordBytes(response.data()));
         return (AbstractResponse) response;
       });
@@ -94,19 +119,45 @@ final class FetchHandler implements RequestHandler {
    */
   private CompletionStage<FetchResponse> serve(
       FetchRequest fetch, List<Wanted> wanted, int maxBytes, boolean allFit, boolean byId) {
-    CompletableFuture<List<FetchResult>> immediate = allFit
-        ? all(read(wanted, i -> maxBytes, Duration.ZERO))
-        : readInTurn(wanted, maxBytes);
+    long start = System.nanoTime();
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
+    Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
+    CompletableFuture<List<FetchResult>> immediate = allFit
+        ? allOrLate(read(wanted, i -> maxBytes, Duration.ZERO), firstReadDeadline)
+        : readInTurn(wanted, maxBytes, start + firstReadDeadline.toNanos());
     return immediate.thenCompose(results -> {
-      if (maxWait.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
+      Duration left = maxWait.minusNanos(System.nanoTime() - start);
+      boolean late = results.stream().anyMatch(result -> result == LATE);
+      if (late || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(fetch, wanted, results, maxBytes, byId));
       }
       // At the log end new data is small; when the limits do not fit together each partition waits for its share.
       int share = allFit ? maxBytes : Math.max(1, maxBytes / wanted.size());
-      return longPoll(wanted, share, maxWait, results)
+      return longPoll(wanted, share, left, results)
           .thenApply(polled -> response(fetch, wanted, polled, maxBytes, byId));
     });
+  }
+
+  /** Completes when every read has, or at the deadline, whichever comes first. */
+  private static CompletableFuture<Void> allOrDeadline(List<CompletableFuture<FetchResult>> reads, Duration deadline) {
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .completeOnTimeout(null, deadline.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The reads' results so far: a read not done yet, or timed out in {@link Broker#fetch}, keeps its entry of
+   * {@code otherwise}.
+   */
+  private static List<FetchResult> answered(List<CompletableFuture<FetchResult>> reads, List<FetchResult> otherwise) {
+    List<FetchResult> results = new ArrayList<>(otherwise);
+    for (int i = 0; i < reads.size(); i++) {
+      CompletableFuture<FetchResult> read = reads.get(i);
+      if (read.isDone() && !read.isCompletedExceptionally()
+          && read.join().error() != Errors.REQUEST_TIMED_OUT) {
+        results.set(i, read.join());
+      }
+    }
+    return results;
   }
 
   private Wanted wanted(FetchTopic topic, FetchPartition partition, Optional<TopicMetadata> metadata, boolean byId) {
@@ -142,21 +193,35 @@ final class FetchHandler implements RequestHandler {
     return broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture();
   }
 
-  /** Reads the partitions one after another, each within what the ones before it left of {@code maxBytes}. */
-  private CompletableFuture<List<FetchResult>> readInTurn(List<Wanted> wanted, int maxBytes) {
+  /**
+   * Reads the partitions one after another, each within what the ones before it left of {@code maxBytes}; a
+   * partition that has not answered by {@code deadlineNanos} ({@link System#nanoTime}) is {@link #LATE}, and so is
+   * every one after it, which is not read.
+   */
+  private CompletableFuture<List<FetchResult>> readInTurn(List<Wanted> wanted, int maxBytes, long deadlineNanos) {
     CompletableFuture<List<FetchResult>> results = CompletableFuture.completedFuture(new ArrayList<>());
     for (Wanted want : wanted) {
-      results = results.thenCompose(before ->
-          read(want, (int) Math.max(0, maxBytes - bytes(before)), Duration.ZERO).thenApply(result -> {
-            before.add(result);
-            return before;
-          }));
+      results = results.thenCompose(before -> {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0 || (!before.isEmpty() && before.get(before.size() - 1) == LATE)) {
+          before.add(LATE);
+          return CompletableFuture.completedFuture(before);
+        }
+        CompletableFuture<FetchResult> read = read(want, (int) Math.max(0, maxBytes - bytes(before)), Duration.ZERO);
+        return allOrDeadline(List.of(read), Duration.ofNanos(left)).thenApply(done -> {
+          before.add(answered(List.of(read), List.of(LATE)).get(0));
+          return before;
+        });
+      });
     }
     return results;
   }
 
-  private static CompletableFuture<List<FetchResult>> all(List<CompletableFuture<FetchResult>> futures) {
-    return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).thenApply(done -> joinAll(futures));
+  /** The reads' results once all are done, or at the deadline with {@link #LATE} for those that are not. */
+  private static CompletableFuture<List<FetchResult>> allOrLate(
+      List<CompletableFuture<FetchResult>> reads, Duration deadline) {
+    return allOrDeadline(reads, deadline)
+        .thenApply(done -> answered(reads, reads.stream().map(read -> LATE).toList()));
   }
 
   /**
@@ -174,17 +239,8 @@ final class FetchHandler implements RequestHandler {
         }
       });
     }
-    CompletableFuture<Void> allDone = CompletableFuture.allOf(polls.toArray(CompletableFuture[]::new));
-    return CompletableFuture.anyOf(anyData, allDone).handle((done, failure) -> {
-      List<FetchResult> results = new ArrayList<>(first);
-      for (int i = 0; i < polls.size(); i++) {
-        CompletableFuture<FetchResult> poll = polls.get(i);
-        if (poll.isDone() && !poll.isCompletedExceptionally()) {
-          results.set(i, poll.join());
-        }
-      }
-      return results;
-    });
+    CompletableFuture<Void> allDone = allOrDeadline(polls, maxWait.plus(LONG_POLL_GRACE));
+    return CompletableFuture.anyOf(anyData, allDone).handle((done, failure) -> answered(polls, first));
   }
 
   private FetchResponse response(
@@ -263,11 +319,6 @@ final class FetchHandler implements RequestHandler {
     return total;
   }
 
-  private static List<FetchResult> joinAll(List<CompletableFuture<FetchResult>> futures) {
-    List<FetchResult> results = new ArrayList<>(futures.size());
-    for (CompletableFuture<FetchResult> future : futures) {
-      results.add(future.join());
-    }
     return results;
   }
 
