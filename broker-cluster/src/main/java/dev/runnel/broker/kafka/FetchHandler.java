@@ -319,9 +319,6 @@ final class FetchHandler implements RequestHandler {
     return total;
   }
 
-    return results;
-  }
-
   private static long bytes(List<FetchResult> results) {
     long total = 0;
     for (FetchResult result : results) {

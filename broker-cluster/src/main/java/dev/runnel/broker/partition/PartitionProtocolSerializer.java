@@ -117,7 +117,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     } else if (o instanceof Partition.Wake wake) {
       putRef(out, wake.replyTo());
     } else if (o instanceof AppendResult result) {
-      out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset());
+      out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset())
+          .putLong(result.logAppendTime());
       putNullableString(out, result.errorMessage());
     } else if (o instanceof FetchResult result) {
       out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.logStartOffset());
@@ -181,7 +182,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         Errors error = Errors.forCode(in.getShort());
         long baseOffset = in.getLong();
         long logStartOffset = in.getLong();
-        return new AppendResult(error, getNullableString(in), baseOffset, logStartOffset);
+        long logAppendTime = in.getLong();
+        return new AppendResult(error, getNullableString(in), baseOffset, logStartOffset, logAppendTime);
       }
       case FETCH_RESULT: {
         Errors error = Errors.forCode(in.getShort());
@@ -217,7 +219,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     } else if (o instanceof Partition.Wake wake) {
       return refSize(wake.replyTo());
     } else if (o instanceof AppendResult result) {
-      return 18 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
+      return 26 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {
       return 18 + result.records().remaining();
     } else if (o instanceof OffsetLookup) {
