@@ -38,8 +38,8 @@ import org.apache.kafka.common.requests.FetchResponse;
  *
  * <p><b>Read memory.</b> Before reading, a fetch reserves in its connection's lease min(max_bytes, the sum of its
  * partitions' max bytes), lowered to the connection's bound, and waits while that is not free
- * ({@code runnel.broker.fetch}); the response is then built as if max_bytes were what it got. Once built, the lease
- * is resized to the record bytes the response holds, and it is released when the response has been written.
+ * ({@code runnel.broker.fetch}); a max_bytes above the connection's bound is served as that bound. Once built, the
+ * lease is resized to the record bytes the response holds, and it is released when the response has been written.
  */
 final class FetchHandler implements RequestHandler {
 
@@ -76,11 +76,12 @@ final class FetchHandler implements RequestHandler {
     long partitionsMax = partitionsMaxBytes(wanted);
     long wantedBytes = Math.min(Math.max(0, fetch.maxBytes()), partitionsMax);
     ReadLease lease = request.lease();
+    // The response is bounded as the client asked, lowered to what one lease may hold (the connection's bound).
+    int maxBytes = (int) Math.min(Math.max(0, fetch.maxBytes()), lease.maxBytes());
     return lease.reserve(wantedBytes).thenCompose(reserved -> {
-      // The reservation may be below max_bytes (the connection's bound): the response is then as if asked with it.
-      int maxBytes = (int) Math.min(Integer.MAX_VALUE, reserved);
-      boolean allFit = partitionsMax <= maxBytes;
+      boolean allFit = partitionsMax <= reserved;
       return serve(fetch, wanted, maxBytes, allFit, byId).thenApply(response -> {
+        // A first batch beyond a partition's limit (KIP-74) may make it more than reserved: counted all the same.
         lease.resize(recordBytes(response.data()));
         return (AbstractResponse) response;
       });
