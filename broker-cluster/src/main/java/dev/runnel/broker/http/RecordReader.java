@@ -128,7 +128,7 @@ final class RecordReader {
     StreamState start = new StreamState(offset, limit == null ? Long.MAX_VALUE : limit, false);
     return poll(partition, start, maxBytes, Duration.ZERO, format, follow).thenApply(first -> {
       checkFetch(partition, offset, first.fetch);
-      Source<List<ByteString>, ?> rest = Source.unfoldAsync(first.next, state -> {
+      Source<Iterable<ByteString>, ?> rest = Source.unfoldAsync(first.next, state -> {
         if (state.done) {
           return CompletableFuture.completedFuture(Optional.empty());
         }
@@ -141,7 +141,8 @@ final class RecordReader {
 
   private record StreamState(long offset, long remaining, boolean done) {}
 
-  private record Polled(FetchResult fetch, StreamState next, List<ByteString> lines) {}
+  /** What one poll brought: its lines are rendered only as the stream takes them, one record at a time. */
+  private record Polled(FetchResult fetch, StreamState next, Iterable<ByteString> lines) {}
 
   private CompletionStage<Polled> poll(PartitionId partition, StreamState state, int maxBytes, Duration wait,
       RecordFormat format, boolean follow) {
@@ -152,18 +153,19 @@ final class RecordReader {
         List<ByteString> line = List.of(ByteString.fromArray(JsonCodec.write(error)).concat(NEWLINE));
         return new Polled(fetch, new StreamState(state.offset, state.remaining, true), line);
       }
-      Page page = decode(partition, fetch, state.offset, limit, format);
-      List<ByteString> lines = new ArrayList<>(page.records().size());
-      for (RecordView record : page.records()) {
-        lines.add(ByteString.fromArray(JsonCodec.write(record)).concat(NEWLINE));
-      }
-      long remaining = state.remaining - page.records().size();
-      boolean atEnd = page.nextOffset() >= page.highWatermark();
+      Selection selection = select(fetch, state.offset, limit);
+      // Rendering every record of a fetch at once would hold its JSON several times over beside the fetch.
+      Iterable<ByteString> lines = () -> selection.records().stream()
+          .map(record -> ByteString.fromArray(JsonCodec.write(view(partition.partition(), record, format)))
+              .concat(NEWLINE))
+          .iterator();
+      long remaining = state.remaining - selection.records().size();
+      boolean atEnd = selection.nextOffset() >= fetch.highWatermark();
       boolean done = remaining <= 0 || (!follow && atEnd);
-      if (lines.isEmpty() && follow && !done) {
-        lines.add(NEWLINE);
+      if (selection.records().isEmpty() && follow && !done) {
+        lines = List.of(NEWLINE);
       }
-      return new Polled(fetch, new StreamState(page.nextOffset(), remaining, done), lines);
+      return new Polled(fetch, new StreamState(selection.nextOffset(), remaining, done), lines);
     });
   }
 
@@ -186,7 +188,19 @@ final class RecordReader {
 
   /** The records of a fetch from {@code offset} on, at most {@code limit} of them. */
   static Page decode(PartitionId partition, FetchResult fetch, long offset, int limit, RecordFormat format) {
-    List<RecordView> records = new ArrayList<>();
+    Selection selection = select(fetch, offset, limit);
+    List<RecordView> records = new ArrayList<>(selection.records().size());
+    for (Record record : selection.records()) {
+      records.add(view(partition.partition(), record, format));
+    }
+    return new Page(records, selection.nextOffset(), fetch.highWatermark());
+  }
+
+  /** Records of a fetch, not yet decoded (their keys and values are views of the fetched bytes). */
+  private record Selection(List<Record> records, long nextOffset) {}
+
+  private static Selection select(FetchResult fetch, long offset, int limit) {
+    List<Record> records = new ArrayList<>();
     long next = offset;
     batches:
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(fetch.records()).batches()) {
@@ -197,13 +211,13 @@ final class RecordReader {
         if (records.size() >= limit) {
           break batches;
         }
-        records.add(view(partition.partition(), record, format));
+        records.add(record);
         next = record.offset() + 1;
       }
       // A batch read to its end continues after it, even where compaction left gaps at its end.
       next = Math.max(next, batch.nextOffset());
     }
-    return new Page(records, next, fetch.highWatermark());
+    return new Selection(records, next);
   }
 
   private static RecordView view(int partition, Record record, RecordFormat format) {

@@ -396,11 +396,17 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           slice(cached, fetch.offset(), fetch.maxBytes())));
       return;
     }
+    // Journal events are read whole, so only those that fit in maxBytes together are read (at least one): a read
+    // never holds more than the fetch asked for beyond its first event.
     List<Long> sequenceNrs = new ArrayList<>();
     bytes = 0;
-    for (int i = position; i < index.size() && (i == position || bytes < fetch.maxBytes()); i++) {
-      sequenceNrs.add(index.get(i).sequenceNr());
-      bytes += index.get(i).sizeInBytes();
+    for (int i = position; i < index.size(); i++) {
+      IndexEntry entry = index.get(i);
+      if (i > position && bytes + entry.sizeInBytes() > fetch.maxBytes()) {
+        break;
+      }
+      sequenceNrs.add(entry.sequenceNr());
+      bytes += entry.sizeInBytes();
     }
     ActorRef<FetchResult> replyTo = fetch.replyTo();
     // Retention may delete these events before the read runs: the fetch then gets no records, and its retry
