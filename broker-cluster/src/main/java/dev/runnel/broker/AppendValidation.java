@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 
 /**
@@ -84,17 +85,24 @@ final class AppendValidation {
         ? CompletableFuture.completedFuture(check(records, rules))
         : CompletableFuture.supplyAsync(() -> check(records, rules), executor);
     CompletableFuture<AppendResult> result = new CompletableFuture<>();
-    Runnable proceed = () -> proceed(check.join(), records, handOver, result);
-    CompletableFuture<Void> before = waiting.get(partition);
-    if (check.isDone() && before == null) {
+    Runnable proceed = () -> proceed(check, records, handOver, result);
+    if (check.isDone() && waiting.get(partition) == null) {
       proceed.run();
       return result;
     }
-    CompletableFuture<Void> mine = waiting.compute(partition, (key, previous) -> {
-      CompletableFuture<?> gate = previous == null ? check : CompletableFuture.allOf(previous, check);
-      return gate.handle((ignored, failure) -> null).thenRun(proceed);
+    // The newest hand-over of the partition is swapped in atomically, so each append waits for exactly the one
+    // called before it; a hand-over completes (normally) once its append was handed over or refused.
+    CompletableFuture<Void> handedOver = new CompletableFuture<>();
+    CompletableFuture<Void> previous = waiting.put(partition, handedOver);
+    CompletableFuture<?> gate = previous == null ? check : CompletableFuture.allOf(previous, check);
+    gate.whenComplete((ready, failure) -> {
+      try {
+        proceed.run();
+      } finally {
+        handedOver.complete(null);
+        waiting.remove(partition, handedOver);
+      }
     });
-    mine.whenComplete((done, failure) -> waiting.remove(partition, mine));
     return result;
   }
 
@@ -109,11 +117,11 @@ final class AppendValidation {
       if ((records.getShort(position + ATTRIBUTES_OFFSET) & COMPRESSION_MASK) != 0) {
         return false;
       }
-      int length = records.getInt(position + LENGTH_OFFSET);
-      if (length <= 0) {
+      long next = position + LOG_OVERHEAD + (long) records.getInt(position + LENGTH_OFFSET);
+      if (next <= position || next > records.limit()) {
         break;
       }
-      position += LOG_OVERHEAD + length;
+      position = (int) next;
     }
     return true;
   }
@@ -127,8 +135,15 @@ final class AppendValidation {
     }
   }
 
-  private static void proceed(ApiException refused, ByteBuffer records,
+  private static void proceed(CompletableFuture<ApiException> check, ByteBuffer records,
       Function<ByteBuffer, CompletionStage<AppendResult>> handOver, CompletableFuture<AppendResult> result) {
+    ApiException refused;
+    try {
+      refused = check.join();
+    } catch (RuntimeException e) {
+      // The validator throws nothing but ApiExceptions; anything else is its bug, and never a reason to store.
+      refused = new CorruptRecordException("The append could not be validated: " + e.getCause(), e);
+    }
     if (refused != null) {
       result.complete(AppendResult.refused(refused));
       return;
