@@ -95,7 +95,9 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
       ActorContext<Command> context, String groupId, GroupSettings settings, GroupMachine machine,
       LongSupplier clock) {
     super(
-        PersistenceId.of(ENTITY_KEY.name(), groupId),
+        // Kafka allows any characters in a group id, also PersistenceId.of's separator '|': the same id, built
+        // without its check.
+        PersistenceId.ofUniqueId(ENTITY_KEY.name() + "|" + groupId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.context = context;
     this.groupId = groupId;

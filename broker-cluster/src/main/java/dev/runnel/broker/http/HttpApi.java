@@ -5,6 +5,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractMaterializer;
+import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
+import static org.apache.pekko.http.javadsl.server.Directives.mapResponse;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequestEntity;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
 import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
@@ -77,6 +79,11 @@ public final class HttpApi {
   }
 
   public Route route() {
+    return extractRequest(request -> mapResponse(response -> HttpErrors.logNodeFault(request, response),
+        () -> sealed()));
+  }
+
+  private Route sealed() {
     return handleExceptions(HttpErrors.exceptionHandler(), () -> handleRejections(HttpErrors.rejectionHandler(),
         () -> withSizeLimit(settings.maxRequestBytes(), () -> concat(
             path("health", () -> get(() -> cluster.up()

@@ -10,6 +10,7 @@ import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCode;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -104,6 +105,22 @@ final class HttpErrors {
     }
     log.error("HTTP request failed unexpectedly", cause);
     return response(Errors.UNKNOWN_SERVER_ERROR, "Unexpected server error: " + cause);
+  }
+
+  /**
+   * Logs an answer of 500 or more at WARN with the request it answers, and returns it unchanged: such an answer is
+   * the node's own fault (a bug, a partition or coordinator that did not answer in time), never a client's mistake.
+   */
+  static HttpResponse logNodeFault(HttpRequest request, HttpResponse response) {
+    if (response.status().intValue() >= 500) {
+      HttpEntity entity = response.entity();
+      String body = entity instanceof HttpEntity.Strict strict
+          ? strict.getData().decodeString(StandardCharsets.UTF_8)
+          : "(streamed)";
+      log.warn("HTTP {} {} answered {}: {}", request.method().value(), request.getUri(), response.status().intValue(),
+          body);
+    }
+    return response;
   }
 
   static ExceptionHandler exceptionHandler() {

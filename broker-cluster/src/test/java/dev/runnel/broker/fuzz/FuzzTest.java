@@ -48,6 +48,7 @@ class FuzzTest {
   private static NodeChecks checks;
   private static CrashWatch crashes;
   private static long rssBefore;
+  private static long heapBefore;
   private static final List<FuzzStats> ALL = new ArrayList<>();
 
   @BeforeAll
@@ -59,16 +60,19 @@ class FuzzTest {
     checks = new NodeChecks(node);
     assertEquals(List.of(), checks.check(), "the node is whole before fuzzing");
     rssBefore = rssKib();
+    heapBefore = heapAfterGcMib();
   }
 
   @AfterAll
   static void stop() throws Exception {
     long rssAfter = rssKib();
+    long heapAfter = heapAfterGcMib();
     ALL.forEach(stats -> System.out.println("FUZZ " + stats));
     System.out.println("FUZZ total cases " + ALL.stream().mapToLong(s -> s.cases.get()).sum() + ", crashes "
         + crashes.crashes().size() + ", hangs " + ALL.stream().mapToLong(s -> s.hangs.get()).sum() + ", 5xx "
         + ALL.stream().mapToLong(s -> s.serverErrors.get()).sum() + ", RSS before " + rssBefore / 1024
-        + " MiB, after " + rssAfter / 1024 + " MiB (the test JVM: node and fuzzer)");
+        + " MiB, after " + rssAfter / 1024 + " MiB (the test JVM: node and fuzzer); heap used after a GC "
+        + heapBefore + " MiB before, " + heapAfter + " MiB after");
     if (checks != null) {
       checks.close();
     }
@@ -122,6 +126,13 @@ class FuzzTest {
       System.out.println("FUZZ " + stats);
       assertEquals(List.of(), stats.failures(), "failures of seed " + SEED);
     });
+  }
+
+  /** Heap in use after a full collection, in MiB: what the run retained, apart from what the heap grew to. */
+  private static long heapAfterGcMib() {
+    System.gc();
+    Runtime runtime = Runtime.getRuntime();
+    return (runtime.totalMemory() - runtime.freeMemory()) >> 20;
   }
 
   /** This JVM's resident set size in KiB, from /proc/self/status (0 where there is none). */

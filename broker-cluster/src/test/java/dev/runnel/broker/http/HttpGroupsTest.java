@@ -125,6 +125,17 @@ class HttpGroupsTest {
     assertEquals(404, http.get("/groups/dashboard").status());
   }
 
+  /** Kafka allows any characters in a group id, '|' too, which Pekko's PersistenceId.of reserves (found by fuzzing). */
+  @Test
+  void when_groupIdHasReservedCharacters_then_itCommitsAndIsDescribed() {
+    try (KafkaConsumer<String, String> consumer = consumer("a|b c")) {
+      consumer.commitSync(Map.of(new TopicPartition("clicks", 0), new OffsetAndMetadata(2)));
+    }
+    HttpTestClient.Answer described = http.get("/groups/a%7Cb%20c");
+    assertEquals(200, described.status(), described.text());
+    assertEquals(2, described.json().path("partitions").get(0).path("committed_offset").asLong());
+  }
+
   @Test
   void when_requestIsWrong_then_clearErrorsAndNothingChanges() {
     HttpTestClient.Answer missing = http.get("/groups/nobody");
