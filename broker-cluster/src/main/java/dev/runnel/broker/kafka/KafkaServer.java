@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import java.net.InetSocketAddress;
 import java.nio.ByteOrder;
@@ -38,11 +39,13 @@ public final class KafkaServer {
   public static CompletionStage<InetSocketAddress> start(
       ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings) {
     AtomicLong connections = new AtomicLong();
+    GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
-          connection.handleWith(connectionFlow(apis(system, broker, groups, settings, connection.localAddress()),
+          connection.handleWith(connectionFlow(
+              apis(system, broker, groups, settings, groupSettings, connection.localAddress()),
               settings, name), system);
         }), Keep.left())
         .run(system)
@@ -56,14 +59,15 @@ public final class KafkaServer {
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
-      InetSocketAddress local) {
+      GroupSettings groupSettings, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
     MetadataHandler metadata = new MetadataHandler(broker, node);
     OffsetsHandler offsets = new OffsetsHandler(broker);
     TopicAdminHandler topics = new TopicAdminHandler(broker);
-    ConfigsHandler configs = new ConfigsHandler(broker);
+    ConfigsHandler configs = new ConfigsHandler(
+        broker, BrokerConfigs.of(broker.settings(), settings, groupSettings, node));
     Map<ApiKeys, RequestHandler> handlers = new EnumMap<>(ApiKeys.class);
     handlers.put(ApiKeys.API_VERSIONS, new ApiVersionsHandler());
     handlers.put(ApiKeys.METADATA, metadata::metadata);
