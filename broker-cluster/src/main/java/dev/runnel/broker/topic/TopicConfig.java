@@ -101,7 +101,8 @@ public record TopicConfig(
       Object value = TopicConfigDef.parse(entry.getKey(), entry.getValue());
       if (REMOTE_STORAGE_ENABLE.equals(entry.getKey()) && Boolean.TRUE.equals(value)) {
         // What a Kafka broker answers while remote.log.storage.system.enable is off: Runnel has no tiered storage.
-        throw new InvalidConfigurationException("Tiered Storage functionality is disabled in the broker. "
+        throw new InvalidConfigurationException("Invalid value true for configuration " + REMOTE_STORAGE_ENABLE
+            + ": Tiered Storage functionality is disabled in the broker. "
             + "Topic cannot be configured with remote log storage.");
       }
     }

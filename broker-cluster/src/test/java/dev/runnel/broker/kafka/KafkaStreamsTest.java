@@ -168,6 +168,9 @@ class KafkaStreamsTest {
     // Every update goes downstream at once, so the test sees each count as it changes.
     config.put("statestore.cache.max.bytes", "0");
     config.put("consumer.auto.offset.reset", "earliest");
+    // Streams' consumers do not leave the group on close (the next instance is expected to be the same member), so
+    // a restarted application waits out the old member's session: keep it at the broker's minimum.
+    config.put("consumer.session.timeout.ms", "6000");
     // Kafka instantiates configured classes through the context class loader, and Streams' threads inherit it.
     Thread thread = Thread.currentThread();
     ClassLoader previous = thread.getContextClassLoader();
