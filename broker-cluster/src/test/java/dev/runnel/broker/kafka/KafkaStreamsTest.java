@@ -31,12 +31,14 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.LongDeserializer;
@@ -53,7 +55,8 @@ import org.junit.jupiter.api.Timeout;
  * an application would run them, against an in-process node: a stateless topology, a word count whose
  * KTable lives in a changelog topic and is fed through a repartition topic (both created by Streams with its own
  * topic configs), state restored from the changelog by a new instance on an empty state directory, and a windowed
- * revenue aggregation like the seeds' {@code hourly-revenue}.
+ * revenue aggregation like the seeds' {@code hourly-revenue}. Streams also purges its repartition topic with
+ * DeleteRecords, and reads offsets with ListOffsets.
  *
  * <p>{@code processing.guarantee=at_least_once}: {@code exactly_once_v2} needs transactions (InitProducerId with a
  * transactional id, AddPartitionsToTxn, EndTxn, read_committed at the last stable offset), which Runnel does not have
@@ -105,6 +108,8 @@ class KafkaStreamsTest {
     try (AutoCloseable streams = start("word-count", "word-count", newStateDir())) {
       produceStrings("lines", List.of("the quick fox", "the lazy dog", "the end"));
       awaitCounts(Map.of("the", 3L, "quick", 1L, "fox", 1L, "lazy", 1L, "dog", 1L, "end", 1L));
+      // Streams purges what it has consumed of its repartition topic with DeleteRecords.
+      await().atMost(Duration.ofSeconds(30)).until(() -> repartitionLogStart() > 0);
     }
 
     // Streams made its internal topics with its own configs: a compacted changelog, a repartition topic.
@@ -150,6 +155,14 @@ class KafkaStreamsTest {
     }
   }
 
+  /** The sum of the log start offsets of the word count's repartition topic. */
+  private static long repartitionLogStart() throws Exception {
+    Map<TopicPartition, OffsetSpec> earliest = Map.of(
+        new TopicPartition("word-count-words-repartition", 0), OffsetSpec.earliest(),
+        new TopicPartition("word-count-words-repartition", 1), OffsetSpec.earliest());
+    return admin.listOffsets(earliest).all().get().values().stream().mapToLong(info -> info.offset()).sum();
+  }
+
   private void awaitCounts(Map<String, Long> expected) {
     Map<String, Long> latest = new ConcurrentHashMap<>();
     consume("word-counts", new LongDeserializer(), record -> latest.put(record.key(), record.value()),
@@ -165,6 +178,7 @@ class KafkaStreamsTest {
     config.put("state.dir", stateDir.toString());
     config.put("processing.guarantee", "at_least_once");
     config.put("commit.interval.ms", "100");
+    config.put("repartition.purge.interval.ms", "100");
     // Every update goes downstream at once, so the test sees each count as it changes.
     config.put("statestore.cache.max.bytes", "0");
     config.put("consumer.auto.offset.reset", "earliest");

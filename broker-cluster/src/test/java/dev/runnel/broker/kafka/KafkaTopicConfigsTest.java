@@ -17,6 +17,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -180,8 +182,13 @@ class KafkaTopicConfigsTest {
         + kafka.stream().filter(name -> !TopicConfigDef.names().contains(name)).toList());
     assertEquals(TopicConfigDef.names(), VALID.keySet(), "a valid value for every name");
     assertEquals(TopicConfigDef.names(), INVALID.keySet(), "an invalid value for every name");
+    String readme = Files.readString(Path.of("..", "README.md"));
     for (TopicConfigDef.Definition definition : TopicConfigDef.definitions().values()) {
       assertFalse(definition.inRunnel().isBlank(), definition.name() + " says what it does in Runnel");
+      assertTrue(readme.contains("| `" + definition.name() + "` | `" + definition.kafkaDefault() + "` | "
+              + (definition.effect() == TopicConfigDef.Effect.HONOURED ? "**honoured**: " : "no effect: ")
+              + definition.inRunnel() + " |"),
+          "the README's Topic configs table has " + definition.name() + " as it is");
     }
   }
 
