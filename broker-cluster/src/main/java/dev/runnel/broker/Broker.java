@@ -50,15 +50,18 @@ public final class Broker {
   private final BrokerSettings settings;
   private final ActorRef<ProducerIdManager.Command> producerIds;
   private final ActorRef<AppendResult> ignoreAppends;
+  private final AppendValidation validation;
 
-  public Broker(
+  Broker(
       ActorSystem<?> system,
       ClusterSharding sharding,
       ActorRef<TopicRegistry.Command> registry,
       ActorRef<ProducerIdManager.Command> producerIds,
       Topics topics,
-      BrokerSettings settings) {
+      BrokerSettings settings,
+      AppendValidation validation) {
     this.system = system;
+    this.validation = validation;
     this.sharding = sharding;
     this.registry = registry;
     this.producerIds = producerIds;
@@ -196,17 +199,24 @@ public final class Broker {
   // Partitions
 
   /**
-   * Appends record batches to a partition. With {@code acks = 0} the stage completes at once, before the write,
-   * as Kafka's producer expects no answer then; with 1 or -1 (all) it completes once the journal holds the data
-   * (one replica: "all" in-sync replicas is this one).
+   * Appends record batches to a partition. Every append is first checked by {@link AppendValidation} (each batch
+   * and record, as Kafka's LogValidator does): one it refuses is answered with Kafka's error and never reaches the
+   * partition. Appends to a partition reach it in the order of these calls. With {@code acks = 0} the stage
+   * completes at once, before the check and the write, as Kafka's producer expects no answer then; with 1 or -1
+   * (all) it completes once the journal holds the data (one replica: "all" in-sync replicas is this one).
    */
   public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks) {
     EntityRef<Partition.Command> entity = entity(partition);
+    TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
-      entity.tell(new Partition.Append(records, ignoreAppends));
+      validation.append(partition, records, config, valid -> {
+        entity.tell(new Partition.Append(valid, ignoreAppends));
+        return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
+      });
       return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
     }
-    return entity.<AppendResult>ask(replyTo -> new Partition.Append(records, replyTo), settings.askTimeout())
+    return validation.append(partition, records, config, valid ->
+            entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), settings.askTimeout()))
         .exceptionally(failure -> AppendResult.refused(Errors.REQUEST_TIMED_OUT,
             "Partition " + partition + " did not answer in " + settings.askTimeout()));
   }

@@ -113,7 +113,11 @@ final class Guardian {
       ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system).init(
           SingletonActor.of(ProducerIdManager.create(), ProducerIdManager.SINGLETON_NAME));
 
-      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings);
+      AppendValidation validation = new AppendValidation(
+          AppendValidation.Settings.create(system.settings().config()),
+          system.dispatchers().lookup(DispatcherSelector.fromConfig(AppendValidation.Settings.DISPATCHER)),
+          settings.partition().clock());
+      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation);
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")));
       Http.get(system)

@@ -16,9 +16,9 @@ import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
-import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
@@ -40,9 +40,11 @@ final class LogAppender {
    * The outcome of appending {@code appends} to the log in {@code state}.
    *
    * @param maxMessageBytes the topic's {@code max.message.bytes}
-   * @param compacted whether the topic is compacted, where every record needs a key
+   * @param logAppendTime when not {@link RecordBatch#NO_TIMESTAMP}, the topic's {@code message.timestamp.type} is
+   *     LogAppendTime and this is the time every stored batch is stamped with (as Kafka's LogValidator does for v2:
+   *     the batch's maxTimestamp and timestamp type are set and its CRC recomputed; records keep their deltas)
    */
-  static Outcome append(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, boolean compacted) {
+  static Outcome append(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, long logAppendTime) {
     List<AppendResult> results = new ArrayList<>(appends.size());
     List<Accepted> accepted = new ArrayList<>();
     Map<Long, ProducerStateEntry> producers = new HashMap<>();
@@ -51,7 +53,7 @@ final class LogAppender {
     for (int i = 0; i < appends.size(); i++) {
       ByteBuffer records = appends.get(i);
       try {
-        List<MutableRecordBatch> batches = validate(records, maxMessageBytes, compacted);
+        List<MutableRecordBatch> batches = validate(records, maxMessageBytes);
         MutableRecordBatch first = batches.get(0);
         if (first.hasProducerId()) {
           ProducerStateEntry entry = producers.containsKey(first.producerId())
@@ -62,7 +64,7 @@ final class LogAppender {
             results.add(AppendResult.stored(duplicate.baseOffset(), state.logStartOffset()));
             continue;
           }
-          long lastOffset = nextOffset + (first.lastOffset() - first.baseOffset());
+          long lastOffset = nextOffset + count(first) - 1;
           ProducerBatch written =
               new ProducerBatch(first.baseSequence(), first.lastSequence(), lastOffset, first.maxTimestamp());
           ProducerStateEntry base = entry != null ? entry
@@ -71,7 +73,7 @@ final class LogAppender {
         }
         int count = 0;
         for (MutableRecordBatch batch : batches) {
-          count += (int) (batch.lastOffset() - batch.baseOffset() + 1);
+          count += count(batch);
         }
         results.add(AppendResult.stored(nextOffset, state.logStartOffset()));
         accepted.add(new Accepted(i, records, count));
@@ -94,6 +96,9 @@ final class LogAppender {
       long delta = batch.lastOffset() - batch.baseOffset();
       batch.setLastOffset(offset + delta);
       batch.setPartitionLeaderEpoch(0);
+      if (logAppendTime != RecordBatch.NO_TIMESTAMP) {
+        batch.setMaxTimestamp(TimestampType.LOG_APPEND_TIME, logAppendTime);
+      }
       offset += delta + 1;
     }
     return new Outcome(
@@ -101,12 +106,13 @@ final class LogAppender {
   }
 
   /**
-   * The batches of one append, checked as Kafka's log validator does for what Runnel supports: whole v2 batches
-   * with valid CRCs, each within {@code max.message.bytes}, no control or transactional batches, a single batch
-   * when it comes from an idempotent producer, and on a compacted topic a key on every record (compaction keeps the
-   * newest record per key, so a record without one could never be superseded).
+   * The batches of one append, checked in the actor as a last, cheap defense: whole v2 batches with valid CRCs,
+   * each within {@code max.message.bytes}, whose header's record count agrees with its offset range, no control or
+   * transactional batches, and a single batch when it comes from an idempotent producer. Every append has passed
+   * the full {@link BatchValidator} (each record walked) before it is sent here; this repeats only what the offsets
+   * assigned below depend on, so no input can make them go backwards. It throws nothing but {@link ApiException}s.
    */
-  static List<MutableRecordBatch> validate(ByteBuffer records, int maxMessageBytes, boolean compacted) {
+  static List<MutableRecordBatch> validate(ByteBuffer records, int maxMessageBytes) {
     List<MutableRecordBatch> batches = new ArrayList<>(1);
     int bytes = 0;
     try {
@@ -125,13 +131,11 @@ final class LogAppender {
         if (batch.isTransactional()) {
           throw new InvalidRecordException("Transactional batches are not supported");
         }
-        if (compacted) {
-          for (Record record : batch) {
-            if (!record.hasKey()) {
-              throw new InvalidRecordException("Compacted topic cannot accept message without key (offset delta "
-                  + (record.offset() - batch.baseOffset()) + ")");
-            }
-          }
+        Integer count = batch.countOrNull();
+        long delta = batch.lastOffset() - batch.baseOffset();
+        if (count == null || count <= 0 || delta != count - 1L) {
+          throw new InvalidRecordException("Record batch declares " + count + " records and lastOffsetDelta "
+              + delta + "; the delta must be the count minus one");
         }
         batches.add(batch);
         bytes += batch.sizeInBytes();
@@ -151,6 +155,11 @@ final class LogAppender {
       throw new InvalidRecordException("An idempotent producer must send one batch per partition per request");
     }
     return batches;
+  }
+
+  /** The records of a batch that {@link #validate} accepted, from its offset range. */
+  private static int count(RecordBatch batch) {
+    return (int) (batch.lastOffset() - batch.baseOffset() + 1);
   }
 
   /**

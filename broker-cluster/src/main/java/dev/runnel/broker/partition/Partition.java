@@ -23,9 +23,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -289,7 +291,9 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       records.add(append.records());
     }
     TopicConfig config = topicConfigs.apply(id.topic());
-    LogAppender.Outcome outcome = LogAppender.append(state, records, config.maxMessageBytes(), config.compact());
+    long logAppendTime = config.messageTimestampType() == TimestampType.LOG_APPEND_TIME
+        ? settings.clock().millis() : RecordBatch.NO_TIMESTAMP;
+    LogAppender.Outcome outcome = LogAppender.append(state, records, config.maxMessageBytes(), logAppendTime);
     if (outcome.event().isEmpty()) {
       reply(group, outcome.results());
       return Effect().none();

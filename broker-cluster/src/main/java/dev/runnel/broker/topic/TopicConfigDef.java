@@ -102,7 +102,8 @@ public final class TopicConfigDef {
         "a larger record batch is refused with MESSAGE_TOO_LARGE");
     b.define(TopicConfig.MAX_DECOMPRESSED_MESSAGE_BYTES_CONFIG, Type.INT, Integer.MAX_VALUE, atLeast(1),
         TopicConfig.MAX_DECOMPRESSED_MESSAGE_BYTES_DOC, null, Effect.NO_EFFECT,
-        "records are not yet bounded by their decompressed size; max.message.bytes bounds the batch as sent");
+        "records are not bounded one by one; the node's runnel.broker.append-validation.max-decompressed-batch-bytes "
+            + "bounds what each compressed batch may decompress to");
     b.define(TopicConfig.FILE_DELETE_DELAY_MS_CONFIG, Type.LONG, 60000L, atLeast(0),
         TopicConfig.FILE_DELETE_DELAY_MS_DOC, "log.segment.delete.delay.ms", Effect.NO_EFFECT,
         "there are no segment files; journal events behind the log start are deleted by the journal");
@@ -148,14 +149,17 @@ public final class TopicConfigDef {
         "there are no segment files to preallocate; the journal manages its storage");
     b.define(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, Type.STRING, "CreateTime",
         ValidString.in("CreateTime", "LogAppendTime"),
-        TopicConfig.MESSAGE_TIMESTAMP_TYPE_DOC, "log.message.timestamp.type", Effect.NO_EFFECT,
-        "batches keep the producer's timestamps; LogAppendTime rewriting belongs to the append validator");
+        TopicConfig.MESSAGE_TIMESTAMP_TYPE_DOC, "log.message.timestamp.type", Effect.HONOURED,
+        "LogAppendTime stamps each stored batch with the broker's time at append (and refuses a producer's "
+            + "LogAppendTime batch); CreateTime keeps the producer's timestamps within the two bounds below");
     b.define(TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_CONFIG, Type.LONG, Long.MAX_VALUE, atLeast(0),
-        TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_DOC, "log.message.timestamp.before.max.ms", Effect.NO_EFFECT,
-        "timestamps are not yet checked against the broker's clock on append");
+        TopicConfig.MESSAGE_TIMESTAMP_BEFORE_MAX_MS_DOC, "log.message.timestamp.before.max.ms", Effect.HONOURED,
+        "on a CreateTime topic an append with a record further before the broker's time is refused with "
+            + "INVALID_TIMESTAMP");
     b.define(TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_CONFIG, Type.LONG, 3600 * 1000L, atLeast(0),
-        TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_DOC, "log.message.timestamp.after.max.ms", Effect.NO_EFFECT,
-        "timestamps are not yet checked against the broker's clock on append");
+        TopicConfig.MESSAGE_TIMESTAMP_AFTER_MAX_MS_DOC, "log.message.timestamp.after.max.ms", Effect.HONOURED,
+        "on a CreateTime topic an append with a record further after the broker's time is refused with "
+            + "INVALID_TIMESTAMP");
     defineDeprecatedDownconversion(b);
     b.define(TopicConfig.ERRORS_DEADLETTERQUEUE_GROUP_ENABLE_CONFIG, Type.BOOLEAN, false, null,
         TopicConfig.ERRORS_DEADLETTERQUEUE_GROUP_ENABLE_DOC, null, Effect.NO_EFFECT,

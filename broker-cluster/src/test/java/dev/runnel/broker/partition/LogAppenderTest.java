@@ -3,6 +3,7 @@ package dev.runnel.broker.partition;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.runnel.broker.testkit.MalformedBatches;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionState;
 import java.nio.ByteBuffer;
@@ -12,13 +13,16 @@ import java.util.List;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.SimpleRecord;
 import org.junit.jupiter.api.Test;
 
 class LogAppenderTest {
 
   private static final int MAX = 1_000_000;
+  private static final long NO_APPEND_TIME = RecordBatch.NO_TIMESTAMP;
 
   static ByteBuffer plain(String... values) {
     return MemoryRecords.withRecords(Compression.NONE, records(values)).buffer();
@@ -43,7 +47,7 @@ class LogAppenderTest {
   @Test
   void when_validAppendsAreGrouped_then_theyGetContiguousOffsetsWrittenIntoTheBatches() {
     LogAppender.Outcome outcome =
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX, false);
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX, NO_APPEND_TIME);
     assertEquals(List.of(0L, 2L, 3L), outcome.results().stream().map(AppendResult::baseOffset).toList());
     RecordsAppended event = outcome.event().orElseThrow();
     assertEquals(0, event.baseOffset());
@@ -60,7 +64,7 @@ class LogAppenderTest {
   void when_aBatchHasABadCrc_then_onlyItIsRefusedWithCorruptMessage() {
     ByteBuffer corrupt = plain("x", "y");
     corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x5a));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, false);
+    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, NO_APPEND_TIME);
     assertEquals(Errors.NONE, outcome.results().get(0).error());
     assertEquals(Errors.CORRUPT_MESSAGE, outcome.results().get(1).error());
     assertEquals(Errors.NONE, outcome.results().get(2).error());
@@ -74,7 +78,7 @@ class LogAppenderTest {
     ByteBuffer truncated = ByteBuffer.wrap(whole.array(), 0, whole.remaining() - 3).slice();
     ByteBuffer garbage = ByteBuffer.wrap("this is not a record batch at all, not even close".getBytes());
     LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
-        List.of(truncated, garbage, ByteBuffer.allocate(0)), MAX, false);
+        List.of(truncated, garbage, ByteBuffer.allocate(0)), MAX, NO_APPEND_TIME);
     for (AppendResult result : outcome.results()) {
       assertEquals(Errors.CORRUPT_MESSAGE, result.error(), result.errorMessage());
     }
@@ -84,7 +88,7 @@ class LogAppenderTest {
   @Test
   void when_aBatchExceedsMaxMessageBytes_then_itIsRefusedWithMessageTooLarge() {
     ByteBuffer big = plain("x".repeat(2000));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(big), 1000, false);
+    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(big), 1000, NO_APPEND_TIME);
     assertEquals(Errors.MESSAGE_TOO_LARGE, outcome.results().get(0).error());
     assertTrue(outcome.event().isEmpty());
   }
@@ -92,13 +96,13 @@ class LogAppenderTest {
   @Test
   void when_anIdempotentBatchIsRetried_then_itIsAnsweredWithTheOriginalOffsetAndNotStoredTwice() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("before")), MAX, false));
-    LogAppender.Outcome first = LogAppender.append(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX, false);
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("before")), MAX, NO_APPEND_TIME));
+    LogAppender.Outcome first = LogAppender.append(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX, NO_APPEND_TIME);
     state = applied(state, first);
     assertEquals(1, first.results().get(0).baseOffset());
 
     LogAppender.Outcome retry = LogAppender.append(state,
-        List.of(idempotent(7, (short) 0, 0, "a", "b"), idempotent(7, (short) 0, 2, "c")), MAX, false);
+        List.of(idempotent(7, (short) 0, 0, "a", "b"), idempotent(7, (short) 0, 2, "c")), MAX, NO_APPEND_TIME);
     assertEquals(Errors.NONE, retry.results().get(0).error());
     assertEquals(1, retry.results().get(0).baseOffset(), "duplicate answered with its original offset");
     assertEquals(3, retry.results().get(1).baseOffset(), "the next batch follows the log end");
@@ -109,7 +113,7 @@ class LogAppenderTest {
   @Test
   void when_aDuplicateArrivesInTheSameGroup_then_itIsStoredOnce() {
     LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
-        List.of(idempotent(7, (short) 0, 0, "a"), idempotent(7, (short) 0, 0, "a")), MAX, false);
+        List.of(idempotent(7, (short) 0, 0, "a"), idempotent(7, (short) 0, 0, "a")), MAX, NO_APPEND_TIME);
     assertEquals(0, outcome.results().get(0).baseOffset());
     assertEquals(0, outcome.results().get(1).baseOffset());
     assertEquals(0, outcome.event().orElseThrow().lastOffset());
@@ -118,16 +122,49 @@ class LogAppenderTest {
   @Test
   void when_sequencesAreOutOfOrderOrEpochsStale_then_kafkasErrorsRefuseThem() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX, false));
+        LogAppender.append(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX, NO_APPEND_TIME));
     LogAppender.Outcome outcome = LogAppender.append(state, List.of(
         idempotent(7, (short) 3, 5, "gap"),
         idempotent(7, (short) 2, 2, "stale"),
         idempotent(7, (short) 4, 1, "new epoch not at zero"),
-        idempotent(7, (short) 3, 2, "in order")), MAX, false);
+        idempotent(7, (short) 3, 2, "in order")), MAX, NO_APPEND_TIME);
     assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, outcome.results().get(0).error());
     assertEquals(Errors.INVALID_PRODUCER_EPOCH, outcome.results().get(1).error());
     assertEquals(Errors.OUT_OF_ORDER_SEQUENCE_NUMBER, outcome.results().get(2).error());
     assertEquals(Errors.NONE, outcome.results().get(3).error());
     assertEquals(2, outcome.results().get(3).baseOffset());
+  }
+
+  @Test
+  void when_aBatchHasANegativeOrInconsistentLastOffsetDelta_then_itIsRefusedAndTheAppendsBehindItAreStored() {
+    ByteBuffer negative = MalformedBatches.withHeaderInt(plain("x", "y"), MalformedBatches.LAST_OFFSET_DELTA, -5);
+    ByteBuffer beyondCount = MalformedBatches.withHeaderInt(plain("x", "y"), MalformedBatches.LAST_OFFSET_DELTA, 7);
+    ByteBuffer huge = MalformedBatches.withHeaderInt(plain("x"), MalformedBatches.LAST_OFFSET_DELTA, Integer.MAX_VALUE);
+    PartitionState state = applied(PartitionState.EMPTY,
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b", "c")), MAX, NO_APPEND_TIME));
+
+    LogAppender.Outcome outcome = LogAppender.append(state,
+        List.of(negative, plain("d"), beyondCount, huge, plain("e")), MAX, NO_APPEND_TIME);
+
+    assertEquals(Errors.INVALID_RECORD, outcome.results().get(0).error(), outcome.results().get(0).errorMessage());
+    assertEquals(Errors.INVALID_RECORD, outcome.results().get(2).error(), outcome.results().get(2).errorMessage());
+    assertEquals(Errors.INVALID_RECORD, outcome.results().get(3).error(), outcome.results().get(3).errorMessage());
+    assertEquals(3, outcome.results().get(1).baseOffset(), "the append behind the refused one is stored");
+    assertEquals(4, outcome.results().get(4).baseOffset());
+    RecordsAppended event = outcome.event().orElseThrow();
+    assertEquals(3, event.baseOffset());
+    assertEquals(4, event.lastOffset(), "only the two good records are stored");
+  }
+
+  @Test
+  void when_theTopicUsesLogAppendTime_then_storedBatchesCarryTheAppendTimeWithAValidCrc() {
+    LogAppender.Outcome outcome =
+        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c")), MAX, 5_000L);
+    for (MutableRecordBatch batch : outcome.event().orElseThrow().memoryRecords().batches()) {
+      batch.ensureValid();
+      assertEquals(TimestampType.LOG_APPEND_TIME, batch.timestampType());
+      assertEquals(5_000L, batch.maxTimestamp());
+      batch.forEach(record -> assertEquals(5_000L, record.timestamp(), "records read the batch's append time"));
+    }
   }
 }

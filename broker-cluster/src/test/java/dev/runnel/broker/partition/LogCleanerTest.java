@@ -38,13 +38,17 @@ class LogCleanerTest {
       "retention.ms", "-1", "retention.bytes", "-1", "cleanup.policy", "delete", "max.message.bytes", "1048588",
       "min.insync.replicas", "1", "compression.type", "producer", "segment.bytes", "1073741824",
       "delete.retention.ms", "1000", "min.compaction.lag.ms", "0");
+  private static final Map<String, String> TIMESTAMP_DEFAULTS = Map.of("message.timestamp.type", "CreateTime",
+      "message.timestamp.before.max.ms", "9223372036854775807", "message.timestamp.after.max.ms", "3600000");
 
   private static TopicConfig config(String... overrides) {
     Map<String, String> map = new HashMap<>();
     for (int i = 0; i < overrides.length; i += 2) {
       map.put(overrides[i], overrides[i + 1]);
     }
-    return TopicConfig.resolve(DEFAULTS, map);
+    Map<String, String> defaults = new HashMap<>(DEFAULTS);
+    defaults.putAll(TIMESTAMP_DEFAULTS);
+    return TopicConfig.resolve(defaults, map);
   }
 
   /** One batch from {@code baseOffset} with these keys and values (null: tombstone), at {@code timestamp}. */
