@@ -1,5 +1,6 @@
 package dev.runnel.broker.kafka;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -19,6 +20,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,10 +37,21 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeConfigsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.InvalidTimestampException;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -50,7 +63,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Kafka's whole topic-config vocabulary over the real admin client and the HTTP API: every name of kafka-clients'
  * {@link TopicConfig} (found by reflection, so a name a newer client adds fails here until Runnel knows it) is
  * accepted at a valid value and described back, refused at an invalid one with {@code INVALID_CONFIG} naming it; and
- * the node's {@code BROKER} resource answers Kafka's broker config names, read-only.
+ * the node's {@code BROKER} resource answers Kafka's broker config names, read-only. Honoured configs that only
+ * show end to end (timestamps) are checked here with the real producer and consumer; the log-layer ones in
+ * {@code LogCleanerTest}, {@code RetentionTest} and {@code CompactionTest}.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class KafkaTopicConfigsTest {
@@ -278,6 +293,59 @@ class KafkaTopicConfigsTest {
     assertEquals(ConfigEntry.ConfigType.DOUBLE, described.get("min.cleanable.dirty.ratio").type());
     assertFalse(kafkaDefault.isReadOnly());
     assertFalse(kafkaDefault.isSensitive());
+  }
+
+  @Test
+  void when_aTopicUsesLogAppendTime_then_consumersSeeTheBrokersTimeNotTheProducers() throws Exception {
+    admin.createTopics(List.of(new NewTopic("append-time", 1, (short) 1)
+        .configs(Map.of("message.timestamp.type", "LogAppendTime")))).all().get();
+    long before = System.currentTimeMillis();
+    try (KafkaProducer<String, String> producer = producer()) {
+      producer.send(new ProducerRecord<>("append-time", 0, 1_000L, "k", "v")).get();
+    }
+    long after = System.currentTimeMillis();
+    ConsumerRecord<String, String> record = readOne("append-time");
+    assertEquals(TimestampType.LOG_APPEND_TIME, record.timestampType());
+    assertTrue(record.timestamp() >= before && record.timestamp() <= after,
+        "the broker's time at append, not the producer's 1000: " + record.timestamp());
+  }
+
+  @Test
+  void when_aCreateTimeIsBeyondMessageTimestampAfterMaxMs_then_theAppendIsRefused() throws Exception {
+    admin.createTopics(List.of(new NewTopic("bounded-time", 1, (short) 1)
+        .configs(Map.of("message.timestamp.after.max.ms", "60000")))).all().get();
+    try (KafkaProducer<String, String> producer = producer()) {
+      long inAnHour = System.currentTimeMillis() + 3_600_000L;
+      ExecutionException refused = assertThrows(ExecutionException.class,
+          () -> producer.send(new ProducerRecord<>("bounded-time", 0, inAnHour, "k", "future")).get());
+      assertInstanceOf(InvalidTimestampException.class, refused.getCause());
+      producer.send(new ProducerRecord<>("bounded-time", 0, System.currentTimeMillis(), "k", "now")).get();
+    }
+    ConsumerRecord<String, String> record = readOne("bounded-time");
+    assertEquals("now", record.value(), "only the record within the bound was stored");
+    assertEquals(TimestampType.CREATE_TIME, record.timestampType());
+  }
+
+  private static KafkaProducer<String, String> producer() {
+    return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + node.kafkaPort(),
+        ProducerConfig.RETRIES_CONFIG, 0), new StringSerializer(), new StringSerializer());
+  }
+
+  /** The first record of partition 0 of {@code topic}. */
+  private static ConsumerRecord<String, String> readOne(String topic) {
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + node.kafkaPort()),
+        new StringDeserializer(), new StringDeserializer())) {
+      TopicPartition partition = new TopicPartition(topic, 0);
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      List<ConsumerRecord<String, String>> records = new ArrayList<>();
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        return !records.isEmpty();
+      });
+      return records.get(0);
+    }
   }
 
   private static List<String> synonyms(ConfigEntry entry) {
