@@ -55,7 +55,7 @@ import org.junit.jupiter.api.Timeout;
  * an application would run them, against an in-process node: a stateless topology, a word count whose
  * KTable lives in a changelog topic and is fed through a repartition topic (both created by Streams with its own
  * topic configs), state restored from the changelog by a new instance on an empty state directory, and a windowed
- * revenue aggregation like the seeds' {@code hourly-revenue}. Streams also purges its repartition topic with
+ * revenue aggregation like the seeds' {@code hourly-revenue}, also restored by a new instance. Streams also purges its repartition topic with
  * DeleteRecords, and reads offsets with ListOffsets.
  *
  * <p>{@code processing.guarantee=at_least_once}: {@code exactly_once_v2} needs transactions (InitProducerId with a
@@ -129,30 +129,40 @@ class KafkaStreamsTest {
   }
 
   @Test
-  void when_ordersAreAggregatedInHourlyWindows_then_eachWindowHoldsTheExactRevenue() throws Exception {
+  void when_ordersAreAggregatedInHourlyWindows_then_eachWindowHoldsTheExactRevenueAlsoAfterARestart() throws Exception {
     admin.createTopics(List.of(new NewTopic("orders", 2, (short) 1), new NewTopic("hourly-revenue", 1, (short) 1)))
         .all().get();
     // Event time: each order carries its own timestamp, hours in the past, out of order across the hours.
     Instant hour = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofHours(3));
     Instant next = hour.plus(Duration.ofHours(1));
-    try (AutoCloseable streams = start("hourly-revenue", "revenue-app", newStateDir());
-        KafkaProducer<String, Long> producer = new KafkaProducer<>(producerConfig(), new StringSerializer(),
-            new LongSerializer())) {
-      send(producer, "shop-a", 100, hour.plusSeconds(60));
-      send(producer, "shop-b", 7, hour.plusSeconds(120));
-      send(producer, "shop-a", 250, next.plusSeconds(5));
-      send(producer, "shop-a", 50, hour.plusSeconds(3599));
-      send(producer, "shop-b", 3, next.plusSeconds(1800));
-      send(producer, "shop-a", 1, next.minusMillis(1));
-      producer.flush();
+    try (KafkaProducer<String, Long> producer = new KafkaProducer<>(producerConfig(), new StringSerializer(),
+        new LongSerializer())) {
+      try (AutoCloseable streams = start("hourly-revenue", "revenue-app", newStateDir())) {
+        send(producer, "shop-a", 100, hour.plusSeconds(60));
+        send(producer, "shop-b", 7, hour.plusSeconds(120));
+        send(producer, "shop-a", 250, next.plusSeconds(5));
+        send(producer, "shop-a", 50, hour.plusSeconds(3599));
+        send(producer, "shop-b", 3, next.plusSeconds(1800));
+        send(producer, "shop-a", 1, next.minusMillis(1));
+        awaitRevenue(Map.of(
+            "shop-a@" + hour, 151L, "shop-b@" + hour, 7L, "shop-a@" + next, 250L, "shop-b@" + next, 3L));
+      }
 
-      Map<String, Long> expected = Map.of(
-          "shop-a@" + hour, 151L, "shop-b@" + hour, 7L, "shop-a@" + next, 250L, "shop-b@" + next, 3L);
-      Map<String, Long> latest = new ConcurrentHashMap<>();
-      consume("hourly-revenue", new LongDeserializer(), record -> latest.put(record.key(), record.value()),
-          () -> latest.equals(expected));
-      assertEquals(expected, latest, "the newest total of each shop and hour");
+      // A new instance with nothing on disk adds to the windows' totals kept in the windowed store's changelog.
+      try (AutoCloseable streams = start("hourly-revenue", "revenue-app", newStateDir())) {
+        send(producer, "shop-a", 10, hour.plusSeconds(10));
+        send(producer, "shop-b", 5, next.plusSeconds(10));
+        awaitRevenue(Map.of(
+            "shop-a@" + hour, 161L, "shop-b@" + hour, 7L, "shop-a@" + next, 250L, "shop-b@" + next, 8L));
+      }
     }
+  }
+
+  private void awaitRevenue(Map<String, Long> expected) {
+    Map<String, Long> latest = new ConcurrentHashMap<>();
+    consume("hourly-revenue", new LongDeserializer(), record -> latest.put(record.key(), record.value()),
+        () -> latest.equals(expected));
+    assertEquals(expected, latest, "the newest total of each shop and hour");
   }
 
   /** The sum of the log start offsets of the word count's repartition topic. */
