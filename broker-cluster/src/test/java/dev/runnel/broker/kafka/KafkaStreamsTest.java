@@ -55,8 +55,8 @@ import org.junit.jupiter.api.Timeout;
  * an application would run them, against an in-process node: a stateless topology, a word count whose
  * KTable lives in a changelog topic and is fed through a repartition topic (both created by Streams with its own
  * topic configs), state restored from the changelog by a new instance on an empty state directory, and a windowed
- * revenue aggregation like the seeds' {@code hourly-revenue}, also restored by a new instance. Streams also purges its repartition topic with
- * DeleteRecords, and reads offsets with ListOffsets.
+ * revenue aggregation like the seeds' {@code hourly-revenue}, also restored by a new instance. Streams also purges
+ * its repartition topic with DeleteRecords, and reads offsets with ListOffsets.
  *
  * <p>{@code processing.guarantee=at_least_once}: {@code exactly_once_v2} needs transactions (InitProducerId with a
  * transactional id, AddPartitionsToTxn, EndTxn, read_committed at the last stable offset), which Runnel does not have
