@@ -20,7 +20,6 @@ import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
 import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ProduceRequest;
 import org.apache.kafka.common.requests.ProduceResponse;
@@ -135,7 +134,7 @@ final class ProduceHandler implements RequestHandler {
         .setErrorCode(result.error().code())
         .setErrorMessage(result.errorMessage())
         .setBaseOffset(result.baseOffset())
-        .setLogAppendTimeMs(RecordBatch.NO_TIMESTAMP)
+        .setLogAppendTimeMs(result.logAppendTime())
         .setLogStartOffset(result.logStartOffset());
   }
 }

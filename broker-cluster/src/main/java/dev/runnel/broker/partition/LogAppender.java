@@ -61,12 +61,14 @@ final class LogAppender {
               : state.producer(first.producerId()).orElse(null);
           ProducerBatch duplicate = checkSequence(entry, first);
           if (duplicate != null) {
-            results.add(AppendResult.stored(duplicate.baseOffset(), state.logStartOffset()));
+            results.add(AppendResult.stored(duplicate.baseOffset(), state.logStartOffset(),
+                logAppendTime == RecordBatch.NO_TIMESTAMP ? RecordBatch.NO_TIMESTAMP : duplicate.maxTimestamp()));
             continue;
           }
           long lastOffset = nextOffset + count(first) - 1;
           ProducerBatch written =
-              new ProducerBatch(first.baseSequence(), first.lastSequence(), lastOffset, first.maxTimestamp());
+              new ProducerBatch(first.baseSequence(), first.lastSequence(), lastOffset,
+                  logAppendTime == RecordBatch.NO_TIMESTAMP ? first.maxTimestamp() : logAppendTime);
           ProducerStateEntry base = entry != null ? entry
               : new ProducerStateEntry(first.producerId(), first.producerEpoch(), List.of(), -1);
           producers.put(first.producerId(), base.withBatch(first.producerEpoch(), written));
@@ -75,7 +77,7 @@ final class LogAppender {
         for (MutableRecordBatch batch : batches) {
           count += count(batch);
         }
-        results.add(AppendResult.stored(nextOffset, state.logStartOffset()));
+        results.add(AppendResult.stored(nextOffset, state.logStartOffset(), logAppendTime));
         accepted.add(new Accepted(i, records, count));
         nextOffset += count;
         eventBytes += records.remaining();
