@@ -2,6 +2,7 @@ package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.broker.topic.TopicConfigDef;
 import dev.runnel.broker.topic.TopicMetadata;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidRequestException;
@@ -42,11 +44,17 @@ import org.apache.kafka.common.requests.IncrementalAlterConfigsRequest;
 import org.apache.kafka.common.requests.IncrementalAlterConfigsResponse;
 
 /**
- * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs of topics: every topic config Runnel knows, with its
- * value and whether the topic sets it ({@code TOPIC_CONFIG}) or takes the broker's default ({@code DEFAULT_CONFIG}).
- * Changes go through the topic registry and apply to running partitions without a restart (they read their topic's
- * configs at every append and every retention and compaction check). Broker resources are refused: the broker's
- * settings are HOCON, not Kafka broker configs.
+ * DescribeConfigs, AlterConfigs and IncrementalAlterConfigs. A topic answers every config of Kafka's vocabulary
+ * ({@link TopicConfigDef}) with its value and where it comes from, as Kafka's broker does: {@code TOPIC_CONFIG} when
+ * the topic sets it, {@code STATIC_BROKER_CONFIG} when the node's {@code runnel.broker.topic-defaults} sets a value
+ * other than Kafka's, {@code DEFAULT_CONFIG} otherwise; with synonyms (the topic's value, the broker config it falls
+ * back to, Kafka's default) and, from v3, its type and documentation. Changes go through the topic registry and
+ * apply to running partitions without a restart (they read their topic's configs at every append and every
+ * retention and compaction check).
+ *
+ * <p>The node's own resource ({@code BROKER}, named by its node id) answers {@link BrokerConfigs}: Kafka's broker
+ * config names with the values this node runs with, all read-only, since they are HOCON settings read at start;
+ * altering them is refused with {@code INVALID_REQUEST}.
  *
  * <p>IncrementalAlterConfigs reads the topic's configs, applies the operations and stores the result; two such
  * requests racing on one topic can lose one's change, as the registry replaces a topic's configs whole.
@@ -56,21 +64,12 @@ final class ConfigsHandler {
   /** A config's value and where it comes from. */
   record Entry(String value, ConfigSource source) {}
 
-  private static final Map<String, ConfigType> TYPES = Map.of(
-      TopicConfig.RETENTION_MS, ConfigType.LONG,
-      TopicConfig.RETENTION_BYTES, ConfigType.LONG,
-      TopicConfig.CLEANUP_POLICY, ConfigType.LIST,
-      TopicConfig.MAX_MESSAGE_BYTES, ConfigType.INT,
-      TopicConfig.MIN_INSYNC_REPLICAS, ConfigType.INT,
-      TopicConfig.COMPRESSION_TYPE, ConfigType.STRING,
-      TopicConfig.SEGMENT_BYTES, ConfigType.INT,
-      TopicConfig.DELETE_RETENTION_MS, ConfigType.LONG,
-      TopicConfig.MIN_COMPACTION_LAG_MS, ConfigType.LONG);
-
   private final Broker broker;
+  private final BrokerConfigs brokerConfigs;
 
-  ConfigsHandler(Broker broker) {
+  ConfigsHandler(Broker broker, BrokerConfigs brokerConfigs) {
     this.broker = broker;
+    this.brokerConfigs = brokerConfigs;
   }
 
   /** The configs of a topic as Kafka shows them, by name. */
@@ -78,16 +77,23 @@ final class ConfigsHandler {
     Map<String, Entry> configs = new TreeMap<>();
     broker.topicDefaults().forEach((name, value) -> configs.put(name, topic.configs().containsKey(name)
         ? new Entry(topic.configs().get(name), ConfigSource.TOPIC_CONFIG)
-        : new Entry(value, ConfigSource.DEFAULT_CONFIG)));
+        : new Entry(value, defaultSource(name, value))));
     return configs;
+  }
+
+  /** Kafka's source of a value the topic does not set: the broker's own setting, or Kafka's built-in default. */
+  private static ConfigSource defaultSource(String name, String brokerValue) {
+    return TopicConfigDef.definition(name).map(TopicConfigDef.Definition::kafkaDefault).orElseThrow()
+        .equals(brokerValue) ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
   }
 
   CompletionStage<AbstractResponse> describeConfigs(KafkaRequest request) {
     DescribeConfigsRequest body = (DescribeConfigsRequest) request.body();
     boolean synonyms = body.data().includeSynonyms();
+    boolean documentation = body.data().includeDocumentation();
     List<CompletableFuture<DescribeConfigsResult>> results = new ArrayList<>();
     for (DescribeConfigsResource resource : body.data().resources()) {
-      results.add(describe(resource, synonyms).toCompletableFuture());
+      results.add(describe(resource, synonyms, documentation).toCompletableFuture());
     }
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
       DescribeConfigsResponseData data = new DescribeConfigsResponseData();
@@ -96,13 +102,19 @@ final class ConfigsHandler {
     });
   }
 
-  private CompletionStage<DescribeConfigsResult> describe(DescribeConfigsResource resource, boolean synonyms) {
+  private CompletionStage<DescribeConfigsResult> describe(
+      DescribeConfigsResource resource, boolean synonyms, boolean documentation) {
     DescribeConfigsResult result = new DescribeConfigsResult()
         .setResourceType(resource.resourceType())
         .setResourceName(resource.resourceName());
+    List<String> keys = resource.configurationKeys();
+    if (resource.resourceType() == ConfigResource.Type.BROKER.id()) {
+      return CompletableFuture.completedFuture(describeBroker(result, keys, synonyms, documentation));
+    }
     if (resource.resourceType() != ConfigResource.Type.TOPIC.id()) {
       return CompletableFuture.completedFuture(failed(result, new InvalidRequestException(
-          "Only topic configs can be described; resource type " + resource.resourceType() + " is not supported")));
+          "Only topic and broker configs can be described; resource type " + resource.resourceType()
+              + " is not supported")));
     }
     return broker.lookupTopic(resource.resourceName()).handle((found, failure) -> {
       if (failure != null) {
@@ -112,25 +124,77 @@ final class ConfigsHandler {
         return failed(result, new UnknownTopicOrPartitionException(
             "Topic '" + resource.resourceName() + "' does not exist."));
       }
-      List<String> keys = resource.configurationKeys();
       effective(broker, found.get()).forEach((name, entry) -> {
         if (keys == null || keys.isEmpty() || keys.contains(name)) {
-          DescribeConfigsResourceResult config = new DescribeConfigsResourceResult()
-              .setName(name)
-              .setValue(entry.value())
-              .setReadOnly(false)
-              .setConfigSource(entry.source().id())
-              .setIsSensitive(false)
-              .setConfigType(TYPES.getOrDefault(name, ConfigType.STRING).id());
-          if (synonyms) {
-            config.synonyms().add(new DescribeConfigsSynonym().setName(name).setValue(entry.value())
-                .setSource(entry.source().id()));
-          }
-          result.configs().add(config);
+          result.configs().add(topicConfig(name, entry, synonyms, documentation));
         }
       });
       return result.setErrorCode(Errors.NONE.code());
     });
+  }
+
+  private DescribeConfigsResourceResult topicConfig(
+      String name, Entry entry, boolean synonyms, boolean documentation) {
+    TopicConfigDef.Definition definition = TopicConfigDef.definition(name).orElseThrow();
+    DescribeConfigsResourceResult config = new DescribeConfigsResourceResult()
+        .setName(name)
+        .setValue(entry.value())
+        .setReadOnly(false)
+        .setConfigSource(entry.source().id())
+        .setIsSensitive(false)
+        .setConfigType(ConfigType.valueOf(definition.key().type.name()).id());
+    if (documentation) {
+      config.setDocumentation(definition.key().documentation + " In Runnel: " + definition.inRunnel() + ".");
+    }
+    if (synonyms) {
+      // Kafka's order: the topic's own value, then the broker config it falls back to, then the built-in default.
+      if (entry.source() == ConfigSource.TOPIC_CONFIG) {
+        config.synonyms().add(synonym(name, entry.value(), ConfigSource.TOPIC_CONFIG));
+      }
+      String brokerName = definition.brokerSynonym() != null ? definition.brokerSynonym() : name;
+      String brokerValue = broker.topicDefaults().get(name);
+      if (defaultSource(name, brokerValue) == ConfigSource.STATIC_BROKER_CONFIG) {
+        config.synonyms().add(synonym(brokerName, brokerValue, ConfigSource.STATIC_BROKER_CONFIG));
+      }
+      config.synonyms().add(synonym(brokerName, definition.kafkaDefault(), ConfigSource.DEFAULT_CONFIG));
+    }
+    return config;
+  }
+
+  private DescribeConfigsResult describeBroker(
+      DescribeConfigsResult result, List<String> keys, boolean synonyms, boolean documentation) {
+    String name = result.resourceName();
+    if (name.isEmpty()) {
+      // The cluster-wide dynamic defaults: Runnel has none, every broker setting is static.
+      return result.setErrorCode(Errors.NONE.code());
+    }
+    if (!name.equals(String.valueOf(brokerConfigs.nodeId()))) {
+      return failed(result, new InvalidRequestException(
+          "Unexpected broker id, expected " + brokerConfigs.nodeId() + " but received " + name));
+    }
+    brokerConfigs.configs().forEach((configName, config) -> {
+      if (keys == null || keys.isEmpty() || keys.contains(configName)) {
+        DescribeConfigsResourceResult entry = new DescribeConfigsResourceResult()
+            .setName(configName)
+            .setValue(config.value())
+            .setReadOnly(true)
+            .setConfigSource(ConfigSource.STATIC_BROKER_CONFIG.id())
+            .setIsSensitive(false)
+            .setConfigType(config.type().id());
+        if (documentation) {
+          entry.setDocumentation(config.documentation());
+        }
+        if (synonyms) {
+          entry.synonyms().add(synonym(configName, config.value(), ConfigSource.STATIC_BROKER_CONFIG));
+        }
+        result.configs().add(entry);
+      }
+    });
+    return result.setErrorCode(Errors.NONE.code());
+  }
+
+  private static DescribeConfigsSynonym synonym(String name, String value, ConfigSource source) {
+    return new DescribeConfigsSynonym().setName(name).setValue(value).setSource(source.id());
   }
 
   private static DescribeConfigsResult failed(DescribeConfigsResult result, Throwable failure) {
@@ -164,7 +228,8 @@ final class ConfigsHandler {
 
   /**
    * Kafka's IncrementalAlterConfigs: SET and DELETE (back to the default) on any topic config; APPEND and SUBTRACT
-   * on the list config {@code cleanup.policy}, starting from the broker's default when the topic does not set it.
+   * on the list configs ({@code cleanup.policy}, the replication throttle lists), starting from the broker's default
+   * when the topic does not set it.
    */
   CompletionStage<AbstractResponse> incrementalAlterConfigs(KafkaRequest request) {
     IncrementalAlterConfigsRequestData body = ((IncrementalAlterConfigsRequest) request.body()).data();
@@ -197,6 +262,10 @@ final class ConfigsHandler {
    */
   private CompletionStage<Void> change(byte resourceType, String name,
       Function<Map<String, String>, Map<String, String>> change, boolean validateOnly) {
+    if (resourceType == ConfigResource.Type.BROKER.id()) {
+      return CompletableFuture.failedFuture(new InvalidRequestException(
+          "Broker configs are read-only in Runnel: they are the node's runnel.* settings, read at start"));
+    }
     if (resourceType != ConfigResource.Type.TOPIC.id()) {
       return CompletableFuture.failedFuture(new InvalidRequestException(
           "Only topic configs can be altered; resource type " + resourceType + " is not supported"));
@@ -227,7 +296,7 @@ final class ConfigsHandler {
         case SET -> next.put(config.name(), config.value());
         case DELETE -> next.remove(config.name());
         case APPEND, SUBTRACT -> {
-          if (!TopicConfig.CLEANUP_POLICY.equals(config.name())) {
+          if (TopicConfigDef.definition(config.name()).filter(d -> d.key().type == ConfigDef.Type.LIST).isEmpty()) {
             throw new InvalidConfigurationException(
                 "Config " + config.name() + " is not a list; only SET and DELETE apply to it");
           }
@@ -241,7 +310,7 @@ final class ConfigsHandler {
     return next;
   }
 
-  /** cleanup.policy after APPEND or SUBTRACT of comma-separated values; an absent value counts as empty. */
+  /** A list config after APPEND or SUBTRACT of comma-separated values; an absent value counts as empty. */
   private static String listOperation(OpType operation, String current, String value) {
     Set<String> values = new LinkedHashSet<>();
     if (current != null && !current.isBlank()) {

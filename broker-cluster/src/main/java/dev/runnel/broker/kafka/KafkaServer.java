@@ -2,6 +2,7 @@ package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.cluster.ClusterView;
+import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadLeases;
@@ -44,6 +45,7 @@ public final class KafkaServer {
   public static CompletionStage<InetSocketAddress> start(
       ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings) {
     AtomicLong connections = new AtomicLong();
+    GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
@@ -54,8 +56,8 @@ public final class KafkaServer {
           // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
           // ones before to the socket, which is when ReplyWriter releases their memory.
           connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
-              .join(connectionFlow(apis(system, broker, groups, settings, connection.localAddress()), settings,
-                  leases, name))
+              .join(connectionFlow(apis(system, broker, groups, settings, groupSettings, connection.localAddress()),
+                  settings, leases, name))
               .run(system);
         }), Keep.left())
         .run(system)
@@ -69,14 +71,15 @@ public final class KafkaServer {
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
-      InetSocketAddress local) {
+      GroupSettings groupSettings, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
     MetadataHandler metadata = new MetadataHandler(broker, node);
     OffsetsHandler offsets = new OffsetsHandler(broker);
     TopicAdminHandler topics = new TopicAdminHandler(broker);
-    ConfigsHandler configs = new ConfigsHandler(broker);
+    ConfigsHandler configs = new ConfigsHandler(
+        broker, BrokerConfigs.of(broker.settings(), settings, groupSettings, node));
     Map<ApiKeys, RequestHandler> handlers = new EnumMap<>(ApiKeys.class);
     handlers.put(ApiKeys.API_VERSIONS, new ApiVersionsHandler());
     handlers.put(ApiKeys.METADATA, metadata::metadata);

@@ -93,8 +93,9 @@ final class LogCleaner {
   }
 
   /**
-   * The compaction run that is due, if any: when the topic is compacted and either new data has become cleanable
-   * since the last run, or a tombstone the last run kept has outlived {@code delete.retention.ms}.
+   * The compaction run that is due, if any: when the topic is compacted and either the data that became cleanable
+   * since the last run is enough for a run (see {@link #dirtyEnough}), or a tombstone the last run kept has outlived
+   * {@code delete.retention.ms}.
    */
   static Optional<Plan> plan(PartitionState state, TopicConfig config, long now) {
     if (!config.compact() || state.deleted()) {
@@ -111,14 +112,37 @@ final class LogCleaner {
       return Optional.empty();
     }
     List<IndexEntry> entries = index.toList().subList(0, end);
-    long endOffset = entries.get(end - 1).lastOffset() + 1;
-    boolean newData = endOffset > state.firstDirtyOffset();
+    boolean newData = dirtyEnough(entries, state.firstDirtyOffset(), config, now);
     boolean tombstonesDue = state.oldestTombstoneTimestamp() >= 0
         && now - state.oldestTombstoneTimestamp() > config.deleteRetentionMs();
     if (!newData && !tombstonesDue) {
       return Optional.empty();
     }
     return Optional.of(new Plan(state.logStartOffset(), List.copyOf(entries), config.deleteRetentionMs()));
+  }
+
+  /**
+   * Kafka's rule for when a cleanable range is worth a run: its dirty (not yet compacted) bytes are at least
+   * {@code min.cleanable.dirty.ratio} of it, or its oldest dirty write is older than {@code max.compaction.lag.ms}.
+   */
+  private static boolean dirtyEnough(List<IndexEntry> cleanable, long firstDirtyOffset, TopicConfig config, long now) {
+    long totalBytes = 0;
+    long dirtyBytes = 0;
+    long oldestDirtyTimestamp = -1;
+    for (IndexEntry entry : cleanable) {
+      totalBytes += entry.sizeInBytes();
+      if (entry.lastOffset() >= firstDirtyOffset) {
+        dirtyBytes += entry.sizeInBytes();
+        if (oldestDirtyTimestamp < 0) {
+          oldestDirtyTimestamp = entry.maxTimestamp();
+        }
+      }
+    }
+    if (dirtyBytes == 0) {
+      return false;
+    }
+    boolean overdue = oldestDirtyTimestamp >= 0 && now - oldestDirtyTimestamp > config.maxCompactionLagMs();
+    return overdue || (double) dirtyBytes / totalBytes >= config.minCleanableDirtyRatio();
   }
 
   /** What a compaction run persists: the replacements of the ranges that lost records, then its completion. */

@@ -2,28 +2,33 @@ package dev.runnel.broker.topic;
 
 import com.typesafe.config.Config;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.record.TimestampType;
 
 /**
- * A topic's effective configuration: the broker's defaults ({@code runnel.broker.topic-defaults}) overridden by
- * the configs set on the topic. Keys and value rules are Kafka's.
+ * A topic's effective configuration: Kafka's defaults, overridden by the broker's ({@code runnel.broker.topic-defaults}),
+ * overridden by the configs set on the topic. Names, types and value rules are Kafka's ({@link TopicConfigDef}); this
+ * record holds the values the broker acts on.
  *
  * @param retentionMs how long a batch is kept after its newest record's timestamp; -1 keeps forever
  * @param retentionBytes the size a partition is trimmed to; -1 means no limit
- * @param cleanupPolicy {@code delete}, {@code compact} or both
+ * @param cleanupPolicy {@code delete}, {@code compact}, both (comma-separated) or none (empty)
  * @param maxMessageBytes the largest record batch a producer may append
  * @param minInsyncReplicas replicas that must have a write for {@code acks=all}
  * @param compressionType the codec the topic wants; {@code producer} keeps what the producer sent
  * @param segmentBytes the size of a log segment
  * @param deleteRetentionMs how long a tombstone stays in a compacted log before compaction removes it
  * @param minCompactionLagMs how old a record must be before compaction may remove it
- * @param messageTimestampType whose time a record carries: the producer's (CreateTime) or the broker's at append
- *     (LogAppendTime)
- * @param messageTimestampBeforeMaxMs how far before the broker's time a CreateTime record may be (KIP-937)
- * @param messageTimestampAfterMaxMs how far after the broker's time a CreateTime record may be (KIP-937)
+ * @param messageTimestampType {@code CreateTime} keeps the producer's timestamps, {@code LogAppendTime} the broker's
+ * @param messageTimestampBeforeMaxMs how far a CreateTime timestamp may lie before the broker's clock
+ * @param messageTimestampAfterMaxMs how far a CreateTime timestamp may lie after the broker's clock
+ * @param maxCompactionLagMs how old an uncompacted record may get before a compaction run is due regardless of the
+ *     dirty ratio
+ * @param minCleanableDirtyRatio the share of uncompacted bytes in the cleanable log that makes a compaction run due
  */
 public record TopicConfig(
     long retentionMs,
@@ -37,7 +42,9 @@ public record TopicConfig(
     long minCompactionLagMs,
     TimestampType messageTimestampType,
     long messageTimestampBeforeMaxMs,
-    long messageTimestampAfterMaxMs) {
+    long messageTimestampAfterMaxMs,
+    long maxCompactionLagMs,
+    double minCleanableDirtyRatio) {
 
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
@@ -48,125 +55,110 @@ public record TopicConfig(
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String DELETE_RETENTION_MS = "delete.retention.ms";
   public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+  public static final String MAX_COMPACTION_LAG_MS = "max.compaction.lag.ms";
+  public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
   public static final String MESSAGE_TIMESTAMP_TYPE = "message.timestamp.type";
   public static final String MESSAGE_TIMESTAMP_BEFORE_MAX_MS = "message.timestamp.before.max.ms";
   public static final String MESSAGE_TIMESTAMP_AFTER_MAX_MS = "message.timestamp.after.max.ms";
+  public static final String REMOTE_STORAGE_ENABLE = "remote.storage.enable";
 
-  public static final Set<String> KEYS = Set.of(
-      RETENTION_MS, RETENTION_BYTES, CLEANUP_POLICY, MAX_MESSAGE_BYTES, MIN_INSYNC_REPLICAS, COMPRESSION_TYPE,
-      SEGMENT_BYTES, DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS,
-      MESSAGE_TIMESTAMP_TYPE, MESSAGE_TIMESTAMP_BEFORE_MAX_MS, MESSAGE_TIMESTAMP_AFTER_MAX_MS);
+  /** Every topic config name Kafka knows, sorted. */
+  public static final Set<String> KEYS = TopicConfigDef.names();
 
-  private static final Set<String> CLEANUP_POLICIES = Set.of("delete", "compact", "compact,delete", "delete,compact");
-  private static final Set<String> COMPRESSION_TYPES =
-      Set.of("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd");
-
-  /** The broker's defaults for topics that set nothing, read from a {@code topic-defaults} block. */
+  /**
+   * The broker's value of every topic config, read from a {@code topic-defaults} block: what the block sets (Kafka's
+   * dotted names, quoted), and Kafka's default for the rest.
+   *
+   * @throws InvalidConfigurationException for a name that is not Kafka's or a value Kafka refuses
+   */
   public static Map<String, String> defaults(Config topicDefaults) {
-    Map<String, String> defaults = new LinkedHashMap<>();
-    for (String key : KEYS) {
-      defaults.put(key, topicDefaults.getString("\"" + key + "\""));
+    Set<String> unknown = new TreeSet<>(topicDefaults.root().keySet());
+    unknown.removeAll(KEYS);
+    if (!unknown.isEmpty()) {
+      throw new InvalidConfigurationException("Unknown topic config name in runnel.broker.topic-defaults: " + unknown
+          + " (Kafka's dotted names must be quoted, as in \"retention.ms\")");
     }
+    Map<String, String> given = new LinkedHashMap<>();
+    for (String key : topicDefaults.root().keySet()) {
+      given.put(key, topicDefaults.getString("\"" + key + "\""));
+    }
+    validate(given);
+    Map<String, String> defaults = new LinkedHashMap<>();
+    TopicConfigDef.definitions().forEach((name, definition) ->
+        defaults.put(name, given.getOrDefault(name, definition.kafkaDefault())));
     validate(defaults);
     return Map.copyOf(defaults);
   }
 
   /**
-   * Checks topic config overrides against Kafka's known keys and value rules.
+   * Checks topic configs against Kafka's names and value rules, and the rules Kafka's broker applies across
+   * configs.
    *
-   * @throws InvalidConfigurationException naming the first key that is unknown or has an invalid value
+   * @throws InvalidConfigurationException naming the first config that is unknown or has an invalid value
    */
   public static void validate(Map<String, String> configs) {
     for (Map.Entry<String, String> entry : configs.entrySet()) {
-      String key = entry.getKey();
-      String value = entry.getValue();
-      if (!KEYS.contains(key)) {
-        throw new InvalidConfigurationException("Unknown topic config name: " + key);
+      Object value = TopicConfigDef.parse(entry.getKey(), entry.getValue());
+      if (REMOTE_STORAGE_ENABLE.equals(entry.getKey()) && Boolean.TRUE.equals(value)) {
+        // What a Kafka broker answers while remote.log.storage.system.enable is off: Runnel has no tiered storage.
+        throw new InvalidConfigurationException("Invalid value true for configuration " + REMOTE_STORAGE_ENABLE
+            + ": Tiered Storage functionality is disabled in the broker. "
+            + "Topic cannot be configured with remote log storage.");
       }
-      if (value == null) {
-        throw new InvalidConfigurationException("Invalid value null for configuration " + key);
-      }
-      switch (key) {
-        case RETENTION_MS, RETENTION_BYTES -> checkLong(key, value, -1);
-        case DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS -> checkLong(key, value, 0);
-        case MESSAGE_TIMESTAMP_BEFORE_MAX_MS, MESSAGE_TIMESTAMP_AFTER_MAX_MS -> checkLong(key, value, 0);
-        case MESSAGE_TIMESTAMP_TYPE -> {
-          if (!value.equals("CreateTime") && !value.equals("LogAppendTime")) {
-            throw invalid(key, value, "must be CreateTime or LogAppendTime");
-          }
-        }
-        case MAX_MESSAGE_BYTES -> checkInt(key, value, 0);
-        case MIN_INSYNC_REPLICAS -> checkInt(key, value, 1);
-        case SEGMENT_BYTES -> checkInt(key, value, 14);
-        case CLEANUP_POLICY -> {
-          if (!CLEANUP_POLICIES.contains(value.replace(" ", ""))) {
-            throw invalid(key, value, "must be delete, compact or compact,delete");
-          }
-        }
-        case COMPRESSION_TYPE -> {
-          if (!COMPRESSION_TYPES.contains(value)) {
-            throw invalid(key, value, "must be one of " + COMPRESSION_TYPES);
-          }
-        }
-        default -> throw new IllegalStateException("no rule for " + key);
+    }
+    if (configs.containsKey(MIN_COMPACTION_LAG_MS) && configs.containsKey(MAX_COMPACTION_LAG_MS)) {
+      long min = (Long) TopicConfigDef.parse(MIN_COMPACTION_LAG_MS, configs.get(MIN_COMPACTION_LAG_MS));
+      long max = (Long) TopicConfigDef.parse(MAX_COMPACTION_LAG_MS, configs.get(MAX_COMPACTION_LAG_MS));
+      if (min > max) {
+        throw new InvalidConfigurationException("conflict topic config setting " + MIN_COMPACTION_LAG_MS + " ("
+            + min + ") > " + MAX_COMPACTION_LAG_MS + " (" + max + ")");
       }
     }
   }
 
-  /** The effective configuration of a topic with these overrides on top of the broker's defaults. */
+  /**
+   * The effective configuration of a topic with these overrides on top of the broker's defaults; a config neither
+   * sets takes Kafka's default.
+   */
   public static TopicConfig resolve(Map<String, String> defaults, Map<String, String> overrides) {
     Map<String, String> merged = new LinkedHashMap<>(defaults);
     merged.putAll(overrides);
+    Values values = new Values(merged);
+    @SuppressWarnings("unchecked")
+    List<String> cleanupPolicy = (List<String>) values.get(CLEANUP_POLICY);
     return new TopicConfig(
-        Long.parseLong(merged.get(RETENTION_MS).trim()),
-        Long.parseLong(merged.get(RETENTION_BYTES).trim()),
-        merged.get(CLEANUP_POLICY).replace(" ", ""),
-        Integer.parseInt(merged.get(MAX_MESSAGE_BYTES)),
-        Integer.parseInt(merged.get(MIN_INSYNC_REPLICAS)),
-        merged.get(COMPRESSION_TYPE),
-        Integer.parseInt(merged.get(SEGMENT_BYTES)),
-        Long.parseLong(merged.get(DELETE_RETENTION_MS).trim()),
-        Long.parseLong(merged.get(MIN_COMPACTION_LAG_MS).trim()),
-        TimestampType.forName(merged.get(MESSAGE_TIMESTAMP_TYPE)),
-        Long.parseLong(merged.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS).trim()),
-        Long.parseLong(merged.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS).trim()));
+        (Long) values.get(RETENTION_MS),
+        (Long) values.get(RETENTION_BYTES),
+        String.join(",", cleanupPolicy),
+        (Integer) values.get(MAX_MESSAGE_BYTES),
+        (Integer) values.get(MIN_INSYNC_REPLICAS),
+        (String) values.get(COMPRESSION_TYPE),
+        (Integer) values.get(SEGMENT_BYTES),
+        (Long) values.get(DELETE_RETENTION_MS),
+        (Long) values.get(MIN_COMPACTION_LAG_MS),
+        TimestampType.forName((String) values.get(MESSAGE_TIMESTAMP_TYPE)),
+        (Long) values.get(MESSAGE_TIMESTAMP_BEFORE_MAX_MS),
+        (Long) values.get(MESSAGE_TIMESTAMP_AFTER_MAX_MS),
+        (Long) values.get(MAX_COMPACTION_LAG_MS),
+        (Double) values.get(MIN_CLEANABLE_DIRTY_RATIO));
   }
 
   /** Whether retention by time and size applies ({@code delete} or {@code compact,delete}). */
   public boolean delete() {
-    return cleanupPolicy.contains("delete");
+    return List.of(cleanupPolicy.split(",")).contains("delete");
   }
 
   /** Whether the log is compacted ({@code compact} or {@code compact,delete}). */
   public boolean compact() {
-    return cleanupPolicy.contains("compact");
+    return List.of(cleanupPolicy.split(",")).contains("compact");
   }
 
-  private static void checkLong(String key, String value, long min) {
-    long parsed;
-    try {
-      parsed = Long.parseLong(value.trim());
-    } catch (NumberFormatException e) {
-      throw invalid(key, value, "must be a whole number");
+  /** Typed values of a merged config map, falling back to Kafka's default for a name it lacks. */
+  private record Values(Map<String, String> merged) {
+    Object get(String name) {
+      String value = merged.get(name);
+      return TopicConfigDef.parse(name,
+          value != null ? value : TopicConfigDef.definition(name).orElseThrow().kafkaDefault());
     }
-    if (parsed < min) {
-      throw invalid(key, value, "must be at least " + min);
-    }
-  }
-
-  private static void checkInt(String key, String value, int min) {
-    int parsed;
-    try {
-      parsed = Integer.parseInt(value.trim());
-    } catch (NumberFormatException e) {
-      throw invalid(key, value, "must be a whole number that fits in 32 bits");
-    }
-    if (parsed < min) {
-      throw invalid(key, value, "must be at least " + min);
-    }
-  }
-
-  private static InvalidConfigurationException invalid(String key, String value, String rule) {
-    return new InvalidConfigurationException("Invalid value " + value + " for configuration " + key + ": " + rule);
   }
 }

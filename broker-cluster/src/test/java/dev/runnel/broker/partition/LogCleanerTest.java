@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.persistence.PartitionEvent.LogCompacted;
 import dev.runnel.persistence.PartitionEvent.Records;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
@@ -123,6 +124,29 @@ class LogCleanerTest {
     assertEquals(7, plan.orElseThrow().entries().size(), "batches with timestamps 0..6000 are old enough");
     Optional<LogCleaner.Plan> all = LogCleaner.plan(tenBatches(), config("cleanup.policy", "compact"), 100_000);
     assertEquals(9, all.orElseThrow().entries().size(), "the newest journal write is never compacted");
+  }
+
+  @ParameterizedTest(name = "dirty ratio 1/9 with min.cleanable.dirty.ratio {0}, max.compaction.lag.ms {1}: run {2}")
+  @CsvSource({
+      "0.5, 9223372036854775807, false",
+      "0.1, 9223372036854775807, true",
+      "0.5, 1000, true",
+      "0.5, 200000, false"})
+  void when_fewRecordsAreDirty_then_aRunIsDueOnlyPastTheDirtyRatioOrTheMaxCompactionLag(
+      String ratio, String maxLag, boolean due) {
+    // Compacted up to offset 7 already: of the nine cleanable writes only offset 8 (timestamp 8000) is dirty.
+    PartitionState state = tenBatches().apply(new LogCompacted(8, -1));
+    Optional<LogCleaner.Plan> plan = LogCleaner.plan(state, config("cleanup.policy", "compact",
+        "min.cleanable.dirty.ratio", ratio, "max.compaction.lag.ms", maxLag), 100_000);
+    assertEquals(due, plan.isPresent(), "a compaction run is due");
+    plan.ifPresent(run -> assertEquals(9, run.entries().size(), "a run covers the whole cleanable range"));
+  }
+
+  @Test
+  void when_nothingNewIsCleanable_then_noRunEvenWithARatioOfZero() {
+    PartitionState state = tenBatches().apply(new LogCompacted(9, -1));
+    assertEquals(Optional.empty(), LogCleaner.plan(state,
+        config("cleanup.policy", "compact", "min.cleanable.dirty.ratio", "0", "max.compaction.lag.ms", "1"), 100_000));
   }
 
   private static List<Records> events(PartitionState state, Map<Long, byte[]> bySequenceNr) {
