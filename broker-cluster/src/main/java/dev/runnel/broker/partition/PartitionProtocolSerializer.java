@@ -1,6 +1,7 @@
 package dev.runnel.broker.partition;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.common.protocol.Errors;
@@ -84,8 +85,22 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     return out.array();
   }
 
+  /**
+   * Always big-endian, whatever the buffer's order: Artery's buffers are little-endian, and a payload that sharding's
+   * envelope wraps is written with {@link #toBinary(Object)} but read back from Artery's buffer.
+   */
   @Override
   public void toBinary(Object o, ByteBuffer out) {
+    ByteOrder order = out.order();
+    out.order(ByteOrder.BIG_ENDIAN);
+    try {
+      write(o, out);
+    } finally {
+      out.order(order);
+    }
+  }
+
+  private void write(Object o, ByteBuffer out) {
     if (o instanceof Partition.Append append) {
       putRef(out, append.replyTo());
       out.put(append.records().duplicate());
@@ -131,7 +146,13 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
   /** From a transport buffer that is reused once this returns: record batches are copied out of it. */
   @Override
   public Object fromBinary(ByteBuffer in, String manifest) {
-    return read(in, manifest, true);
+    ByteOrder order = in.order();
+    in.order(ByteOrder.BIG_ENDIAN);
+    try {
+      return read(in, manifest, true);
+    } finally {
+      in.order(order);
+    }
   }
 
   private Object read(ByteBuffer in, String manifest, boolean copy) {
