@@ -202,19 +202,31 @@ public final class Broker {
    * (one replica: "all" in-sync replicas is this one).
    */
   public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks) {
+    return append(partition, records, acks, partitionTimeout());
+  }
+
+  /**
+   * {@link #append(PartitionId, ByteBuffer, short)} answered {@code REQUEST_TIMED_OUT} after {@code timeout} (at
+   * most the partition request timeout) if the partition has not answered by then; the append may still be stored.
+   */
+  public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout) {
     EntityRef<Partition.Command> entity = entity(partition);
     if (acks == 0) {
       entity.tell(new Partition.Append(records, ignoreAppends));
       return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
     }
-    return entity.<AppendResult>ask(replyTo -> new Partition.Append(records, replyTo), settings.askTimeout())
+    Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
+    return entity.<AppendResult>ask(replyTo -> new Partition.Append(records, replyTo), wait)
         .exceptionally(failure -> AppendResult.refused(Errors.REQUEST_TIMED_OUT,
-            "Partition " + partition + " did not answer in " + settings.askTimeout()));
+            "Partition " + partition + " did not answer in " + wait));
   }
 
-  /** Reads whole batches from {@code offset}; at the log end waits up to {@code maxWait} for data. */
+  /**
+   * Reads whole batches from {@code offset}; at the log end waits up to {@code maxWait} for data. A partition that
+   * has not answered by {@code maxWait} plus the partition request timeout is {@code REQUEST_TIMED_OUT}.
+   */
   public CompletionStage<FetchResult> fetch(PartitionId partition, long offset, int maxBytes, Duration maxWait) {
-    Duration timeout = settings.askTimeout().plus(maxWait);
+    Duration timeout = partitionTimeout().plus(maxWait);
     return entity(partition)
         .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, replyTo), timeout)
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
@@ -223,7 +235,7 @@ public final class Broker {
   /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
   public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp) {
     return entity(partition)
-        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, replyTo), settings.askTimeout())
+        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, replyTo), partitionTimeout())
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
 
@@ -233,13 +245,18 @@ public final class Broker {
    */
   public CompletionStage<DeleteRecordsResult> deleteRecords(PartitionId partition, long offset) {
     return entity(partition)
-        .<DeleteRecordsResult>ask(replyTo -> new Partition.DeleteRecords(offset, replyTo), settings.askTimeout())
+        .<DeleteRecordsResult>ask(replyTo -> new Partition.DeleteRecords(offset, replyTo), partitionTimeout())
         .exceptionally(failure -> DeleteRecordsResult.error(Errors.REQUEST_TIMED_OUT));
   }
 
   /** The partition's log start, log end and the bytes of record batches it holds. */
   public CompletionStage<PartitionStatus> status(PartitionId partition) {
-    return entity(partition).ask(Partition.GetStatus::new, settings.askTimeout());
+    return entity(partition).ask(Partition.GetStatus::new, partitionTimeout());
+  }
+
+  /** How long a request waits for one partition: {@code runnel.broker.partition.request-timeout}. */
+  public Duration partitionTimeout() {
+    return settings.partition().requestTimeout();
   }
 
   // Producers

@@ -20,7 +20,8 @@ import java.util.Map;
  * @param autoCreateTopics whether producing to or fetching metadata of an unknown topic creates it
  * @param numPartitions partitions of an auto-created topic
  * @param maxPartitions the largest partition count a topic may have
- * @param askTimeout how long a request waits for a partition or the registry
+ * @param askTimeout how long a request waits for the topic registry, the producer id allocator or a group
+ *     coordinator (partitions: {@link PartitionSettings#requestTimeout()})
  * @param topicDefaults Kafka topic configs that apply where a topic sets none
  * @param partition settings of the partition entities
  */

@@ -16,6 +16,7 @@ import dev.runnel.broker.kafka.KafkaSettings;
 import dev.runnel.broker.partition.IdlePartitionSweeper;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.partition.PartitionMessenger;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicDirectory;
@@ -103,6 +104,9 @@ final class Guardian {
           .withMessageExtractor(new PartitionShards())
           .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self)));
 
+      ActorRef<PartitionMessenger.Command> messenger = context.spawn(
+          PartitionMessenger.create(sharding, settings.partition().requestTimeout()), "partition-messenger");
+
       TopicRegistry.Listener listener = new TopicRegistry.Listener() {
         @Override
         public void topicChanged(TopicMetadata topic) {
@@ -112,10 +116,7 @@ final class Guardian {
         @Override
         public void topicDeleted(TopicMetadata topic) {
           directory.tell(new TopicDirectory.Unpublish(topic));
-          for (PartitionId partition : Broker.partitions(topic)) {
-            sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId())
-                .tell(new Partition.Delete(system.ignoreRef()));
-          }
+          messenger.tell(new PartitionMessenger.Deliver(PartitionMessenger.Kind.DELETE, Broker.partitions(topic)));
         }
 
         @Override
@@ -126,7 +127,7 @@ final class Guardian {
       ActorRef<TopicRegistry.Command> registry = ClusterSingleton.get(system).init(
           SingletonActor.of(TopicRegistry.create(settings.maxPartitions(), listener), "topic-registry"));
       ClusterSingleton.get(system).init(SingletonActor.of(
-          IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, sharding),
+          IdlePartitionSweeper.create(settings.partition().idleSweepInterval(), topics, messenger),
           "idle-partition-sweeper"));
 
       ActorRef<ProducerIdManager.Command> producerIds = ClusterSingleton.get(system).init(

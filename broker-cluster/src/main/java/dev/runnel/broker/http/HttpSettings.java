@@ -2,6 +2,7 @@ package dev.runnel.broker.http;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Limits of the HTTP API, read once from {@code runnel.broker.http} (see the module's {@code reference.conf}).
@@ -51,7 +52,7 @@ public record HttpSettings(
 
   public static HttpSettings create(Config config) {
     Config http = config.getConfig("runnel.broker.http");
-    return new HttpSettings(
+    HttpSettings settings = new HttpSettings(
         http.getBytes("max-request-size"),
         http.getInt("default-read-limit"),
         http.getInt("max-read-limit"),
@@ -59,5 +60,27 @@ public record HttpSettings(
         Math.toIntExact(http.getBytes("max-read-max-bytes")),
         http.getDuration("max-read-wait"),
         http.getDuration("follow-poll-wait"));
+    checkRequestTimeout(config, settings.maxReadWait());
+    return settings;
+  }
+
+  /**
+   * pekko-http answers a bare 503 to a request that is not answered within its request-timeout. Every wait behind
+   * the API must end before that, so that a partition or the registry that does not answer is the API's own 504
+   * REQUEST_TIMED_OUT.
+   */
+  static void checkRequestTimeout(Config config, Duration maxReadWait) {
+    String key = "pekko.http.server.request-timeout";
+    if (!config.hasPath(key) || List.of("infinite", "off").contains(config.getString(key))) {
+      return;
+    }
+    Duration requestTimeout = config.getDuration(key);
+    Duration askTimeout = config.getDuration("runnel.broker.ask-timeout");
+    Duration read = config.getDuration("runnel.broker.partition.request-timeout").plus(maxReadWait);
+    if (askTimeout.compareTo(requestTimeout) >= 0 || read.compareTo(requestTimeout) >= 0) {
+      throw new IllegalArgumentException(key + " (" + requestTimeout + ") must be longer than runnel.broker."
+          + "ask-timeout (" + askTimeout + ") and than runnel.broker.partition.request-timeout plus "
+          + "runnel.broker.http.max-read-wait (" + read + ")");
+    }
   }
 }

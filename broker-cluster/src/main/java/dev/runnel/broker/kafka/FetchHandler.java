@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.FetchRequestData;
@@ -33,11 +34,34 @@ import org.apache.kafka.common.requests.FetchResponse;
  * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
  * limits still makes progress. Fetch sessions (KIP-227) are not kept: the response's session id 0 tells the client
  * to send full fetch requests. Read-committed consumers see everything, as there are no transactions here.
+ *
+ * <p>Each partition is answered on its own: one that has not answered the first read by max_wait, and at least
+ * {@link #FIRST_READ_DEADLINE} after the request came, goes into the response as {@link #LATE} (no records, no
+ * error, high watermark -1), and one that has not answered its long poll shortly after the wait keeps what its
+ * first read said; so a slow or moving partition never holds back the others. Kafka consumers skip the unknown
+ * (negative) offsets and fetch that partition again; an error code such as REQUEST_TIMED_OUT is no choice, as
+ * their fetcher throws on codes it does not expect.
  */
 final class FetchHandler implements RequestHandler {
 
   /** Fetch v13 (KIP-516) names topics by id. */
   private static final short FIRST_VERSION_WITH_TOPIC_IDS = 13;
+
+  /** The answer for a partition that did not answer in time. */
+  private static final FetchResult LATE = FetchResult.empty(-1, -1);
+
+  /**
+   * The least time the first read of every partition is waited for, however short max_wait is: long enough for a
+   * partition on another node, or one read from the journal, to answer in every case but a slow or moving one
+   * (whose answer is wasted: the next fetch reads again).
+   */
+  private static final Duration FIRST_READ_DEADLINE = Duration.ofSeconds(1);
+
+  /**
+   * Partitions answer a long poll when its wait is up; one that has not a moment later is late. Being late costs
+   * the client nothing but another fetch of that partition.
+   */
+  private static final Duration LONG_POLL_GRACE = Duration.ofMillis(200);
 
   private final Broker broker;
 
@@ -65,16 +89,42 @@ final class FetchHandler implements RequestHandler {
         wanted.add(wanted(topic, partition, metadata, byId));
       }
     }
+    long start = System.nanoTime();
     List<CompletableFuture<FetchResult>> immediate = read(wanted, fetch.maxBytes(), Duration.ZERO);
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
-    return CompletableFuture.allOf(immediate.toArray(CompletableFuture[]::new)).thenCompose(done -> {
-      List<FetchResult> results = joinAll(immediate);
-      if (maxWait.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
+    Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
+    return allOrDeadline(immediate, firstReadDeadline).thenCompose(done -> {
+      List<FetchResult> results = answered(immediate, immediate.stream().map(read -> LATE).toList());
+      Duration left = maxWait.minusNanos(System.nanoTime() - start);
+      boolean late = results.stream().anyMatch(result -> result == LATE);
+      if (late || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(request.version(), fetch, wanted, results, byId));
       }
-      return longPoll(wanted, fetch.maxBytes(), maxWait, results)
+      return longPoll(wanted, fetch.maxBytes(), left, results)
           .thenApply(polled -> response(request.version(), fetch, wanted, polled, byId));
     });
+  }
+
+  /** Completes when every read has, or at the deadline, whichever comes first. */
+  private static CompletableFuture<Void> allOrDeadline(List<CompletableFuture<FetchResult>> reads, Duration deadline) {
+    return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+        .completeOnTimeout(null, deadline.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The reads' results so far: a read not done yet, or timed out in {@link Broker#fetch}, keeps its entry of
+   * {@code otherwise}.
+   */
+  private static List<FetchResult> answered(List<CompletableFuture<FetchResult>> reads, List<FetchResult> otherwise) {
+    List<FetchResult> results = new ArrayList<>(otherwise);
+    for (int i = 0; i < reads.size(); i++) {
+      CompletableFuture<FetchResult> read = reads.get(i);
+      if (read.isDone() && !read.isCompletedExceptionally()
+          && read.join().error() != Errors.REQUEST_TIMED_OUT) {
+        results.set(i, read.join());
+      }
+    }
+    return results;
   }
 
   private Wanted wanted(FetchTopic topic, FetchPartition partition, Optional<TopicMetadata> metadata, boolean byId) {
@@ -121,17 +171,8 @@ final class FetchHandler implements RequestHandler {
         }
       });
     }
-    CompletableFuture<Void> allDone = CompletableFuture.allOf(polls.toArray(CompletableFuture[]::new));
-    return CompletableFuture.anyOf(anyData, allDone).handle((done, failure) -> {
-      List<FetchResult> results = new ArrayList<>(first);
-      for (int i = 0; i < polls.size(); i++) {
-        CompletableFuture<FetchResult> poll = polls.get(i);
-        if (poll.isDone() && !poll.isCompletedExceptionally()) {
-          results.set(i, poll.join());
-        }
-      }
-      return results;
-    });
+    CompletableFuture<Void> allDone = allOrDeadline(polls, maxWait.plus(LONG_POLL_GRACE));
+    return CompletableFuture.anyOf(anyData, allDone).handle((done, failure) -> answered(polls, first));
   }
 
   private FetchResponse response(
@@ -187,14 +228,6 @@ final class FetchHandler implements RequestHandler {
     ByteBuffer slice = records.duplicate();
     slice.limit(slice.position() + size);
     return MemoryRecords.readableRecords(slice.slice());
-  }
-
-  private static List<FetchResult> joinAll(List<CompletableFuture<FetchResult>> futures) {
-    List<FetchResult> results = new ArrayList<>(futures.size());
-    for (CompletableFuture<FetchResult> future : futures) {
-      results.add(future.join());
-    }
-    return results;
   }
 
   private static long bytes(List<FetchResult> results) {

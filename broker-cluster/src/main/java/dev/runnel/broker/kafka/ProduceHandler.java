@@ -5,6 +5,7 @@ import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -51,6 +52,9 @@ final class ProduceHandler implements RequestHandler {
     ProduceRequestData body = ((ProduceRequest) request.body()).data();
     short acks = body.acks();
     boolean byId = request.version() >= FIRST_VERSION_WITH_TOPIC_IDS;
+    // Each partition is answered on its own deadline: the partition request timeout, or the request's timeout_ms
+    // if shorter, so the answer is back before the client gives up on the whole request.
+    Duration timeout = body.timeoutMs() > 0 ? Duration.ofMillis(body.timeoutMs()) : broker.partitionTimeout();
     List<ProduceRequestData.TopicProduceData> topicData = new ArrayList<>(body.topicData());
     List<CompletableFuture<Optional<TopicMetadata>>> resolved = new ArrayList<>();
     for (ProduceRequestData.TopicProduceData topic : topicData) {
@@ -62,7 +66,8 @@ final class ProduceHandler implements RequestHandler {
         CompletableFuture.allOf(before.toArray(CompletableFuture[]::new)).thenApply(ready -> {
           List<CompletableFuture<TopicProduceResponse>> topics = new ArrayList<>();
           for (int i = 0; i < topicData.size(); i++) {
-            topics.add(produce(topicData.get(i), resolved.get(i).join(), acks, byId).toCompletableFuture());
+            topics.add(produce(topicData.get(i), resolved.get(i).join(), acks, timeout, byId)
+                .toCompletableFuture());
           }
           return topics;
         });
@@ -91,10 +96,11 @@ final class ProduceHandler implements RequestHandler {
   }
 
   private CompletionStage<TopicProduceResponse> produce(
-      ProduceRequestData.TopicProduceData topicData, Optional<TopicMetadata> topic, short acks, boolean byId) {
+      ProduceRequestData.TopicProduceData topicData, Optional<TopicMetadata> topic, short acks, Duration timeout,
+      boolean byId) {
     List<CompletableFuture<PartitionProduceResponse>> partitions = new ArrayList<>();
     for (ProduceRequestData.PartitionProduceData partition : topicData.partitionData()) {
-      partitions.add(append(topicData, topic, partition, acks).toCompletableFuture());
+      partitions.add(append(topicData, topic, partition, acks, timeout).toCompletableFuture());
     }
     return CompletableFuture.allOf(partitions.toArray(CompletableFuture[]::new)).thenApply(done -> {
       TopicProduceResponse response = new TopicProduceResponse()
@@ -108,7 +114,8 @@ final class ProduceHandler implements RequestHandler {
   }
 
   private CompletionStage<PartitionProduceResponse> append(ProduceRequestData.TopicProduceData topicData,
-      Optional<TopicMetadata> topic, ProduceRequestData.PartitionProduceData partition, short acks) {
+      Optional<TopicMetadata> topic, ProduceRequestData.PartitionProduceData partition, short acks,
+      Duration timeout) {
     int index = partition.index();
     try {
       if (acks != 0 && acks != 1 && acks != -1) {
@@ -122,7 +129,7 @@ final class ProduceHandler implements RequestHandler {
         throw new CorruptRecordException("Produce request for " + id + " carries no record batches");
       }
       ByteBuffer batches = records.buffer();
-      return broker.append(id, batches, acks).thenApply(result -> response(index, result));
+      return broker.append(id, batches, acks, timeout).thenApply(result -> response(index, result));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(response(index, AppendResult.refused(KafkaErrors.code(e),
           KafkaErrors.of(e).message())));

@@ -5,9 +5,9 @@ import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.Topics;
 import java.time.Duration;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Wakes every partition on an interval. A partition passivated for being idle stops its retention and compaction
@@ -24,14 +24,14 @@ public final class IdlePartitionSweeper {
 
   private IdlePartitionSweeper() {}
 
-  public static Behavior<Sweep> create(Duration interval, Topics topics, ClusterSharding sharding) {
+  /** @param messenger this node's, which delivers each Wake until the partition acknowledges it */
+  public static Behavior<Sweep> create(
+      Duration interval, Topics topics, ActorRef<PartitionMessenger.Command> messenger) {
     return Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Sweep.INSTANCE, interval);
       return Behaviors.receiveMessage(sweep -> {
         for (TopicMetadata topic : topics.all()) {
-          for (PartitionId partition : Broker.partitions(topic)) {
-            sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId()).tell(Partition.Wake.INSTANCE);
-          }
+          messenger.tell(new PartitionMessenger.Deliver(PartitionMessenger.Kind.WAKE, Broker.partitions(topic)));
         }
         return Behaviors.same();
       });

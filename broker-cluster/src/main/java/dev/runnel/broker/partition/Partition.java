@@ -109,12 +109,11 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   public record DeleteRecords(long offset, ActorRef<DeleteRecordsResult> replyTo) implements Command {}
 
   /**
-   * Runs the retention and compaction checks now. Sent by {@link IdlePartitionSweeper} to every partition: one
-   * that was passivated recovers and checks, since its own timers stopped with it.
+   * Runs the retention and compaction checks now, and acknowledges. Sent by {@link IdlePartitionSweeper} (through
+   * {@link PartitionMessenger}) to every partition: one that was passivated recovers and checks, since its own
+   * timers stopped with it.
    */
-  public enum Wake implements Command {
-    INSTANCE
-  }
+  public record Wake(ActorRef<Done> replyTo) implements Command {}
 
   // The entity's messages to itself (timers, scheduled and piped results) never leave its node: none has a
   // serializer, and serialize-messages checks skip them.
@@ -251,6 +250,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         .onCommand(Wake.class, (state, wake) -> {
           context.getSelf().tell(CheckRetention.INSTANCE);
           context.getSelf().tell(CheckCompaction.INSTANCE);
+          wake.replyTo().tell(Done.getInstance());
           return Effect().none();
         })
         .onCommand(CheckRetention.class, this::onCheckRetention)

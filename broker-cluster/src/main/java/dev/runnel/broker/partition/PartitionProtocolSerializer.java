@@ -18,7 +18,9 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * Kafka's binary format, so they are written as they are, after a few fixed fields: never re-encoded, and through
  * {@link ByteBufferSerializer} copied straight into (and out of) Artery's buffers. Reply-to refs go as
  * {@link ActorRefResolver} strings; errors as Kafka error codes. Each manifest names one type and its format
- * version.
+ * version. Numbers are little-endian, Pekko's order for {@link ByteBufferSerializer}s: a payload written as bytes
+ * may be read back through a buffer (Pekko's wrapped payloads, e.g. in a sharding envelope, are) and the other
+ * way round.
  *
  * <p>Thread-safe.
  */
@@ -80,21 +82,16 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
 
   @Override
   public byte[] toBinary(Object o) {
-    ByteBuffer out = ByteBuffer.allocate(size(o));
-    toBinary(o, out);
+    ByteBuffer out = ByteBuffer.allocate(size(o)).order(ByteOrder.LITTLE_ENDIAN);
+    write(o, out);
     return out.array();
   }
 
-  /**
-   * Always big-endian, whatever the buffer's order: Artery's buffers are little-endian, and a payload that sharding's
-   * envelope wraps is written with {@link #toBinary(Object)} but read back from Artery's buffer.
-   */
   @Override
   public void toBinary(Object o, ByteBuffer out) {
     ByteOrder order = out.order();
-    out.order(ByteOrder.BIG_ENDIAN);
     try {
-      write(o, out);
+      write(o, out.order(ByteOrder.LITTLE_ENDIAN));
     } finally {
       out.order(order);
     }
@@ -117,8 +114,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     } else if (o instanceof Partition.DeleteRecords delete) {
       out.putLong(delete.offset());
       putRef(out, delete.replyTo());
-    } else if (o instanceof Partition.Wake) {
-      // No fields.
+    } else if (o instanceof Partition.Wake wake) {
+      putRef(out, wake.replyTo());
     } else if (o instanceof AppendResult result) {
       out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset());
       putNullableString(out, result.errorMessage());
@@ -140,16 +137,15 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
   /** From a byte array this serializer owns: record batches are a view of it, not a copy. */
   @Override
   public Object fromBinary(byte[] bytes, String manifest) {
-    return read(ByteBuffer.wrap(bytes), manifest, false);
+    return read(ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN), manifest, false);
   }
 
   /** From a transport buffer that is reused once this returns: record batches are copied out of it. */
   @Override
   public Object fromBinary(ByteBuffer in, String manifest) {
     ByteOrder order = in.order();
-    in.order(ByteOrder.BIG_ENDIAN);
     try {
-      return read(in, manifest, true);
+      return read(in.order(ByteOrder.LITTLE_ENDIAN), manifest, true);
     } finally {
       in.order(order);
     }
@@ -180,7 +176,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         return new Partition.DeleteRecords(offset, getRef(in));
       }
       case WAKE:
-        return Partition.Wake.INSTANCE;
+        return new Partition.Wake(getRef(in));
       case APPEND_RESULT: {
         Errors error = Errors.forCode(in.getShort());
         long baseOffset = in.getLong();
@@ -218,8 +214,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return refSize(delete.replyTo());
     } else if (o instanceof Partition.DeleteRecords delete) {
       return 8 + refSize(delete.replyTo());
-    } else if (o instanceof Partition.Wake) {
-      return 0;
+    } else if (o instanceof Partition.Wake wake) {
+      return refSize(wake.replyTo());
     } else if (o instanceof AppendResult result) {
       return 18 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param retentionCheckInterval how often retention by time and size is checked
  * @param compactionCheckInterval how often a compacted topic's partition looks for a compaction to run
  * @param idleSweepInterval how often every partition is woken, so passivated ones get their checks too
+ * @param requestTimeout how long a request waits for one partition's answer (Fetch: beyond its wait), after
+ *     which that partition alone is answered {@code REQUEST_TIMED_OUT}
  * @param clock the time retention and compaction measure ages against; tests pass a clock they control
  */
 public record PartitionSettings(
@@ -24,6 +26,7 @@ public record PartitionSettings(
     Duration retentionCheckInterval,
     Duration compactionCheckInterval,
     Duration idleSweepInterval,
+    Duration requestTimeout,
     Clock clock) {
 
   public PartitionSettings {
@@ -45,6 +48,9 @@ public record PartitionSettings(
     if (idleSweepInterval.isNegative() || idleSweepInterval.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.idle-sweep-interval must be positive");
     }
+    if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+      throw new IllegalArgumentException("runnel.broker.partition.request-timeout must be positive");
+    }
   }
 
   /** The settings in {@code partition}, measuring time with the system clock. */
@@ -57,11 +63,12 @@ public record PartitionSettings(
         partition.getDuration("retention-check-interval"),
         partition.getDuration("compaction-check-interval"),
         partition.getDuration("idle-sweep-interval"),
+        partition.getDuration("request-timeout"),
         Clock.systemUTC());
   }
 
   public PartitionSettings withClock(Clock clock) {
     return new PartitionSettings(tailCacheBytes, maxWriteBytes, snapshotEvery, journalTimeout,
-        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, clock);
+        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, clock);
   }
 }

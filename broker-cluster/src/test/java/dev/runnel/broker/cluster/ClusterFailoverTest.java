@@ -162,9 +162,36 @@ class ClusterFailoverTest {
 
   @Test
   @Order(3)
-  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  @Timeout(value = 200, unit = TimeUnit.SECONDS)
   void when_nodeIsKilledMidStream_then_everyAcknowledgedRecordStaysOnceAndTheGroupConsumesAll() throws Exception {
     String group = "stream-group";
+    ConcurrentHashMap<String, Boolean> consumed = new ConcurrentHashMap<>();
+    AtomicBoolean consuming = new AtomicBoolean(true);
+    List<Thread> consumers = new ArrayList<>();
+    for (int c = 0; c < 2; c++) {
+      Thread thread = new Thread(() -> {
+        try (KafkaConsumer<String, String> consumer = consumer(cluster.bootstrap(), group)) {
+          consumer.subscribe(List.of(TOPIC));
+          while (consuming.get()) {
+            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+              consumed.put(record.value(), true);
+            }
+          }
+          consumer.commitSync(Duration.ofSeconds(30));
+        }
+      }, "group-consumer-" + c);
+      thread.setDaemon(true);
+      thread.start();
+      consumers.add(thread);
+    }
+    KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "kill", 2, 100);
+    awaitAcked(traffic, 300);
+    long joined = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (consumed.isEmpty()) {
+      assertTrue(System.nanoTime() < joined, "the group consumed nothing in 60 s");
+      Thread.sleep(100);
+    }
+
     // Kill the node coordinating the group, so the group's coordinator moves too.
     int victim = coordinatorOf(group);
     Node survivor = cluster.running().stream().filter(n -> n.id() != victim).findFirst().orElseThrow();
@@ -210,27 +237,11 @@ class ClusterFailoverTest {
     reactiveSender.setDaemon(true);
     reactiveSender.start();
 
-    ConcurrentHashMap<String, Boolean> consumed = new ConcurrentHashMap<>();
-    AtomicBoolean consuming = new AtomicBoolean(true);
-    List<Thread> consumers = new ArrayList<>();
-    for (int c = 0; c < 2; c++) {
-      Thread thread = new Thread(() -> {
-        try (KafkaConsumer<String, String> consumer = consumer(cluster.bootstrap(), group)) {
-          consumer.subscribe(List.of(TOPIC));
-          while (consuming.get()) {
-            for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
-              consumed.put(record.value(), true);
-            }
-          }
-          consumer.commitSync(Duration.ofSeconds(30));
-        }
-      }, "group-consumer-" + c);
-      thread.setDaemon(true);
-      thread.start();
-      consumers.add(thread);
+    long started = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (reactiveAcked.size() < 100) {
+      assertTrue(System.nanoTime() < started, "reactive producer acknowledged " + reactiveAcked.size());
+      Thread.sleep(50);
     }
-    KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "kill", 2, 100);
-    awaitAcked(traffic, 300);
 
     Map<TopicPartition, OffsetAndMetadata> committedBefore;
     try (Admin admin = admin(cluster.bootstrap())) {
