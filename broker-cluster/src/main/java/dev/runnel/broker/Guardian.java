@@ -155,7 +155,8 @@ final class Guardian {
             if (failure != null) {
               bound.completeExceptionally(failure);
             } else {
-              int kafkaPort = kafkaSettings.advertisedPort() != 0 ? kafkaSettings.advertisedPort() : result.kafka().getPort();
+              int kafkaPort =
+                  kafkaSettings.advertisedPort() != 0 ? kafkaSettings.advertisedPort() : result.kafka().getPort();
               monitor.tell(new ClusterMonitor.Publish(new BrokerEndpoint(kafkaSettings.nodeId(),
                   settings.advertisedHost(), kafkaPort, settings.advertisedHost(), result.http().getPort())));
               bound.complete(result);

@@ -1,5 +1,7 @@
 package dev.runnel.broker.group;
 
+import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
@@ -11,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -21,6 +24,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -35,7 +39,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 /**
  * Consumer groups as every protocol door sees them: the Kafka group APIs, the native client and the HTTP API all
  * call here, and here each call goes to the group's coordinator entity. A coordinator that does not answer in
- * time is reported as COORDINATOR_NOT_AVAILABLE, so Kafka clients look it up again and retry.
+ * time is reported as COORDINATOR_NOT_AVAILABLE, and a call whose coordinator moved to another node meanwhile
+ * (its node died or left, or a joining node took the group) as NOT_COORDINATOR, so Kafka clients look it up
+ * again and retry.
  *
  * <p>Thread-safe; all methods are asynchronous.
  */
@@ -46,15 +52,20 @@ public final class Groups {
   /** JoinGroup and SyncGroup wait for the rebalance: they get the rebalance timeout on top of the ask timeout. */
   private static final Duration PARKED_WAIT = Duration.ofMinutes(5);
 
+  /** How often a call waiting for its coordinator checks that the coordinator is still where it was. */
+  private static final Duration MOVE_CHECK = Duration.ofMillis(500);
+
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
   private final Broker broker;
   private final Duration askTimeout;
+  private final ClusterView cluster;
 
   private Groups(ActorSystem<?> system, ClusterSharding sharding, Broker broker) {
     this.system = system;
     this.sharding = sharding;
     this.broker = broker;
+    this.cluster = ClusterView.get(system);
     this.askTimeout = broker.settings().askTimeout();
   }
 
@@ -247,8 +258,38 @@ public final class Groups {
       return CompletableFuture.failedFuture(new InvalidGroupIdException("The group id must not be empty."));
     }
     EntityRef<GroupCoordinator.Command> coordinator = sharding.entityRefFor(GroupCoordinator.ENTITY_KEY, groupId);
-    return coordinator.ask(command, timeout).exceptionallyCompose(failure -> CompletableFuture.failedFuture(
-        Errors.COORDINATOR_NOT_AVAILABLE.exception("Group '" + groupId + "' did not answer in " + timeout)));
+    return untilCoordinatorMoves(groupId, coordinator.ask(command, timeout)
+        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+            Errors.COORDINATOR_NOT_AVAILABLE.exception("Group '" + groupId + "' did not answer in " + timeout))));
+  }
+
+  /**
+   * The answer, or NOT_COORDINATOR as soon as the group's coordinator is no longer on the node it was on when the
+   * call was made: a coordinator whose node died, or that was handed over, loses the calls it held (a JoinGroup
+   * may wait minutes for its rebalance), and a client told NOT_COORDINATOR finds the new one and calls again.
+   */
+  private <R> CompletionStage<R> untilCoordinatorMoves(String groupId, CompletionStage<R> answer) {
+    Optional<BrokerEndpoint> host = cluster.groupCoordinator(groupId);
+    if (host.isEmpty()) {
+      return answer;
+    }
+    CompletableFuture<R> result = new CompletableFuture<>();
+    Cancellable watch = system.scheduler().scheduleAtFixedRate(MOVE_CHECK, MOVE_CHECK, () -> {
+      Optional<BrokerEndpoint> now = cluster.groupCoordinator(groupId);
+      if (!now.equals(host)) {
+        result.completeExceptionally(Errors.NOT_COORDINATOR.exception("The coordinator of group '" + groupId
+            + "' moved from node " + host.get().nodeId() + now.map(e -> " to node " + e.nodeId()).orElse("")));
+      }
+    }, system.executionContext());
+    answer.whenComplete((value, failure) -> {
+      if (failure != null) {
+        result.completeExceptionally(failure);
+      } else {
+        result.complete(value);
+      }
+    });
+    result.whenComplete((value, failure) -> watch.cancel());
+    return result;
   }
 
   /** Like {@link #ask(String, org.apache.pekko.japi.function.Function, Duration)}, the failure as a reply. */

@@ -6,8 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 import dev.runnel.broker.testkit.ClusterNodes;
 import dev.runnel.broker.testkit.ClusterNodes.Node;
+import dev.runnel.client.Committer;
+import dev.runnel.client.CommitterSettings;
+import dev.runnel.client.Consumer;
+import dev.runnel.client.ConsumerSettings;
+import dev.runnel.client.Control;
+import dev.runnel.client.Producer;
+import dev.runnel.client.ProducerSettings;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.ActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.javadsl.Keep;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -57,15 +72,19 @@ class ClusterFailoverTest {
   private static final int PARTITIONS = 12;
 
   private ClusterNodes cluster;
+  private ActorSystem client;
 
   @BeforeAll
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void startCluster() throws Exception {
+    client = ActorSystem.create("cluster-client", ConfigFactory.parseString("pekko.actor.provider = local")
+        .withFallback(ConfigFactory.load()));
     cluster = ClusterNodes.start(3);
   }
 
   @AfterAll
   void stopCluster() throws Exception {
+    client.terminate();
     if (cluster != null) {
       cluster.close();
     }
@@ -143,7 +162,7 @@ class ClusterFailoverTest {
 
   @Test
   @Order(3)
-  @Timeout(value = 150, unit = TimeUnit.SECONDS)
+  @Timeout(value = 200, unit = TimeUnit.SECONDS)
   void when_nodeIsKilledMidStream_then_everyAcknowledgedRecordStaysOnceAndTheGroupConsumesAll() throws Exception {
     String group = "stream-group";
     ConcurrentHashMap<String, Boolean> consumed = new ConcurrentHashMap<>();
@@ -167,9 +186,63 @@ class ClusterFailoverTest {
     }
     KeyedTraffic traffic = KeyedTraffic.start(cluster.bootstrap(), TOPIC, "kill", 2, 100);
     awaitAcked(traffic, 300);
+    long joined = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (consumed.isEmpty()) {
+      assertTrue(System.nanoTime() < joined, "the group consumed nothing in 60 s");
+      Thread.sleep(100);
+    }
 
     // Kill the node coordinating the group, so the group's coordinator moves too.
     int victim = coordinatorOf(group);
+    Node survivor = cluster.running().stream().filter(n -> n.id() != victim).findFirst().orElseThrow();
+
+    // The reactive client, bootstrapped at a survivor: an idempotent producer and a group consumer.
+    String bootstrapWs = "ws://127.0.0.1:" + survivor.httpPort();
+    ConcurrentHashMap<String, Boolean> reactiveConsumed = new ConcurrentHashMap<>();
+    Pair<Control, CompletionStage<Done>> reactiveGroup = Consumer.committableSource(
+            ConsumerSettings.create(client).withBootstrap(bootstrapWs)
+                .withAutoOffsetReset(ConsumerSettings.AutoOffsetReset.EARLIEST),
+            "reactive-group", Set.of(TOPIC))
+        .map(message -> {
+          reactiveConsumed.put(new String(message.record().value(), StandardCharsets.UTF_8), true);
+          return message.committableOffset();
+        })
+        .toMat(Committer.sink(CommitterSettings.create(client)), Keep.both())
+        .run(client);
+    Producer reactiveProducer = Producer.create(ProducerSettings.create(client).withBootstrap(bootstrapWs), client);
+    ConcurrentLinkedQueue<KeyedTraffic.Acked> reactiveAcked = new ConcurrentLinkedQueue<>();
+    ConcurrentLinkedQueue<Throwable> reactiveFailures = new ConcurrentLinkedQueue<>();
+    AtomicBoolean reactiveSending = new AtomicBoolean(true);
+    java.util.concurrent.atomic.AtomicInteger reactiveSent = new java.util.concurrent.atomic.AtomicInteger();
+    Thread reactiveSender = new Thread(() -> {
+      for (int sequence = 0; reactiveSending.get(); sequence++) {
+        String key = "key-" + (sequence % 24);
+        String value = "reactive/0/" + key + "/" + sequence;
+        reactiveSent.incrementAndGet();
+        reactiveProducer.send(dev.runnel.client.ProducerRecord.of(TOPIC, key.getBytes(StandardCharsets.UTF_8),
+            value.getBytes(StandardCharsets.UTF_8))).whenComplete((metadata, failure) -> {
+              if (failure != null) {
+                reactiveFailures.add(failure);
+              } else {
+                reactiveAcked.add(new KeyedTraffic.Acked(value, key, metadata.partition(), metadata.offset()));
+              }
+            });
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "reactive-producer");
+    reactiveSender.setDaemon(true);
+    reactiveSender.start();
+
+    long started = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (reactiveAcked.size() < 100) {
+      assertTrue(System.nanoTime() < started, "reactive producer acknowledged " + reactiveAcked.size());
+      Thread.sleep(50);
+    }
+
     Map<TopicPartition, OffsetAndMetadata> committedBefore;
     try (Admin admin = admin(cluster.bootstrap())) {
       committedBefore = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
@@ -184,15 +257,35 @@ class ClusterFailoverTest {
     awaitAcked(traffic, ackedAtKill + 600);
     List<KeyedTraffic.Acked> acked = traffic.stop();
     assertEquals(List.of(), traffic.failures(), "producer failures (all retriable errors are retried)");
+    reactiveSending.set(false);
+    reactiveSender.join();
+    long answered = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (reactiveAcked.size() + reactiveFailures.size() < reactiveSent.get()) {
+      assertTrue(System.nanoTime() < answered, "reactive sends unanswered 60 s after the last");
+      Thread.sleep(50);
+    }
+    reactiveProducer.close();
+    assertEquals(List.of(), List.copyOf(reactiveFailures), "reactive producer failures through the node's death");
 
     Map<TopicPartition, Map<Long, String>> log = KeyedTraffic.readAll(cluster.bootstrap(), TOPIC, PARTITIONS);
     KeyedTraffic.verify(log, TOPIC, "kill", acked);
+    List<KeyedTraffic.Acked> reactive = List.copyOf(reactiveAcked);
+    assertTrue(reactive.size() > 100, "the reactive producer wrote on, " + reactive.size() + " records");
+    KeyedTraffic.verify(log, TOPIC, "reactive", reactive);
 
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (!acked.stream().allMatch(record -> consumed.containsKey(record.value()))) {
       assertTrue(System.nanoTime() < deadline, "the group consumed " + consumed.size() + " of " + acked.size());
       Thread.sleep(200);
     }
+    deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (!reactive.stream().allMatch(record -> reactiveConsumed.containsKey(record.value()))) {
+      assertFalse(reactiveGroup.second().toCompletableFuture().isDone(), "the reactive group consumer stopped: "
+          + reactiveGroup.second());
+      assertTrue(System.nanoTime() < deadline, "the reactive group consumed " + reactiveConsumed.size());
+      Thread.sleep(200);
+    }
+    reactiveGroup.first().drainAndShutdown(reactiveGroup.second()).toCompletableFuture().get(60, TimeUnit.SECONDS);
     consuming.set(false);
     for (Thread thread : consumers) {
       thread.join(TimeUnit.SECONDS.toMillis(40));
@@ -251,10 +344,10 @@ class ClusterFailoverTest {
 
   /**
    * One writer per partition: a node frozen (SIGSTOP) while the others down it and take its partitions over still
-   * holds a produce request when it is thawed. Its partition appends at the sequence number it last knew, which the
-   * new leader's writes already hold in the shared journal: the journal's primary key (persistence_id,
-   * sequence_number) refuses the write, the stale request is never acknowledged, and the log holds only the new
-   * leader's records, at contiguous offsets.
+   * holds a produce request when it is thawed. Either it learns it was downed and stops first, or its partition
+   * appends at the sequence number it last knew, which the new leader's writes already hold in the shared journal,
+   * and the journal's primary key (persistence_id, sequence_number) refuses the write: the stale request is never
+   * acknowledged, and the log holds only the new leader's records, at contiguous offsets.
    */
   @Test
   @Order(6)
@@ -313,11 +406,10 @@ class ClusterFailoverTest {
       long first = log.keySet().stream().mapToLong(Long::longValue).min().orElseThrow();
       long last = log.keySet().stream().mapToLong(Long::longValue).max().orElseThrow();
       assertEquals(last - first + 1, log.size(), "offsets " + first + ".." + last + " are contiguous");
-      deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!stale.log().contains("duplicate key value violates unique constraint")) {
-        assertTrue(System.nanoTime() < deadline, "the stale node's log shows the journal refusing its write");
-        Thread.sleep(200);
-      }
+      // Whether the thawed node's partition got as far as writing before the node learned it was downed and
+      // stopped is a race; StaleWriterTest shows the journal's refusal without one.
+      System.out.println("Stale node's write refused by the journal's primary key: "
+          + stale.log().contains("duplicate key value violates unique constraint"));
     }
   }
 

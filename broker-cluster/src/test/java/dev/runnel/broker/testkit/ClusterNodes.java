@@ -86,27 +86,21 @@ public final class ClusterNodes implements AutoCloseable {
     }
   }
 
-  private final String serverUrl;
   private final String database;
   private final String jdbcUrl;
   private final Path baseDir;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Integer> seedPorts = new ArrayList<>();
 
-  private ClusterNodes(String serverUrl, String database, Path baseDir) {
-    this.serverUrl = serverUrl;
+  private ClusterNodes(String database, Path baseDir) {
     this.database = database;
-    this.jdbcUrl = serverUrl.substring(0, serverUrl.lastIndexOf('/') + 1) + database;
+    this.jdbcUrl = databaseUrl(database);
     this.baseDir = baseDir;
   }
 
   /** Creates a database of its own and starts {@code count} nodes on it, waiting until every node sees all Up. */
   public static ClusterNodes start(int count) throws Exception {
-    String server = System.getenv().getOrDefault("RUNNEL_TEST_POSTGRES_URL",
-        "jdbc:postgresql://127.0.0.1:5432/runnel");
-    String database = "cluster_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    sql(server, "CREATE DATABASE " + database);
-    ClusterNodes cluster = new ClusterNodes(server, database, TestNodes.newDataDir());
+    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir());
     try {
       for (int i = 0; i < count; i++) {
         cluster.seedPorts.add(NodeProcess.freePort());
@@ -277,6 +271,29 @@ public final class ClusterNodes implements AutoCloseable {
         node.dataDir.resolve("log"));
   }
 
+  /** The test PostgreSQL server's JDBC URL (its database runnel). */
+  public static String serverUrl() {
+    return System.getenv().getOrDefault("RUNNEL_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/runnel");
+  }
+
+  /** Creates a new, empty database on the test server and returns its name. */
+  public static String createDatabase() throws Exception {
+    String database = "cluster_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    sql(serverUrl(), "CREATE DATABASE " + database);
+    return database;
+  }
+
+  /** The JDBC URL of a database of the test server. */
+  public static String databaseUrl(String database) {
+    String server = serverUrl();
+    return server.substring(0, server.lastIndexOf('/') + 1) + database;
+  }
+
+  /** Drops a database of the test server, closing its connections. */
+  public static void dropDatabase(String database) throws Exception {
+    sql(serverUrl(), "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+  }
+
   /** Runs one statement on the test server as runnel (test-services gives that role CREATEDB). */
   private static void sql(String url, String statement) throws Exception {
     try (Connection connection = DriverManager.getConnection(url, "runnel", "runnel");
@@ -293,6 +310,6 @@ public final class ClusterNodes implements AutoCloseable {
         node.process.close();
       }
     }
-    sql(serverUrl, "DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    dropDatabase(database);
   }
 }
