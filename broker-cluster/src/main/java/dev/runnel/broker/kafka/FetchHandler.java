@@ -103,8 +103,9 @@ final class FetchHandler implements RequestHandler {
     // The response is bounded as the client asked, lowered to what one lease may hold (the connection's bound).
     int maxBytes = (int) Math.min(Math.max(0, fetch.maxBytes()), lease.maxBytes());
     return lease.reserve(wantedBytes).thenCompose(reserved -> {
-      boolean allFit = partitionsMax <= reserved;
-      return serve(fetch, wanted, maxBytes, allFit, byId).thenApply(response -> {
+      // When the partitions' own limits do not fit in the reservation together, each gets an equal share of it.
+      int share = partitionsMax <= reserved ? maxBytes : (int) Math.max(1, reserved / Math.max(1, wanted.size()));
+      return serve(fetch, wanted, maxBytes, share, byId).thenApply(response -> {
         // A first batch beyond a partition's limit (KIP-74) may make it more than reserved: counted all the same.
         lease.resize(recordBytes(response.data()));
         return (AbstractResponse) response;
@@ -113,26 +114,24 @@ final class FetchHandler implements RequestHandler {
   }
 
   /**
-   * Reads and long-polls within {@code maxBytes}. When the partitions' own limits fit in it together, they all read
-   * at once; otherwise one after another, each within what the ones before left, so that the bytes read stay
-   * within the reservation (as Kafka reads partitions in order until max_bytes is reached).
+   * Reads and long-polls within {@code maxBytes}, each partition up to its own limit and {@code share}, so that the
+   * bytes read stay within the reservation (but for the first batch of a partition, which is sent whatever its
+   * size, KIP-74). The partitions read at once rather than in turn, so that one which cannot answer holds back no
+   * other.
    */
   private CompletionStage<FetchResponse> serve(
-      FetchRequest fetch, List<Wanted> wanted, int maxBytes, boolean allFit, boolean byId) {
+      FetchRequest fetch, List<Wanted> wanted, int maxBytes, int share, boolean byId) {
     long start = System.nanoTime();
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
     Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
-    CompletableFuture<List<FetchResult>> immediate = allFit
-        ? allOrLate(read(wanted, i -> maxBytes, Duration.ZERO), firstReadDeadline)
-        : readInTurn(wanted, maxBytes, start + firstReadDeadline.toNanos());
+    CompletableFuture<List<FetchResult>> immediate =
+        allOrLate(read(wanted, i -> share, Duration.ZERO), firstReadDeadline);
     return immediate.thenCompose(results -> {
       Duration left = maxWait.minusNanos(System.nanoTime() - start);
       boolean late = results.stream().anyMatch(result -> result == LATE);
       if (late || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(fetch, wanted, results, maxBytes, byId));
       }
-      // At the log end new data is small; when the limits do not fit together each partition waits for its share.
-      int share = allFit ? maxBytes : Math.max(1, maxBytes / wanted.size());
       return longPoll(wanted, share, left, results)
           .thenApply(polled -> response(fetch, wanted, polled, maxBytes, byId));
     });
@@ -191,30 +190,6 @@ final class FetchHandler implements RequestHandler {
     FetchPartition partition = want.partition();
     int maxBytes = Math.max(1, Math.min(partition.partitionMaxBytes(), responseMaxBytes));
     return broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture();
-  }
-
-  /**
-   * Reads the partitions one after another, each within what the ones before it left of {@code maxBytes}; a
-   * partition that has not answered by {@code deadlineNanos} ({@link System#nanoTime}) is {@link #LATE}, and so is
-   * every one after it, which is not read.
-   */
-  private CompletableFuture<List<FetchResult>> readInTurn(List<Wanted> wanted, int maxBytes, long deadlineNanos) {
-    CompletableFuture<List<FetchResult>> results = CompletableFuture.completedFuture(new ArrayList<>());
-    for (Wanted want : wanted) {
-      results = results.thenCompose(before -> {
-        long left = deadlineNanos - System.nanoTime();
-        if (left <= 0 || (!before.isEmpty() && before.get(before.size() - 1) == LATE)) {
-          before.add(LATE);
-          return CompletableFuture.completedFuture(before);
-        }
-        CompletableFuture<FetchResult> read = read(want, (int) Math.max(0, maxBytes - bytes(before)), Duration.ZERO);
-        return allOrDeadline(List.of(read), Duration.ofNanos(left)).thenApply(done -> {
-          before.add(answered(List.of(read), List.of(LATE)).get(0));
-          return before;
-        });
-      });
-    }
-    return results;
   }
 
   /** The reads' results once all are done, or at the deadline with {@link #LATE} for those that are not. */
