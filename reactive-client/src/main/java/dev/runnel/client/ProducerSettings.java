@@ -11,7 +11,7 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  */
 public record ProducerSettings(String bootstrap, Duration minBackoff, Duration maxBackoff,
     Duration requestTimeout, int batchSize, Duration linger, Acks acks, String compression, int maxInFlight,
-    int maxOutstandingRecords, boolean idempotence) {
+    int maxOutstandingRecords, boolean idempotence, Duration deliveryTimeout) {
 
   public ProducerSettings {
     bootstrap = Endpoints.streamUri(bootstrap);
@@ -27,6 +27,9 @@ public record ProducerSettings(String bootstrap, Duration minBackoff, Duration m
       throw new IllegalArgumentException("runnel.client.producer.linger must not be negative");
     }
     compressionOf(compression);
+    if (deliveryTimeout.isNegative()) {
+      throw new IllegalArgumentException("runnel.client.producer.delivery-timeout must not be negative");
+    }
   }
 
   public static ProducerSettings create(ClassicActorSystemProvider system) {
@@ -42,48 +45,54 @@ public record ProducerSettings(String bootstrap, Duration minBackoff, Duration m
         client.getDuration("request-timeout"), (int) producer.getBytes("batch-size").longValue(),
         producer.getDuration("linger"), Acks.parse(producer.getString("acks")), producer.getString("compression"),
         producer.getInt("max-in-flight"), producer.getInt("max-outstanding-records"),
-        producer.getBoolean("idempotence"));
+        producer.getBoolean("idempotence"), producer.getDuration("delivery-timeout"));
   }
 
   public ProducerSettings withBootstrap(String bootstrap) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withRequestTimeout(Duration requestTimeout) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withBatchSize(int batchSize) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withLinger(Duration linger) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withAcks(Acks acks) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withCompression(String compression) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   public ProducerSettings withMaxInFlight(int maxInFlight) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   /** With idempotence on, a retried batch the broker already stored is not stored again (see {@link Producer}). */
   public ProducerSettings withIdempotence(boolean idempotence) {
     return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
-        compression, maxInFlight, maxOutstandingRecords, idempotence);
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
+  }
+
+  /** How long a batch refused with a retriable error (a partition moving between nodes) is sent again. */
+  public ProducerSettings withDeliveryTimeout(Duration deliveryTimeout) {
+    return new ProducerSettings(bootstrap, minBackoff, maxBackoff, requestTimeout, batchSize, linger, acks,
+        compression, maxInFlight, maxOutstandingRecords, idempotence, deliveryTimeout);
   }
 
   /** The kafka-clients codec named by {@link #compression()}. */

@@ -46,8 +46,9 @@ import org.slf4j.LoggerFactory;
  * sent: it gets the producer id, epoch 0 and the partition's next sequence, and its bytes never change after, so a
  * retry resends exactly what may already be stored, which the partition recognizes and answers with the first
  * offsets. At most {@value #MAX_IN_FLIGHT_PER_PARTITION} batches of a partition are unanswered, because the
- * partition remembers that many batches per producer to recognize a retry. A batch the broker refuses is failed,
- * never re-numbered; since later batches of its partition could then never follow in sequence, the engine takes a
+ * partition remembers that many batches per producer to recognize a retry. A batch the broker refuses with a
+ * retriable error (its partition moving to another node) is sent again within {@code delivery-timeout}, with the
+ * batches after it, as after a lost connection. A batch the broker refuses otherwise is failed, never re-numbered; since later batches of its partition could then never follow in sequence, the engine takes a
  * new producer id for the batches it seals from then on.
  *
  * <p>Thread-safe: every method holds the engine's lock; connection callbacks run on stream threads.
@@ -265,6 +266,9 @@ public final class ProducerEngine {
     if (batch.bytes == null) {
       seal(batch);
     }
+    if (batch.firstSentNanos == 0) {
+      batch.firstSentNanos = System.nanoTime();
+    }
     int correlationId = nextCorrelationId++;
     inFlight.put(correlationId, batch);
     batch.topic.sent(batch.partition, 1);
@@ -392,6 +396,14 @@ public final class ProducerEngine {
     lastAnswerNanos = System.nanoTime();
     backoff.reset();
     if (message instanceof Protocol.ProduceAck ack) {
+      ClosedBatch refused = inFlight.get(ack.correlationId());
+      if (refused != null && toRetry(refused, Errors.forCode(ack.errorCode()))) {
+        // The partition is moving or recovering: the batch, and the unanswered ones after it, go again in their
+        // order over a new connection (answers still coming on this one are dropped), as after a lost connection.
+        disconnected(generation, new RunnelException(Errors.forCode(ack.errorCode()), "batch for "
+            + refused.topic.name + "-" + refused.partition + " refused, to be sent again: " + ack.message()));
+        return;
+      }
       ClosedBatch batch = answered(ack.correlationId(), ack.errorCode() != Errors.NONE.code());
       if (batch != null) {
         answer(batch, ack);
@@ -474,6 +486,18 @@ public final class ProducerEngine {
     topic.partitions = result.partitions();
     topic.stickyPartition = Math.floorMod(System.nanoTime(), topic.partitions);
     waiting.forEach(pending -> append(topic, pending));
+  }
+
+  /**
+   * Whether a batch refused with {@code error} is sent again: a retriable error (Kafka's {@code RetriableException}:
+   * REQUEST_TIMED_OUT, NOT_LEADER_OR_FOLLOWER, ...) within the delivery timeout. Two are retriable to Kafka but
+   * fail at once here: UNKNOWN_TOPIC_OR_PARTITION means the topic or partition does not exist, and CORRUPT_MESSAGE
+   * refuses the batch's own bytes, which a resend repeats.
+   */
+  private boolean toRetry(ClosedBatch batch, Errors error) {
+    return error != Errors.NONE && error != Errors.UNKNOWN_TOPIC_OR_PARTITION && error != Errors.CORRUPT_MESSAGE
+        && error.exception() instanceof RetriableException
+        && System.nanoTime() - batch.firstSentNanos < settings.deliveryTimeout().toNanos();
   }
 
   private static void answer(ClosedBatch batch, Protocol.ProduceAck ack) {
@@ -563,6 +587,8 @@ public final class ProducerEngine {
     MemoryRecordsBuilder builder;
     ByteString bytes;
     long producerId = RecordBatch.NO_PRODUCER_ID;
+    /** When the batch was first sent ({@link System#nanoTime}), for the delivery timeout; 0 before. */
+    long firstSentNanos;
 
     ClosedBatch(TopicState topic, int partition, MemoryRecordsBuilder builder, List<Pending> records) {
       this.topic = topic;
