@@ -390,7 +390,8 @@ public final class ProducerEngine {
   }
 
   private synchronized void received(int from, Message message) {
-    if (from != generation) {
+    // Answers of a connection given up on are dropped: its unanswered batches go again on the next one.
+    if (from != generation || connection == null) {
       return;
     }
     lastAnswerNanos = System.nanoTime();
