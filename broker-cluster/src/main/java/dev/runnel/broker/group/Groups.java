@@ -130,17 +130,26 @@ public final class Groups {
 
   /** Every group that exists (has members or committed offsets), as each coordinator describes it. */
   public CompletionStage<List<GroupDescription>> listGroups() {
+    return persistedGroupIds()
+        .mapAsyncUnordered(8, this::describe)
+        .filter(group -> group.state() != GroupState.DEAD)
+        .runWith(Sink.seq(), system)
+        .thenApply(List::copyOf);
+  }
+
+  /** The ids of the groups that ever persisted anything, from the journal alone: no coordinator is asked. */
+  public CompletionStage<List<String>> groupIds() {
+    return persistedGroupIds().runWith(Sink.seq(), system).thenApply(List::copyOf);
+  }
+
+  private org.apache.pekko.stream.javadsl.Source<String, org.apache.pekko.NotUsed> persistedGroupIds() {
     String prefix = GroupCoordinator.ENTITY_KEY.name() + "|";
     CurrentPersistenceIdsQuery ids = PersistenceQuery.get(Adapter.toClassic(system))
         .getReadJournalFor(CurrentPersistenceIdsQuery.class,
             system.settings().config().getString(JournalProfile.READ_JOURNAL_KEY));
     return ids.currentPersistenceIds()
         .filter(id -> id.startsWith(prefix))
-        .map(id -> id.substring(prefix.length()))
-        .mapAsyncUnordered(8, this::describe)
-        .filter(group -> group.state() != GroupState.DEAD)
-        .runWith(Sink.seq(), system)
-        .thenApply(List::copyOf);
+        .map(id -> id.substring(prefix.length()));
   }
 
   public CompletionStage<Errors> deleteGroup(String groupId) {

@@ -4,6 +4,7 @@ import dev.runnel.broker.Broker;
 import dev.runnel.broker.cluster.BrokerEndpoint;
 import dev.runnel.broker.cluster.ClusterMember;
 import dev.runnel.broker.cluster.ClusterView;
+import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
 import java.util.ArrayList;
@@ -29,10 +30,10 @@ final class ClusterAdmin {
       List<GroupCoordinatorView> groups) {}
 
   private final Broker broker;
-  private final GroupAdmin groups;
+  private final Groups groups;
   private final ClusterView cluster;
 
-  ClusterAdmin(Broker broker, GroupAdmin groups) {
+  ClusterAdmin(Broker broker, Groups groups) {
     this.broker = broker;
     this.groups = groups;
     this.cluster = ClusterView.get(broker.system());
@@ -62,8 +63,9 @@ final class ClusterAdmin {
       }
     }
     int controller = cluster.controller().map(BrokerEndpoint::nodeId).orElse(-1);
-    return groups.list().thenApply(listed -> new ClusterDescription(controller, members, partitions,
-        listed.stream().map(group -> new GroupCoordinatorView(group.groupId(),
-            cluster.groupCoordinator(group.groupId()).map(BrokerEndpoint::nodeId).orElse(-1))).toList()));
+    // Group ids from the journal, not from the coordinators: a coordinator on a dead node must not hold this up.
+    return groups.groupIds().thenApply(ids -> new ClusterDescription(controller, members, partitions,
+        ids.stream().sorted().map(id -> new GroupCoordinatorView(id,
+            cluster.groupCoordinator(id).map(BrokerEndpoint::nodeId).orElse(-1))).toList()));
   }
 }

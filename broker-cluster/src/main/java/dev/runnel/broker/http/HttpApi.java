@@ -75,7 +75,7 @@ public final class HttpApi {
     this.producer = new RecordProducer(broker);
     this.reader = new RecordReader(broker);
     this.groups = new GroupAdmin(groups);
-    this.cluster = new ClusterAdmin(broker, this.groups);
+    this.cluster = new ClusterAdmin(broker, groups);
   }
 
   public Route route() {
