@@ -11,6 +11,7 @@ import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.testkit.ClusterNodes;
 import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.testkit.TestNodes;
 import java.nio.ByteBuffer;
@@ -43,8 +44,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Two nodes in one cluster, both with {@code serialize-messages} on: partitions, group coordinators and the
  * singletons hosted on one node are served through the other, over Artery, with the registered serializers; record
- * batches larger than Artery's ordinary 256 KiB frame cross in both directions. Each node keeps its own embedded
- * journal here, which is enough for messages (a real cluster shares the PostgreSQL one).
+ * batches larger than Artery's ordinary 256 KiB frame cross in both directions. Both share a PostgreSQL database
+ * of their own on the test server, as a real cluster does (an embedded node refuses to join others).
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class TwoNodeWireTest {
@@ -53,25 +54,33 @@ class TwoNodeWireTest {
       "pekko.actor.serialize-messages", "on",
       "pekko.actor.serialize-creators", "off");
 
+  private String database;
   private RunnelNode first;
   private RunnelNode second;
 
   @BeforeEach
-  void start() {
-    first = TestNodes.start(TestNodes.newDataDir(), SERIALIZE);
+  void start() throws Exception {
+    database = ClusterNodes.createDatabase();
+    Map<String, Object> shared = new java.util.HashMap<>(SERIALIZE);
+    shared.put("runnel.persistence.profile", "postgres");
+    shared.put("runnel.persistence.postgres.url", ClusterNodes.databaseUrl(database));
+    first = TestNodes.start(TestNodes.newDataDir(), shared);
     String seed = Cluster.get(first.system()).selfMember().address().toString();
-    Map<String, Object> joining = new java.util.HashMap<>(SERIALIZE);
+    Map<String, Object> joining = new java.util.HashMap<>(shared);
     joining.put("pekko.cluster.seed-nodes", List.of(seed));
     second = TestNodes.start(TestNodes.newDataDir(), joining);
     await().atMost(Duration.ofSeconds(60)).until(() -> upMembers(first) == 2 && upMembers(second) == 2);
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (second != null) {
       second.close();
     }
-    first.close();
+    if (first != null) {
+      first.close();
+    }
+    ClusterNodes.dropDatabase(database);
   }
 
   private static long upMembers(RunnelNode node) {

@@ -27,6 +27,7 @@ import org.apache.kafka.clients.consumer.ConsumerPartitionAssignor;
 import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.NotUsed;
@@ -35,6 +36,7 @@ import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.KillSwitches;
 import org.apache.pekko.stream.Materializer;
 import org.apache.pekko.stream.SharedKillSwitch;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.MergeHub;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -64,6 +66,12 @@ final class StreamConnection {
   private static final Duration STRICT_TIMEOUT = Duration.ofSeconds(30);
   /** Upper bound of a subscriber's long poll, whatever it asks. */
   private static final Duration MAX_WAIT_LIMIT = Duration.ofSeconds(30);
+  /**
+   * How long a subscription's start (earliest or latest) is looked up again while its partition answers a
+   * retriable error, as one moving to another node after its node died does; then the subscription is refused.
+   */
+  private static final Duration START_LOOKUP_DEADLINE = Duration.ofSeconds(30);
+  private static final Duration START_LOOKUP_RETRY = Duration.ofMillis(200);
 
   private final Broker broker;
   private final Groups groups;
@@ -375,12 +383,7 @@ final class StreamConnection {
       PartitionSubscription subscription) {
     CompletionStage<Long> start = request.offset() >= 0
         ? CompletableFuture.completedFuture(request.offset())
-        : broker.listOffsets(partition, request.offset()).thenApply(lookup -> {
-          if (lookup.error() != Errors.NONE) {
-            throw lookup.error().exception();
-          }
-          return lookup.offset();
-        });
+        : startOffset(partition, request.offset(), System.nanoTime() + START_LOOKUP_DEADLINE.toNanos(), subscription);
     return start.thenApply(offset -> {
       if (!subscription.isCancelled()) {
         log.debug("stream connection {}: subscription {} on {} from offset {}", id, request.subscriptionId(),
@@ -388,6 +391,24 @@ final class StreamConnection {
         subscription.source(partition, offset).via(killSwitch.flow()).runWith(toClient, materializer);
       }
       return List.of();
+    });
+  }
+
+  /** The earliest or latest offset of {@code partition}, looked up again on retriable errors until the deadline. */
+  private CompletionStage<Long> startOffset(PartitionId partition, long which, long deadlineNanos,
+      PartitionSubscription subscription) {
+    return broker.listOffsets(partition, which).thenCompose(lookup -> {
+      if (lookup.error() == Errors.NONE) {
+        return CompletableFuture.completedFuture(lookup.offset());
+      }
+      if (lookup.error().exception() instanceof RetriableException
+          && lookup.error() != Errors.UNKNOWN_TOPIC_OR_PARTITION
+          && System.nanoTime() < deadlineNanos && !subscription.isCancelled()) {
+        log.debug("stream connection {}: start of {} not known yet ({}), asking again", id, partition, lookup.error());
+        return Patterns.after(START_LOOKUP_RETRY, broker.system().classicSystem().scheduler(),
+            broker.system().executionContext(), () -> startOffset(partition, which, deadlineNanos, subscription));
+      }
+      return CompletableFuture.failedFuture(lookup.error().exception());
     });
   }
 
