@@ -18,7 +18,6 @@ import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.partition.PartitionMessenger;
 import dev.runnel.broker.producer.ProducerIdManager;
-import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
@@ -30,9 +29,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
-import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,7 +43,6 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
-import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
  * The root behavior of a node: joins the cluster (refusing other members on the embedded profile), starts the

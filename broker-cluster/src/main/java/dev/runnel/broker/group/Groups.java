@@ -3,7 +3,6 @@ package dev.runnel.broker.group;
 import dev.runnel.broker.cluster.BrokerEndpoint;
 import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.Broker;
-import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
