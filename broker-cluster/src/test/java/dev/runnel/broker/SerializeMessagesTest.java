@@ -178,7 +178,8 @@ class SerializeMessagesTest {
       List<CommittableMessage> grouped = result(Consumer.committableSource(ConsumerSettings.create(client)
                   .withBootstrap(ws)
                   .withGroup(new ConsumerSettings.Group(Duration.ofSeconds(6), Duration.ofMillis(200),
-                      Duration.ofSeconds(20), "cooperative-sticky", ConsumerSettings.AutoOffsetReset.EARLIEST)),
+                      Duration.ofSeconds(20), "cooperative-sticky", ConsumerSettings.AutoOffsetReset.EARLIEST,
+                      Duration.ofMinutes(2))),
               "native-" + GROUP, Set.of(TOPIC))
           .take(5)
           .runWith(Sink.seq(), client));

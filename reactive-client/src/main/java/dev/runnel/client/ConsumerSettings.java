@@ -2,6 +2,7 @@ package dev.runnel.client;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 
 /**
@@ -25,9 +26,11 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
    * How a group member of {@code committableSource} behaves ({@code runnel.client.consumer.group}).
    *
    * @param strategy the coordinator's assignor: range, roundrobin, sticky or cooperative-sticky
+   * @param retryTimeout how long the member retries retriable errors (its coordinator moving, its connection lost)
+   *     before the source fails; 0 fails at the first
    */
   public record Group(Duration sessionTimeout, Duration heartbeatInterval, Duration rebalanceTimeout,
-      String strategy, AutoOffsetReset autoOffsetReset) {
+      String strategy, AutoOffsetReset autoOffsetReset, Duration retryTimeout) {
 
     public Group {
       if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()
@@ -39,6 +42,9 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
           || sessionTimeout.toMillis() > Integer.MAX_VALUE || rebalanceTimeout.toMillis() > Integer.MAX_VALUE) {
         throw new IllegalArgumentException(
             "runnel.client.consumer.group session-timeout and rebalance-timeout must be between 1 ms and 24 days");
+      }
+      if (retryTimeout.isNegative()) {
+        throw new IllegalArgumentException("runnel.client.consumer.group.retry-timeout must not be negative");
       }
       if (!java.util.Set.of("range", "roundrobin", "sticky", "cooperative-sticky").contains(strategy)) {
         throw new IllegalArgumentException("runnel.client.consumer.group.strategy must be range, roundrobin, sticky"
@@ -56,7 +62,8 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
             "runnel.client.consumer.group.auto-offset-reset must be earliest, latest or none, not " + reset);
       }
       return new Group(group.getDuration("session-timeout"), group.getDuration("heartbeat-interval"),
-          group.getDuration("rebalance-timeout"), group.getString("strategy"), autoOffsetReset);
+          group.getDuration("rebalance-timeout"), group.getString("strategy"), autoOffsetReset,
+          group.getDuration("retry-timeout"));
     }
   }
 
@@ -71,6 +78,11 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
     if (maxWait.isNegative() || maxWait.toMillis() > Integer.MAX_VALUE) {
       throw new IllegalArgumentException("runnel.client.consumer.max-wait must be between 0 and 24 days");
     }
+  }
+
+  /** The broker URIs of {@code bootstrap}, in the order the client tries them when it connects again. */
+  public List<String> bootstrapUris() {
+    return Endpoints.streamUris(bootstrap);
   }
 
   public static ConsumerSettings create(ClassicActorSystemProvider system) {
@@ -110,7 +122,7 @@ public record ConsumerSettings(String bootstrap, Duration minBackoff, Duration m
 
   public ConsumerSettings withAutoOffsetReset(AutoOffsetReset autoOffsetReset) {
     return withGroup(new Group(group.sessionTimeout(), group.heartbeatInterval(), group.rebalanceTimeout(),
-        group.strategy(), autoOffsetReset));
+        group.strategy(), autoOffsetReset, group.retryTimeout()));
   }
 
   public ConsumerSettings withGroup(Group group) {

@@ -2,6 +2,8 @@ package dev.runnel.client;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Checks shared by the settings classes. */
 final class Endpoints {
@@ -11,7 +13,29 @@ final class Endpoints {
 
   private Endpoints() {}
 
+  /**
+   * The bootstrap setting with the stream path added where none is given: one URI, or several separated by commas
+   * (as Kafka's bootstrap.servers), which a client tries in turn when it connects again.
+   */
   static String streamUri(String bootstrap) {
+    List<String> uris = new ArrayList<>();
+    for (String one : bootstrap.split(",")) {
+      if (!one.isBlank()) {
+        uris.add(oneStreamUri(one));
+      }
+    }
+    if (uris.isEmpty()) {
+      throw new IllegalArgumentException("runnel.client.bootstrap names no broker: " + bootstrap);
+    }
+    return String.join(",", uris);
+  }
+
+  /** The URIs of a bootstrap setting as {@link #streamUri} gave it. */
+  static List<String> streamUris(String bootstrap) {
+    return List.of(bootstrap.split(","));
+  }
+
+  private static String oneStreamUri(String bootstrap) {
     URI uri;
     try {
       uri = URI.create(bootstrap.trim());

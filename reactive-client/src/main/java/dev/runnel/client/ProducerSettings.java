@@ -2,6 +2,7 @@ package dev.runnel.client;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.List;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 
@@ -30,6 +31,11 @@ public record ProducerSettings(String bootstrap, Duration minBackoff, Duration m
     if (deliveryTimeout.isNegative()) {
       throw new IllegalArgumentException("runnel.client.producer.delivery-timeout must not be negative");
     }
+  }
+
+  /** The broker URIs of {@code bootstrap}, in the order the client tries them when it connects again. */
+  public List<String> bootstrapUris() {
+    return Endpoints.streamUris(bootstrap);
   }
 
   public static ProducerSettings create(ClassicActorSystemProvider system) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,6 +24,21 @@ class SettingsTest {
     assertTrue(producer.idempotence(), "idempotence is on by default, as in kafka-clients 3.0 and later");
     assertEquals(1024 * 1024, consumer.maxFrameBytes());
     assertEquals(4, consumer.creditWindow());
+    assertEquals(Duration.ofMinutes(2), consumer.group().retryTimeout());
+  }
+
+  @Test
+  void when_bootstrapNamesSeveralBrokers_then_eachGetsTheStreamPathInTheirOrder() {
+    ProducerSettings producer = ProducerSettings.create(ConfigFactory.load())
+        .withBootstrap("ws://a:8080, ws://b:9000/custom ,ws://c:8081");
+    assertEquals("ws://a:8080/stream,ws://b:9000/custom,ws://c:8081/stream", producer.bootstrap());
+    assertEquals(List.of("ws://a:8080/stream", "ws://b:9000/custom", "ws://c:8081/stream"),
+        producer.bootstrapUris());
+    assertEquals(List.of("ws://a:8080/stream"), ConsumerSettings.create(ConfigFactory.load())
+        .withBootstrap("ws://a:8080").bootstrapUris());
+    IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+        () -> ConsumerSettings.create(ConfigFactory.load()).withBootstrap(" , "));
+    assertTrue(none.getMessage().contains("names no broker"), none.getMessage());
   }
 
   @Test
@@ -70,11 +86,11 @@ class SettingsTest {
         reset.getMessage());
     IllegalArgumentException strategy = assertThrows(IllegalArgumentException.class, () -> new ConsumerSettings.Group(
         Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(30), "fair",
-        ConsumerSettings.AutoOffsetReset.NONE));
+        ConsumerSettings.AutoOffsetReset.NONE, Duration.ofMinutes(2)));
     assertTrue(strategy.getMessage().contains("runnel.client.consumer.group.strategy"), strategy.getMessage());
     IllegalArgumentException heartbeat = assertThrows(IllegalArgumentException.class, () -> new ConsumerSettings.Group(
         Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(30), "range",
-        ConsumerSettings.AutoOffsetReset.NONE));
+        ConsumerSettings.AutoOffsetReset.NONE, Duration.ofMinutes(2)));
     assertTrue(heartbeat.getMessage().contains("heartbeat-interval"), heartbeat.getMessage());
     IllegalArgumentException batch = assertThrows(IllegalArgumentException.class,
         () -> CommitterSettings.create(ConfigFactory.load()).withMaxBatch(0));

@@ -11,6 +11,7 @@ import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.group.CommittedOffset;
 import dev.runnel.broker.group.GroupDescription;
 import dev.runnel.broker.group.GroupState;
+import dev.runnel.broker.testkit.TcpProxy;
 import dev.runnel.broker.testkit.TestNodes;
 import dev.runnel.client.CommittableMessage;
 import dev.runnel.client.Committer;
@@ -23,6 +24,8 @@ import dev.runnel.client.ProducerRecord;
 import dev.runnel.client.ProducerSettings;
 import dev.runnel.client.internal.Connection;
 import dev.runnel.client.internal.Protocol;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -61,8 +64,8 @@ import org.junit.jupiter.api.Timeout;
  * Consumer groups of the reactive client over the native protocol, against a real node: the coordinator splits
  * the partitions between {@code committableSource}s, {@code drainAndShutdown} commits everything emitted before
  * the member leaves, and the remaining member continues exactly where the commits end; a partitioned source's
- * sub-sources complete on revocation; wrong group requests get Kafka's errors, and a member whose connection
- * closes leaves its group.
+ * sub-sources complete on revocation; wrong group requests get Kafka's errors, a member whose connection
+ * closes leaves its group, and a member whose connection is cut reconnects, rejoins and reads on.
  */
 @Timeout(180)
 class GroupConsumerTest {
@@ -96,7 +99,7 @@ class GroupConsumerTest {
   private ConsumerSettings consumerSettings(ConsumerSettings.AutoOffsetReset reset) {
     ConsumerSettings settings = ConsumerSettings.create(client).withBootstrap(bootstrap());
     return settings.withGroup(new ConsumerSettings.Group(Duration.ofSeconds(6), Duration.ofMillis(200),
-        Duration.ofSeconds(20), "cooperative-sticky", reset));
+        Duration.ofSeconds(20), "cooperative-sticky", reset, Duration.ofMinutes(2)));
   }
 
   private static <T> T await(CompletionStage<T> stage) throws Exception {
@@ -107,10 +110,14 @@ class GroupConsumerTest {
   private record Member(ConcurrentLinkedQueue<long[]> emitted, Control control, CompletionStage<Done> committed) {}
 
   private Member member(ConsumerSettings settings) {
+    return member(settings, 2_000);
+  }
+
+  private Member member(ConsumerSettings settings, int perSecond) {
     ConcurrentLinkedQueue<long[]> emitted = new ConcurrentLinkedQueue<>();
     Pair<Control, CompletionStage<Done>> running = Consumer.committableSource(settings, GROUP, Set.of(TOPIC))
         // Slow enough that the member is mid-stream when it is drained.
-        .throttle(2_000, Duration.ofSeconds(1))
+        .throttle(perSecond, Duration.ofSeconds(1))
         .map(message -> {
           emitted.add(new long[] {message.record().partition(), message.record().offset()});
           return message.committableOffset();
@@ -360,12 +367,64 @@ class GroupConsumerTest {
         .runWith(Sink.ignore(), client));
     ConsumerSettings settings = consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST)
         .withGroup(new ConsumerSettings.Group(Duration.ofMinutes(5), Duration.ofSeconds(1), Duration.ofSeconds(20),
-            "range", ConsumerSettings.AutoOffsetReset.EARLIEST));
+            "range", ConsumerSettings.AutoOffsetReset.EARLIEST, Duration.ofMinutes(2)));
     List<CommittableMessage> taken = await(Consumer.committableSource(settings, GROUP, Set.of(TOPIC))
         .take(5)
         .runWith(Sink.seq(), client));
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L), taken.stream().map(m -> m.record().offset()).toList());
     Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
         await(node.groups().describe(GROUP)).members().isEmpty());
+  }
+
+  @Test
+  void when_theMembersConnectionIsCut_then_itReconnectsToTheNextBootstrapBrokerRejoinsAndReadsEverythingInOrder()
+      throws Exception {
+    await(node.broker().createTopic(TOPIC, 4, Map.of()));
+    int count = 4_000;
+    List<ProducerRecord> records = IntStream.range(0, count)
+        .mapToObj(i -> ProducerRecord.of(TOPIC, ("key-" + i).getBytes(StandardCharsets.UTF_8),
+            ("value-" + i).getBytes(StandardCharsets.UTF_8)))
+        .collect(Collectors.toList());
+    await(Source.from(records).via(Producer.flow(ProducerSettings.create(client).withBootstrap(bootstrap())))
+        .runWith(Sink.ignore(), client));
+    int deadPort;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      deadPort = free.getLocalPort();
+    }
+    try (TcpProxy proxy = new TcpProxy(node.httpPort())) {
+      // A broker that is gone first, then the node through the proxy: each new connection tries the next one.
+      ConsumerSettings settings = consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST)
+          .withBootstrap("ws://127.0.0.1:" + deadPort + ",ws://127.0.0.1:" + proxy.port());
+      Member member = member(settings, 1_000);
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> member.emitted().size() >= 1_000);
+      proxy.cut();
+      Awaitility.await().atMost(Duration.ofSeconds(90)).until(() -> {
+        Set<String> distinct = new HashSet<>();
+        member.emitted().forEach(record -> distinct.add(record[0] + "@" + record[1]));
+        return distinct.size() == count;
+      });
+      assertFalse(member.committed().toCompletableFuture().isDone(), "the stream goes on: " + member.committed());
+
+      // Each partition's records are first emitted in offset order, without gaps: what was read again after the
+      // reconnection starts at or before the last offset read before it.
+      Map<Integer, Long> nextNew = new HashMap<>();
+      int repeated = 0;
+      for (long[] record : member.emitted()) {
+        long next = nextNew.getOrDefault((int) record[0], 0L);
+        if (record[1] == next) {
+          nextNew.put((int) record[0], next + 1);
+        } else {
+          assertTrue(record[1] < next, "partition " + record[0] + ": offset " + record[1] + " before " + next);
+          repeated++;
+        }
+      }
+      System.out.println("After the cut the member read " + repeated + " records again");
+      await(member.control().drainAndShutdown(member.committed()));
+      Map<Integer, Long> logEnds = new HashMap<>();
+      for (int p = 0; p < 4; p++) {
+        logEnds.put(p, await(node.broker().status(node.broker().partition(TOPIC, p))).logEndOffset());
+      }
+      assertEquals(logEnds, committed(), "the group committed every record");
+    }
   }
 }

@@ -150,7 +150,10 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
 
     void connect() {
       int current = ++generation;
-      connection = Connection.open(materializer().system(), settings.bootstrap(),
+      // Each new connection goes to the next bootstrap broker: one that died is not the only one tried.
+      List<String> brokers = settings.bootstrapUris();
+      connection = Connection.open(materializer().system(),
+          brokers.get(Math.floorMod(current - 1, brokers.size())),
           4 * cursors.size() * (settings.creditWindow() + 2) + 16,
           message -> onMessage.invoke(Pair.create(current, message)),
           failure -> onClosed.invoke(Pair.create(current, failure)));

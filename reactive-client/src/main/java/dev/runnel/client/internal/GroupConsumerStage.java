@@ -7,6 +7,7 @@ import dev.runnel.client.Control;
 import dev.runnel.client.RunnelException;
 import dev.runnel.client.internal.Protocol.Message;
 import dev.runnel.client.internal.Protocol.TopicPartition;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,8 +46,11 @@ import org.slf4j.LoggerFactory;
  * revocation, and starts each newly assigned partition at the group's committed offset, or by
  * {@code auto-offset-reset} when there is none.
  *
- * <p>Unlike the plain source it does not reconnect: a lost connection fails the source (the broker removes the
- * member at once, and its partitions go to the group's other members).
+ * <p>Through a node's death it goes on as kafka-clients' consumer does: what {@link GroupErrors} calls retriable
+ * (the coordinator moving to a survivor, a lost connection) is retried with backoff until
+ * {@code consumer.group.retry-timeout}. A lost connection is replaced by one to the next bootstrap broker, the
+ * member rejoins under its member id, and each partition it keeps is read on from the record after the last it
+ * emitted; a partition it gets anew starts at the committed offset.
  */
 public final class GroupConsumerStage<T> extends AbstractGraphStageWithMaterializedValue<SourceShape<T>, Control> {
 
@@ -54,6 +58,9 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
   private static final String HEARTBEAT = "heartbeat";
   private static final String REJOIN = "rejoin";
   private static final String LEAVE_TIMEOUT = "leave-timeout";
+  private static final String RECONNECT = "reconnect";
+  /** Starts the subscriptions of owned partitions that have none (after a refusal or a lost connection). */
+  private static final String RESUME = "resume";
   /** Outgoing frames that may wait for the socket: small requests (subscribe, credit, commit, heartbeat). */
   private static final int OUTGOING_QUEUE = 4096;
   /** Pause before a commit refused during a rebalance is sent again. */
@@ -103,14 +110,19 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     return Pair.create(logic, logic.control);
   }
 
-  /** An assigned partition: its subscription (-1 until its start offset is known) and its buffered frames. */
+  /** An assigned partition: its subscription (-1 while it has none) and its buffered frames. */
   private static final class Cursor {
     final TopicPartition partition;
     int subscriptionId = -1;
-    long nextToPush;
+    /** The offset of the next record to emit; negative until known (start offset or Subscribed). */
+    long nextToPush = -1;
     long nextToReceive;
     final ArrayDeque<ArrayDeque<ConsumerRecord>> frames = new ArrayDeque<>();
     int creditsToReturn;
+    /** Since when its subscription has been refused with retriable errors; 0 while it is not. */
+    long refusedSince;
+    /** The application cancelled its sub-source: it is not read again. */
+    boolean abandoned;
     /** The partition's sub-source, in a partitioned source. */
     GraphStageLogic.SubSourceOutlet<CommittableMessage> sub;
 
@@ -129,13 +141,23 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     final AtomicInteger correlations = new AtomicInteger();
     /** Sub-sources of newly assigned partitions not yet emitted (partitioned source). */
     final ArrayDeque<T> subSourcesToEmit = new ArrayDeque<>();
-    final AsyncCallback<Message> onMessage;
-    final AsyncCallback<Throwable> onClosed;
+    final AsyncCallback<Pair<Integer, Message>> onMessage;
+    final AsyncCallback<Pair<Integer, Throwable>> onClosed;
     final AsyncCallback<Runnable> onStage;
+    final Backoff backoff = new Backoff(settings.minBackoff(), settings.maxBackoff());
+    final long retryTimeoutNanos = settings.group().retryTimeout().toNanos();
     volatile Connection connection;
+    /** The stage has stopped: a commit still retrying fails. */
+    volatile boolean ended;
+    /** How many connections were opened: answers of an earlier one are dropped. */
+    int connections;
     volatile String memberId = "";
     volatile int generation = -1;
     volatile boolean joining;
+    /** Since when the member's group requests or connection have failed with retriable errors; 0 while not. */
+    long troubleSince;
+    /** When the unanswered heartbeat was sent; 0 when none is. */
+    long heartbeatSentAt;
     /** No more records are emitted (stop or shutdown); the member stays in the group until it leaves. */
     boolean stopping;
     boolean leaving;
@@ -163,8 +185,16 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
 
     Logic() {
       super(shape);
-      onMessage = createAsyncCallback(this::received);
-      onClosed = createAsyncCallback(this::disconnected);
+      onMessage = createAsyncCallback(answer -> {
+        if (answer.first() == connections) {
+          received(answer.second());
+        }
+      });
+      onClosed = createAsyncCallback(closed -> {
+        if (closed.first() == connections) {
+          disconnected(closed.second());
+        }
+      });
       onStage = createAsyncCallback(Runnable::run);
       setHandler(out, new AbstractOutHandler() {
         @Override
@@ -187,14 +217,23 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     public void preStart() {
       // The stage outlives its output: after stop() it still commits and heartbeats until it leaves.
       setKeepGoing(true);
-      connection = Connection.open(materializer().system(), settings.bootstrap(), OUTGOING_QUEUE, onMessage::invoke,
-          onClosed::invoke);
+      connect();
       join();
       scheduleWithFixedDelay(HEARTBEAT, settings.group().heartbeatInterval(), settings.group().heartbeatInterval());
     }
 
+    void connect() {
+      int current = ++connections;
+      List<String> brokers = settings.bootstrapUris();
+      String broker = brokers.get((current - 1) % brokers.size());
+      connection = Connection.open(materializer().system(), broker, OUTGOING_QUEUE,
+          message -> onMessage.invoke(Pair.create(current, message)),
+          failure -> onClosed.invoke(Pair.create(current, failure)));
+    }
+
     @Override
     public void postStop() {
+      ended = true;
       Connection current = connection;
       if (current != null) {
         current.close();
@@ -220,19 +259,55 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       return answer;
     }
 
-    /** Runs {@code then} on the stage with the answer; a failed request fails the stage. */
+    /** Sends a frame if there is a connection; without one, what it would do is redone on the next. */
+    void send(Message message) {
+      Connection current = connection;
+      if (current != null) {
+        current.send(message);
+      }
+    }
+
+    /**
+     * Runs {@code then} on the stage with the answer, if it came on the current connection. A request fails only
+     * when its connection is lost, and what the lost connection was doing is redone on the next one.
+     */
     void onAnswer(CompletableFuture<Message> answer, java.util.function.Consumer<Message> then) {
+      int sentOn = connections;
       answer.whenComplete((message, failure) -> onStage.invoke(() -> {
-        if (failure != null) {
-          failStage(failure);
-        } else {
+        if (failure == null && sentOn == connections) {
           then.accept(message);
         }
       }));
     }
 
+    /** Whether the current run of retriable errors (starting now if none was running) is within the deadline. */
+    boolean troubleWithinDeadline() {
+      long now = System.nanoTime();
+      if (troubleSince == 0) {
+        troubleSince = now;
+      }
+      return GroupErrors.withinDeadline(troubleSince, now, retryTimeoutNanos);
+    }
+
+    /** What to do with a group answer's error; a retriable one counts against the retry timeout. */
+    GroupErrors.Reaction react(Errors error) {
+      return GroupErrors.reaction(error, !GroupErrors.isRetriable(error) || troubleWithinDeadline());
+    }
+
+    /** A group request answered without a retriable error: the coordinator is there again. */
+    void coordinatorAnswered() {
+      troubleSince = 0;
+      backoff.reset();
+    }
+
+    void failRetried(Errors error, String what, String message) {
+      failStage(new RunnelException(error, "group " + groupId + ": " + what + " " + error
+          + (GroupErrors.isRetriable(error) ? " for " + settings.group().retryTimeout().toMillis()
+              + " ms (consumer.group.retry-timeout)" : "") + ": " + message));
+    }
+
     void join() {
-      if (joining || leaving) {
+      if (joining || leaving || connection == null) {
         return;
       }
       joining = true;
@@ -249,21 +324,27 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
         return;
       }
       Errors error = Errors.forCode(result.errorCode());
-      if (error == Errors.NONE) {
-        memberId = result.memberId();
-        generation = result.generationId();
-        assigned(result.assignment());
-      } else if (error == Errors.UNKNOWN_MEMBER_ID || error == Errors.ILLEGAL_GENERATION
-          || error == Errors.FENCED_INSTANCE_ID) {
-        lostMembership(error);
-      } else if (error == Errors.MEMBER_ID_REQUIRED) {
+      if (error == Errors.MEMBER_ID_REQUIRED) {
         memberId = result.memberId();
         join();
-      } else if (error == Errors.REBALANCE_IN_PROGRESS || error == Errors.COORDINATOR_NOT_AVAILABLE
-          || error == Errors.NOT_COORDINATOR || error == Errors.COORDINATOR_LOAD_IN_PROGRESS) {
-        scheduleOnce(REJOIN, settings.minBackoff());
-      } else {
-        failStage(new RunnelException(error, "group " + groupId + " refused the member: " + result.message()));
+        return;
+      }
+      switch (react(error)) {
+        case PROCEED -> {
+          coordinatorAnswered();
+          memberId = result.memberId();
+          generation = result.generationId();
+          assigned(result.assignment());
+        }
+        case LOST_MEMBERSHIP -> lostMembership(error);
+        case REJOIN -> scheduleOnce(REJOIN, settings.minBackoff());
+        case RETRY -> {
+          Duration delay = backoff.next();
+          log.info("group {} member {}: JoinGroup answered {}, joining again in {} ms", groupId, memberId, error,
+              delay.toMillis());
+          scheduleOnce(REJOIN, delay);
+        }
+        case FAIL -> failRetried(error, "JoinGroup answered", result.message());
       }
     }
 
@@ -288,9 +369,8 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       }
       log.info("group {} member {} generation {}: assigned {}, revoked {}", groupId, memberId, generation, added,
           revoked);
-      if (!added.isEmpty() && !stopping) {
-        fetchOffsets(added);
-      }
+      // New partitions, and kept ones whose subscription went with a lost connection.
+      resume();
       if (!revoked.isEmpty() && "cooperative-sticky".equals(settings.group().strategy())) {
         // The rejoin without them tells the coordinator that their subscriptions have stopped (KIP-429).
         join();
@@ -309,9 +389,41 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
 
     void stopReading(Cursor cursor) {
       if (cursor.subscriptionId >= 0 && bySubscription.remove(cursor.subscriptionId) != null) {
-        connection.send(new Protocol.Cancel(cursor.subscriptionId));
+        send(new Protocol.Cancel(cursor.subscriptionId));
       }
       cursor.frames.clear();
+    }
+
+    /** Forgets a partition's subscription and buffer; {@link #resume} subscribes it again from nextToPush. */
+    void dropSubscription(Cursor cursor) {
+      bySubscription.remove(cursor.subscriptionId);
+      cursor.subscriptionId = -1;
+      cursor.frames.clear();
+      cursor.creditsToReturn = 0;
+    }
+
+    /**
+     * Subscribes every owned partition that has no subscription: from the record after the last one emitted when
+     * that is known (the member kept the partition), else from the group's committed offset.
+     */
+    void resume() {
+      if (stopping || connection == null) {
+        return;
+      }
+      List<TopicPartition> toFetch = new ArrayList<>();
+      for (Cursor cursor : owned.values()) {
+        if (cursor.subscriptionId >= 0 || cursor.abandoned) {
+          continue;
+        }
+        if (cursor.nextToPush >= 0) {
+          start(cursor, cursor.nextToPush);
+        } else {
+          toFetch.add(cursor.partition);
+        }
+      }
+      if (!toFetch.isEmpty()) {
+        fetchOffsets(toFetch);
+      }
     }
 
     @SuppressWarnings("unchecked")
@@ -327,6 +439,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
         @Override
         public void onDownstreamFinish(Throwable cause) {
           // The application no longer wants this partition: stop reading it, keep it until the group moves it.
+          cursor.abandoned = true;
           stopReading(cursor);
         }
       });
@@ -374,14 +487,21 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       onAnswer(request(correlationId, new Protocol.OffsetFetch(correlationId, groupId, partitions)), answer -> {
         Protocol.OffsetFetchResult result = (Protocol.OffsetFetchResult) answer;
         Errors error = Errors.forCode(result.errorCode());
-        if (error != Errors.NONE) {
-          failStage(new RunnelException(error, "group " + groupId + ": committed offsets: " + result.message()));
-          return;
-        }
-        for (Protocol.PartitionOffset committed : result.offsets()) {
-          Cursor cursor = owned.get(new TopicPartition(committed.topic(), committed.partition()));
-          if (cursor != null && cursor.subscriptionId < 0 && !stopping) {
-            start(cursor, committed.offset());
+        switch (react(error)) {
+          case PROCEED -> {
+            coordinatorAnswered();
+            for (Protocol.PartitionOffset committed : result.offsets()) {
+              Cursor cursor = owned.get(new TopicPartition(committed.topic(), committed.partition()));
+              if (cursor != null && cursor.subscriptionId < 0 && !cursor.abandoned && !stopping) {
+                start(cursor, committed.offset());
+              }
+            }
+          }
+          case FAIL -> failRetried(error, "committed offsets: OffsetFetch answered", result.message());
+          default -> {
+            Duration delay = backoff.next();
+            log.info("group {}: OffsetFetch answered {}, asking again in {} ms", groupId, error, delay.toMillis());
+            scheduleOnce(RESUME, delay);
           }
         }
       });
@@ -404,9 +524,9 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       cursor.nextToPush = offset;
       cursor.nextToReceive = offset;
       bySubscription.put(cursor.subscriptionId, cursor);
-      connection.send(new Protocol.Subscribe(cursor.subscriptionId, cursor.partition.topic(),
+      send(new Protocol.Subscribe(cursor.subscriptionId, cursor.partition.topic(),
           cursor.partition.partition(), offset, settings.maxFrameBytes(), (int) settings.maxWait().toMillis()));
-      connection.send(new Protocol.Credit(cursor.subscriptionId, settings.creditWindow()));
+      send(new Protocol.Credit(cursor.subscriptionId, settings.creditWindow()));
     }
 
     @Override
@@ -415,6 +535,11 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
         heartbeat();
       } else if (REJOIN.equals(key)) {
         join();
+      } else if (RESUME.equals(key)) {
+        resume();
+      } else if (RECONNECT.equals(key)) {
+        connect();
+        join();
       } else if (LEAVE_TIMEOUT.equals(key)) {
         log.warn("group {} member {}: no answer to LeaveGroup in {}", groupId, memberId, settings.requestTimeout());
         completeStage();
@@ -422,22 +547,35 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     }
 
     void heartbeat() {
-      if (joining || leaving || generation < 0) {
+      if (heartbeatSentAt != 0 && System.nanoTime() - heartbeatSentAt > settings.requestTimeout().toNanos()) {
+        // The broker answers a heartbeat within its ask timeout whatever the coordinator does: this connection is
+        // dead without having noticed. Its closing brings a new one.
+        log.warn("group {} member {}: no answer to a heartbeat in {} ms, reconnecting", groupId, memberId,
+            settings.requestTimeout().toMillis());
+        connection.close();
+        return;
+      }
+      if (joining || leaving || generation < 0 || connection == null || heartbeatSentAt != 0) {
         return;
       }
       int correlationId = correlations.incrementAndGet();
       int sentGeneration = generation;
+      heartbeatSentAt = System.nanoTime();
       Protocol.Heartbeat heartbeat = new Protocol.Heartbeat(correlationId, groupId, memberId, sentGeneration);
       onAnswer(request(correlationId, heartbeat), answer -> {
-        Errors error = Errors.forCode(((Protocol.GroupResult) answer).errorCode());
+        heartbeatSentAt = 0;
+        Protocol.GroupResult result = (Protocol.GroupResult) answer;
+        Errors error = Errors.forCode(result.errorCode());
         if (leaving || joining || sentGeneration != generation) {
           return;
         }
-        if (error == Errors.REBALANCE_IN_PROGRESS) {
-          join();
-        } else if (error == Errors.UNKNOWN_MEMBER_ID || error == Errors.ILLEGAL_GENERATION
-            || error == Errors.FENCED_INSTANCE_ID) {
-          lostMembership(error);
+        switch (react(error)) {
+          case PROCEED -> coordinatorAnswered();
+          case REJOIN -> join();
+          case LOST_MEMBERSHIP -> lostMembership(error);
+          // The next heartbeat asks again; the member keeps its partitions and reads on meanwhile.
+          case RETRY -> log.debug("group {} member {}: heartbeat answered {}", groupId, memberId, error);
+          case FAIL -> failRetried(error, "Heartbeat answered", result.message());
         }
       });
     }
@@ -446,6 +584,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       if (message instanceof Protocol.Records records) {
         Cursor cursor = bySubscription.get(records.subscriptionId());
         if (cursor != null) {
+          cursor.refusedSince = 0;
           ArrayDeque<ConsumerRecord> frame = new ArrayDeque<>();
           cursor.nextToReceive = ConsumerStage.decodeInto(cursor.partition.topic(), cursor.partition.partition(),
               records.batches(), cursor.nextToReceive, frame);
@@ -466,10 +605,11 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
         }
       } else if (message instanceof Protocol.Error error) {
         Cursor cursor = bySubscription.get(error.ref());
-        if (cursor != null || error.ref() == Protocol.NO_REF) {
-          failStage(new RunnelException(Errors.forCode(error.errorCode()), "group " + groupId + ", "
-              + (cursor == null ? "connection" : cursor.partition.topic() + "-" + cursor.partition.partition())
-              + ": " + error.message()));
+        if (cursor != null) {
+          subscriptionRefused(cursor, error);
+        } else if (error.ref() == Protocol.NO_REF) {
+          failStage(new RunnelException(Errors.forCode(error.errorCode()), "group " + groupId + ", connection: "
+              + error.message()));
         }
       } else if (message instanceof Protocol.JoinResult answer) {
         answered(answer.correlationId(), answer);
@@ -482,6 +622,25 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       }
     }
 
+    /** A partition whose start could not be found while it moves is subscribed again, until the deadline. */
+    void subscriptionRefused(Cursor cursor, Protocol.Error refusal) {
+      Errors error = Errors.forCode(refusal.errorCode());
+      long now = System.nanoTime();
+      if (cursor.refusedSince == 0) {
+        cursor.refusedSince = now;
+      }
+      boolean within = GroupErrors.isRetriable(error)
+          && GroupErrors.withinDeadline(cursor.refusedSince, now, retryTimeoutNanos);
+      String where = "group " + groupId + ", " + cursor.partition.topic() + "-" + cursor.partition.partition();
+      if (!within) {
+        failStage(new RunnelException(error, where + ": " + refusal.message()));
+        return;
+      }
+      log.info("{}: subscription refused with {}, subscribing again", where, error);
+      dropSubscription(cursor);
+      scheduleOnce(RESUME, backoff.next());
+    }
+
     void answered(int correlationId, Message answer) {
       CompletableFuture<Message> request = pending.remove(correlationId);
       if (request != null) {
@@ -492,10 +651,28 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     void disconnected(Throwable cause) {
       if (leaving) {
         completeStage();
-      } else {
-        failStage(new RunnelException(Errors.NETWORK_EXCEPTION,
-            "group " + groupId + ": connection to " + settings.bootstrap() + " lost: " + cause.getMessage()));
+        return;
       }
+      Connection lost = connection;
+      connection = null;
+      if (lost != null) {
+        lost.close();
+      }
+      joining = false;
+      heartbeatSentAt = 0;
+      RunnelException failure = new RunnelException(Errors.NETWORK_EXCEPTION,
+          "group " + groupId + ": connection lost: " + cause.getMessage());
+      // Commits waiting for an answer are sent again on the next connection.
+      new ArrayList<>(pending.values()).forEach(request -> request.completeExceptionally(failure));
+      owned.values().forEach(this::dropSubscription);
+      if (!troubleWithinDeadline()) {
+        failRetried(Errors.NETWORK_EXCEPTION, "connection to " + settings.bootstrap(), cause.getMessage());
+        return;
+      }
+      Duration delay = backoff.next();
+      log.warn("group {} member {}: connection lost ({}), reconnecting in {} ms", groupId, memberId,
+          cause.getMessage(), delay.toMillis());
+      scheduleOnce(RECONNECT, delay);
     }
 
     @SuppressWarnings("unchecked")
@@ -524,7 +701,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
           cursor.frames.poll();
           cursor.creditsToReturn++;
           if (cursor.creditsToReturn >= Math.max(1, settings.creditWindow() / 2)) {
-            connection.send(new Protocol.Credit(cursor.subscriptionId, cursor.creditsToReturn));
+            send(new Protocol.Credit(cursor.subscriptionId, cursor.creditsToReturn));
             cursor.creditsToReturn = 0;
           }
         }
@@ -560,7 +737,8 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
       }
       stopEmitting();
       leaving = true;
-      if (memberId.isEmpty()) {
+      if (memberId.isEmpty() || connection == null) {
+        // Without a connection there is no one to tell: the coordinator removes the member at its session timeout.
         completeStage();
         return;
       }
@@ -579,34 +757,56 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     public CompletionStage<Done> commit(List<GroupOffset> offsets) {
       List<Protocol.PartitionOffset> next = offsets.stream()
           .map(o -> new Protocol.PartitionOffset(o.topic(), o.partition(), o.offset() + 1)).toList();
-      long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
-      return commit(next, deadline);
+      return commit(next, System.nanoTime());
     }
 
-    private CompletableFuture<Done> commit(List<Protocol.PartitionOffset> offsets, long deadline) {
+    /**
+     * Commits under the member's current id and generation; sent again while the answer is a rebalance, a lost
+     * membership the member is rejoining from, a retriable error or a lost connection, until the retry timeout.
+     * Offsets of records the member emitted are safe to commit under a later generation: every record before them
+     * was read, so a partition's next owner starting there skips nothing.
+     */
+    private CompletableFuture<Done> commit(List<Protocol.PartitionOffset> offsets, long firstSent) {
       int correlationId = correlations.incrementAndGet();
       int sentGeneration = generation;
-      Protocol.OffsetCommit commit = new Protocol.OffsetCommit(correlationId, groupId, memberId, sentGeneration,
+      String sentMember = memberId;
+      Protocol.OffsetCommit commit = new Protocol.OffsetCommit(correlationId, groupId, sentMember, sentGeneration,
           offsets);
       return request(correlationId, commit).orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
-          .thenCompose(answer -> {
-            Protocol.GroupResult result = (Protocol.GroupResult) answer;
-            Errors error = Errors.forCode(result.errorCode());
+          .handle((answer, failure) -> {
+            Errors error;
+            String message;
+            if (failure != null) {
+              error = failure instanceof RunnelException runnel ? runnel.error() : Errors.REQUEST_TIMED_OUT;
+              message = failure.getMessage();
+            } else {
+              Protocol.GroupResult result = (Protocol.GroupResult) answer;
+              error = Errors.forCode(result.errorCode());
+              message = result.message();
+            }
             if (error == Errors.NONE) {
               return CompletableFuture.completedFuture(Done.getInstance());
             }
-            // During a rebalance the coordinator refuses commits it would take a moment later: the member's
-            // generation moves on when its rejoin is answered.
-            boolean rebalancing = error == Errors.REBALANCE_IN_PROGRESS || error == Errors.COORDINATOR_NOT_AVAILABLE
-                || (error == Errors.ILLEGAL_GENERATION && (joining || generation != sentGeneration));
-            if (rebalancing && System.nanoTime() < deadline) {
+            boolean within = !ended
+                && GroupErrors.withinDeadline(firstSent, System.nanoTime(), retryTimeoutNanos);
+            GroupErrors.Reaction reaction = GroupErrors.reaction(error, within);
+            if (reaction == GroupErrors.Reaction.LOST_MEMBERSHIP) {
+              // Kafka's consumer rejoins when a commit tells it it was removed; the commit goes under the new id.
+              onStage.invoke(() -> {
+                if (!joining && !leaving && generation == sentGeneration && memberId.equals(sentMember)) {
+                  lostMembership(error);
+                }
+              });
+            }
+            if (reaction != GroupErrors.Reaction.FAIL && within) {
               return CompletableFuture.supplyAsync(() -> null,
                       CompletableFuture.delayedExecutor(COMMIT_RETRY_MS, TimeUnit.MILLISECONDS))
-                  .thenCompose(ignored -> commit(offsets, deadline));
+                  .thenCompose(ignored -> commit(offsets, firstSent));
             }
-            return CompletableFuture.failedFuture(new RunnelException(error,
-                "group " + groupId + " refused the commit of " + offsets + ": " + result.message()));
-          });
+            return CompletableFuture.<Done>failedFuture(new RunnelException(error,
+                "group " + groupId + " refused the commit of " + offsets + ": " + message));
+          })
+          .thenCompose(result -> result);
     }
   }
 }

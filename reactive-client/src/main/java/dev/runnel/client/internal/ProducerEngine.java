@@ -353,7 +353,10 @@ public final class ProducerEngine {
   private void connect() {
     int current = ++generation;
     lastAnswerNanos = System.nanoTime();
-    connection = Connection.open(system, settings.bootstrap(), 4 * settings.maxInFlight() + 1024,
+    // Each new connection goes to the next bootstrap broker: one that died is not the only one tried.
+    List<String> brokers = settings.bootstrapUris();
+    connection = Connection.open(system, brokers.get(Math.floorMod(current - 1, brokers.size())),
+        4 * settings.maxInFlight() + 1024,
         message -> received(current, message), failure -> disconnected(current, failure));
     if (producerIdRequest >= 0) {
       connection.send(new Protocol.InitProducerId(producerIdRequest));
