@@ -50,10 +50,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Three real node JVMs on one PostgreSQL database, driven by kafka-clients, through a node's SIGKILL, a node
- * added, a graceful leave (SIGTERM): every acknowledged record stays readable exactly once at its offset, in
- * each key's order, the consumer group keeps its offsets and consumes everything, and every door works through
- * every node. One cluster for the whole class (its steps build on each other, in order), to keep CI time down.
+ * Three real node JVMs on one PostgreSQL database, driven by kafka-clients and the reactive client (producer and
+ * a two-member consumer group), through a node's SIGKILL, a node added, a graceful leave (SIGTERM): every
+ * acknowledged record stays readable exactly once at its offset, in each key's order, the consumer groups keep
+ * their offsets and consume everything, and every door works through every node. One cluster for the whole class (its steps build on each other, in order), to keep CI time down.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -153,7 +153,7 @@ class ClusterFailoverTest {
 
   @Test
   @Order(3)
-  @Timeout(value = 200, unit = TimeUnit.SECONDS)
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void when_nodeIsKilledMidStream_then_everyAcknowledgedRecordStaysOnceAndTheGroupConsumesAll() throws Exception {
     String group = "stream-group";
     ConcurrentHashMap<String, Boolean> consumed = new ConcurrentHashMap<>();
@@ -187,8 +187,16 @@ class ClusterFailoverTest {
     int victim = coordinatorOf(group);
     Node survivor = cluster.running().stream().filter(n -> n.id() != victim).findFirst().orElseThrow();
 
+    // A reactive consumer group coordinated by the same node, so that its coordinator moves too: one member
+    // connected to a survivor, the other to the node to be killed, with the other survivor next in its bootstrap.
+    Node otherSurvivor = cluster.running().stream().filter(n -> n.id() != victim && n != survivor).findFirst()
+        .orElseThrow();
+    ReactiveGroup reactiveGroup = new ReactiveGroup(groupCoordinatedBy(victim, "reactive-group-"), TOPIC);
+    reactiveGroup.addMember(client, ws(survivor));
+    reactiveGroup.addMember(client, ws(cluster.node(victim)) + "," + ws(otherSurvivor));
+
     // The reactive client's idempotent producer, bootstrapped at a survivor.
-    String bootstrapWs = "ws://127.0.0.1:" + survivor.httpPort();
+    String bootstrapWs = ws(survivor);
     Producer reactiveProducer = Producer.create(ProducerSettings.create(client).withBootstrap(bootstrapWs), client);
     ConcurrentLinkedQueue<KeyedTraffic.Acked> reactiveAcked = new ConcurrentLinkedQueue<>();
     ConcurrentLinkedQueue<Throwable> reactiveFailures = new ConcurrentLinkedQueue<>();
@@ -223,11 +231,14 @@ class ClusterFailoverTest {
       Thread.sleep(50);
     }
 
-    Map<TopicPartition, OffsetAndMetadata> committedBefore;
-    try (Admin admin = admin(cluster.bootstrap())) {
-      committedBefore = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
-          .get(30, TimeUnit.SECONDS);
+    long reactiveCommitted = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (committed(reactiveGroup.groupId()).size() < PARTITIONS) {
+      assertTrue(System.nanoTime() < reactiveCommitted, "the reactive group committed "
+          + committed(reactiveGroup.groupId()) + "; ended " + reactiveGroup.ended());
+      Thread.sleep(100);
     }
+    Map<TopicPartition, OffsetAndMetadata> committedBefore = committed(group);
+    Map<TopicPartition, OffsetAndMetadata> reactiveCommittedBefore = committed(reactiveGroup.groupId());
     int ackedAtKill = traffic.ackedCount();
     int reactiveAckedAtKill = reactiveAcked.size();
     long killedAt = System.nanoTime();
@@ -271,14 +282,26 @@ class ClusterFailoverTest {
     for (Thread thread : consumers) {
       thread.join(TimeUnit.SECONDS.toMillis(40));
     }
-    try (Admin admin = admin(cluster.bootstrap())) {
-      Map<TopicPartition, OffsetAndMetadata> committedAfter = admin.listConsumerGroupOffsets(group)
-          .partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-      for (Map.Entry<TopicPartition, OffsetAndMetadata> before : committedBefore.entrySet()) {
-        assertTrue(committedAfter.get(before.getKey()).offset() >= before.getValue().offset(),
-            "offset committed before the kill kept for " + before.getKey());
-      }
+    assertCommittedKept(group, committedBefore);
+
+    // The reactive group went on through its coordinator's and one member's node's death: it consumed every
+    // acknowledged record, each partition in order, and neither member's stream ended.
+    List<String> everyAcked = new ArrayList<>();
+    acked.forEach(record -> everyAcked.add(record.value()));
+    reactive.forEach(record -> everyAcked.add(record.value()));
+    long reactiveDeadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (!reactiveGroup.consumedAll(everyAcked)) {
+      assertTrue(System.nanoTime() < reactiveDeadline, "the reactive group misses "
+          + reactiveGroup.missing(everyAcked) + " of " + everyAcked.size() + "; ended " + reactiveGroup.ended());
+      assertEquals(List.of(), reactiveGroup.ended(), "reactive group members whose stream ended");
+      Thread.sleep(200);
     }
+    assertEquals(List.of(), reactiveGroup.ended(), "reactive group members whose stream ended");
+    assertEquals(List.of(), reactiveGroup.disorder(), "reactive group: records first emitted out of offset order");
+    System.out.printf("Reactive group: %d records emitted for %d acknowledged%n", reactiveGroup.emittedCount(),
+        everyAcked.size());
+    reactiveGroup.drainAndShutdown();
+    assertCommittedKept(reactiveGroup.groupId(), reactiveCommittedBefore);
     assertTrue(TimeUnit.NANOSECONDS.toMillis(writable) <= 10_000,
         "every partition writable again within 10 s of the kill, was " + TimeUnit.NANOSECONDS.toMillis(writable)
             + " ms");
@@ -392,6 +415,34 @@ class ClusterFailoverTest {
       System.out.println("Stale node's write refused by the journal's primary key: "
           + stale.log().contains("duplicate key value violates unique constraint"));
     }
+  }
+
+  private static String ws(Node node) {
+    return "ws://127.0.0.1:" + node.httpPort();
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> committed(String group) throws Exception {
+    try (Admin admin = admin(cluster.bootstrap())) {
+      return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private void assertCommittedKept(String group, Map<TopicPartition, OffsetAndMetadata> before) throws Exception {
+    Map<TopicPartition, OffsetAndMetadata> after = committed(group);
+    for (Map.Entry<TopicPartition, OffsetAndMetadata> partition : before.entrySet()) {
+      assertTrue(after.get(partition.getKey()).offset() >= partition.getValue().offset(),
+          group + ": offset committed before the kill kept for " + partition.getKey());
+    }
+  }
+
+  /** The first group id {@code prefix + n} whose coordinator the given node hosts. */
+  private String groupCoordinatedBy(int nodeId, String prefix) throws Exception {
+    for (int n = 0; n < 100; n++) {
+      if (coordinatorOf(prefix + n) == nodeId) {
+        return prefix + n;
+      }
+    }
+    throw new AssertionError("no group " + prefix + "0..99 is coordinated by node " + nodeId);
   }
 
   private int coordinatorOf(String group) throws Exception {
