@@ -156,7 +156,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     volatile boolean joining;
     /** Since when the member's group requests or connection have failed with retriable errors; 0 while not. */
     long troubleSince;
-    /** When the unanswered heartbeat was sent; 0 when none is. */
+    /** When the oldest heartbeat sent since the last answer was sent; 0 when every heartbeat is answered. */
     long heartbeatSentAt;
     /** No more records are emitted (stop or shutdown); the member stays in the group until it leaves. */
     boolean stopping;
@@ -547,20 +547,25 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     }
 
     void heartbeat() {
-      if (heartbeatSentAt != 0 && System.nanoTime() - heartbeatSentAt > settings.requestTimeout().toNanos()) {
-        // The broker answers a heartbeat within its ask timeout whatever the coordinator does: this connection is
-        // dead without having noticed. Its closing brings a new one.
+      long now = System.nanoTime();
+      if (heartbeatSentAt != 0 && now - heartbeatSentAt > 2 * settings.requestTimeout().toNanos()) {
+        // The broker answers every heartbeat within its ask timeout (as long as request-timeout by default), even
+        // one its coordinator cannot get: this connection is dead without having noticed. Closing it brings a new.
         log.warn("group {} member {}: no answer to a heartbeat in {} ms, reconnecting", groupId, memberId,
-            settings.requestTimeout().toMillis());
+            2 * settings.requestTimeout().toMillis());
         connection.close();
         return;
       }
-      if (joining || leaving || generation < 0 || connection == null || heartbeatSentAt != 0) {
+      if (joining || leaving || generation < 0 || connection == null) {
         return;
       }
+      // Sent even while earlier ones are unanswered: a heartbeat held by a coordinator that died is answered only
+      // when the broker notices, and the member must reach the coordinator's new home before its session times out.
       int correlationId = correlations.incrementAndGet();
       int sentGeneration = generation;
-      heartbeatSentAt = System.nanoTime();
+      if (heartbeatSentAt == 0) {
+        heartbeatSentAt = now;
+      }
       Protocol.Heartbeat heartbeat = new Protocol.Heartbeat(correlationId, groupId, memberId, sentGeneration);
       onAnswer(request(correlationId, heartbeat), answer -> {
         heartbeatSentAt = 0;
