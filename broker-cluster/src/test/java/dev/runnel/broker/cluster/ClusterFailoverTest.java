@@ -53,7 +53,8 @@ import org.junit.jupiter.api.Timeout;
  * Three real node JVMs on one PostgreSQL database, driven by kafka-clients and the reactive client (producer and
  * a two-member consumer group), through a node's SIGKILL, a node added, a graceful leave (SIGTERM): every
  * acknowledged record stays readable exactly once at its offset, in each key's order, the consumer groups keep
- * their offsets and consume everything, and every door works through every node. One cluster for the whole class (its steps build on each other, in order), to keep CI time down.
+ * their offsets and consume everything, and every door works through every node. One cluster for the whole
+ * class (its steps build on each other, in order), to keep CI time down.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
