@@ -50,7 +50,13 @@ class ClusterBootstrapTest {
   @Timeout(value = 180, unit = TimeUnit.SECONDS)
   void when_threeNodesBootstrapWithConfigDiscovery_then_theyFormOneClusterAndReadinessFollowsMembership()
       throws Exception {
-    try (ClusterNodes cluster = ClusterNodes.bootstrapping(3)) {
+    // This test is about forming a cluster, not failover: a failure detector and SBR this patient keep a
+    // heavily loaded machine's stalls (JVMs starting, GC) from downing a node mid-formation, which the defaults,
+    // tuned for a 10 s failover, would do there.
+    List<String> patient = List.of(
+        "-Dpekko.cluster.failure-detector.acceptable-heartbeat-pause=15s",
+        "-Dpekko.cluster.split-brain-resolver.stable-after=15s");
+    try (ClusterNodes cluster = ClusterNodes.bootstrapping(3, patient)) {
       Node first = cluster.startNode(1);
       // Its servers listen, but it requires three contact points: it has not joined and is not ready, yet alive.
       assertEquals(503, cluster.managementStatus(first, "/ready"), "/ready of a node that has not joined");

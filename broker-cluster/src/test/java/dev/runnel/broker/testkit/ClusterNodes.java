@@ -100,17 +100,19 @@ public final class ClusterNodes implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
   private final List<Integer> seedPorts = new ArrayList<>();
   private final boolean bootstrap;
+  private final List<String> extraOptions;
 
-  private ClusterNodes(String database, Path baseDir, boolean bootstrap) {
+  private ClusterNodes(String database, Path baseDir, boolean bootstrap, List<String> extraOptions) {
     this.database = database;
     this.jdbcUrl = databaseUrl(database);
     this.baseDir = baseDir;
     this.bootstrap = bootstrap;
+    this.extraOptions = List.copyOf(extraOptions);
   }
 
   /** Creates a database of its own and starts {@code count} nodes on it, waiting until every node sees all Up. */
   public static ClusterNodes start(int count) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), false);
+    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), false, List.of());
     try {
       for (int i = 0; i < count; i++) {
         cluster.seedPorts.add(NodeProcess.freePort());
@@ -148,10 +150,11 @@ public final class ClusterNodes implements AutoCloseable {
   /**
    * Creates a database of its own and {@code count} nodes, not yet started, that have no seed nodes: each runs
    * Cluster Bootstrap with config discovery listing every node's loopback management port, and the first
-   * {@code count} to answer form the cluster. Start them with {@link #startNode(int)}.
+   * {@code count} to answer form the cluster. Start them with {@link #startNode(int)}. Every node also gets
+   * {@code jvmOptions}.
    */
-  public static ClusterNodes bootstrapping(int count) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), true);
+  public static ClusterNodes bootstrapping(int count, List<String> jvmOptions) throws Exception {
+    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), true, jvmOptions);
     for (int i = 0; i < count; i++) {
       cluster.newNode(NodeProcess.freePort());
     }
@@ -306,6 +309,7 @@ public final class ClusterNodes implements AutoCloseable {
         "-Dpekko.remote.artery.canonical.port=" + node.clusterPort,
         "-Dpekko.actor.serialize-messages=on",
         "-Dpekko.loglevel=INFO"));
+    options.addAll(extraOptions);
     if (bootstrap) {
       options.add("-Drunnel.cluster.join=bootstrap");
       options.add("-Dpekko.management.http.port=" + node.managementPort);
