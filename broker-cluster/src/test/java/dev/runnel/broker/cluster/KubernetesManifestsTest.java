@@ -198,8 +198,8 @@ class KubernetesManifestsTest {
   void everyVariableTheManifestsSetIsReadBySomething() throws IOException {
     String entrypoint = entrypoint();
     Set<String> referenced = new HashSet<>();
-    for (String value : environment.values()) {
-      Matcher matcher = REFERENCE.matcher(value);
+    for (JsonNode variable : container.path("env")) {
+      Matcher matcher = REFERENCE.matcher(variable.path("value").asText());
       while (matcher.find()) {
         referenced.add(matcher.group(1));
       }
