@@ -3,6 +3,7 @@ package dev.runnel.broker;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 
 import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.ClusterFormation;
 import dev.runnel.broker.cluster.ClusterMonitor;
 import dev.runnel.broker.cluster.PartitionShards;
 import dev.runnel.broker.cluster.PlacementStrategy;
@@ -27,7 +28,9 @@ import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -35,6 +38,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
@@ -43,9 +47,13 @@ import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
- * The root behavior of a node: joins the cluster (refusing other members on the embedded profile), starts the
+ * The root behavior of a node: joins the cluster as {@link ClusterFormation} says (seed nodes, alone, or Cluster
+ * Bootstrap, with Pekko Management's endpoint when configured; refusing other members on the embedded profile),
+ * starts the
  * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
  * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
@@ -53,7 +61,8 @@ import org.apache.pekko.http.javadsl.Http;
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka) {}
+  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka,
+      Optional<InetSocketAddress> management) {}
 
   private Guardian() {}
 
@@ -76,14 +85,21 @@ final class Guardian {
       Cluster cluster = Cluster.get(system);
       Address self = cluster.selfMember().address();
       boolean embedded = JournalProfile.of(system.settings().config()) == JournalProfile.EMBEDDED;
-      if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
-        // No seed nodes configured: this node forms a one-node cluster by itself.
+      ClusterFormation formation = ClusterFormation.create(system.settings().config());
+      formation.refusal(embedded).ifPresent(why -> {
+        throw new IllegalStateException(why);
+      });
+      if (formation.formsAlone()) {
         cluster.manager().tell(Join.create(self));
-      } else if (embedded) {
-        throw new IllegalStateException("pekko.cluster.seed-nodes is set, but this node runs the embedded journal"
-            + " profile, whose journal is a file of its own that no other node can read: partitions moving to"
-            + " another node would lose their data. Run every node of a cluster with"
-            + " runnel.persistence.profile = postgres (RUNNEL_JOURNAL_PROFILE=postgres).");
+      }
+      // Started before the rest, so that other nodes' bootstrap finds this contact point as early as possible; its
+      // readiness check answers 503 until this node is Up and serving.
+      CompletionStage<Optional<InetSocketAddress>> management = formation.management()
+          ? PekkoManagement.get(Adapter.toClassic(system)).start()
+              .thenApply(uri -> Optional.of(InetSocketAddress.createUnresolved(uri.host().address(), uri.port())))
+          : CompletableFuture.completedFuture(Optional.empty());
+      if (formation.join() == ClusterFormation.Join.BOOTSTRAP) {
+        ClusterBootstrap.get(Adapter.toClassic(system)).start();
       }
       ActorRef<ClusterMonitor.Command> monitor = context.spawn(ClusterMonitor.create(embedded), "cluster-monitor");
 
@@ -146,7 +162,9 @@ final class Guardian {
             return binding.localAddress();
           })
           .thenCombine(KafkaServer.start(system, broker, groups, kafkaSettings),
-              (http, kafka) -> new Bound(broker, groups, http, kafka))
+              (http, kafka) -> new Bound(broker, groups, http, kafka, Optional.empty()))
+          .thenCombine(management, (servers, endpoint) ->
+              new Bound(servers.broker(), servers.groups(), servers.http(), servers.kafka(), endpoint))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);

@@ -5,6 +5,7 @@ import dev.runnel.broker.group.Groups;
 import dev.runnel.persistence.JournalProfile;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,6 +84,11 @@ public final class RunnelNode implements AutoCloseable {
 
   public int httpPort() {
     return bound.http().getPort();
+  }
+
+  /** Where Pekko Management's HTTP endpoint (health checks, bootstrap contact point) listens, when it runs. */
+  public Optional<InetSocketAddress> managementAddress() {
+    return bound.management();
   }
 
   public InetSocketAddress kafkaAddress() {

@@ -63,6 +63,16 @@ public final class ClusterView implements Extension {
     return now.members().stream().anyMatch(m -> m.address().equals(now.self()) && m.status().equals("Up"));
   }
 
+  /**
+   * Whether this node is an Up member whose endpoint is published: it serves Kafka and HTTP and every node names it
+   * to clients. What Pekko Management's {@code /ready} reports ({@link NodeReadinessCheck}).
+   */
+  public boolean selfReady() {
+    Snapshot now = snapshot.get();
+    return now.members().stream()
+        .anyMatch(m -> m.address().equals(now.self()) && m.status().equals("Up") && m.endpoint().isPresent());
+  }
+
   /** The live members' endpoints, by node id: the brokers of Metadata and DescribeCluster. */
   public List<BrokerEndpoint> brokers() {
     return snapshot.get().members().stream().filter(ClusterMember::live).flatMap(m -> m.endpoint().stream())

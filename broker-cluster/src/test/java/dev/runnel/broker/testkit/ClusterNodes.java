@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * Several Runnel nodes, each in its own JVM, forming one Pekko cluster on loopback with the postgres profile: a
  * database of its own on the test PostgreSQL server ({@code RUNNEL_TEST_POSTGRES_URL}, from
  * {@code deploy/bin/test-services}), so no two test classes share a journal. Node ids are 1, 2, ...; node 1 is the
- * first seed node. Every node runs with {@code pekko.actor.serialize-messages = on}, so a message without a
+ * first seed node, or, made with {@link #bootstrapping(int)}, the nodes have no seed nodes and find each other
+ * with Pekko Management Cluster Bootstrap and config discovery of their loopback management ports. Every node runs with {@code pekko.actor.serialize-messages = on}, so a message without a
  * serializer fails even between actors of one node. Nodes can be killed (SIGKILL), stopped (SIGTERM), frozen
  * (SIGSTOP) and thawed, restarted on their old ports, and added.
  *
@@ -40,14 +41,16 @@ public final class ClusterNodes implements AutoCloseable {
     private final int clusterPort;
     private final int kafkaPort;
     private final int httpPort;
+    private final int managementPort;
     private final Path dataDir;
     private NodeProcess process;
 
-    private Node(int id, int clusterPort, int kafkaPort, int httpPort, Path dataDir) {
+    private Node(int id, int clusterPort, int kafkaPort, int httpPort, int managementPort, Path dataDir) {
       this.id = id;
       this.clusterPort = clusterPort;
       this.kafkaPort = kafkaPort;
       this.httpPort = httpPort;
+      this.managementPort = managementPort;
       this.dataDir = dataDir;
     }
 
@@ -65,6 +68,11 @@ public final class ClusterNodes implements AutoCloseable {
 
     public int httpPort() {
       return httpPort;
+    }
+
+    /** The port of Pekko Management's endpoint (bootstrapping clusters only). */
+    public int managementPort() {
+      return managementPort;
     }
 
     public String kafka() {
@@ -91,16 +99,20 @@ public final class ClusterNodes implements AutoCloseable {
   private final Path baseDir;
   private final List<Node> nodes = new ArrayList<>();
   private final List<Integer> seedPorts = new ArrayList<>();
+  private final boolean bootstrap;
+  private final List<String> extraOptions;
 
-  private ClusterNodes(String database, Path baseDir) {
+  private ClusterNodes(String database, Path baseDir, boolean bootstrap, List<String> extraOptions) {
     this.database = database;
     this.jdbcUrl = databaseUrl(database);
     this.baseDir = baseDir;
+    this.bootstrap = bootstrap;
+    this.extraOptions = List.copyOf(extraOptions);
   }
 
   /** Creates a database of its own and starts {@code count} nodes on it, waiting until every node sees all Up. */
   public static ClusterNodes start(int count) throws Exception {
-    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir());
+    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), false, List.of());
     try {
       for (int i = 0; i < count; i++) {
         cluster.seedPorts.add(NodeProcess.freePort());
@@ -133,6 +145,39 @@ public final class ClusterNodes implements AutoCloseable {
       cluster.close();
       throw e;
     }
+  }
+
+  /**
+   * Creates a database of its own and {@code count} nodes, not yet started, that have no seed nodes: each runs
+   * Cluster Bootstrap with config discovery listing every node's loopback management port, and the first
+   * {@code count} to answer form the cluster. Start them with {@link #startNode(int)}. Every node also gets
+   * {@code jvmOptions}.
+   */
+  public static ClusterNodes bootstrapping(int count, List<String> jvmOptions) throws Exception {
+    ClusterNodes cluster = new ClusterNodes(createDatabase(), TestNodes.newDataDir(), true, jvmOptions);
+    for (int i = 0; i < count; i++) {
+      cluster.newNode(NodeProcess.freePort());
+    }
+    return cluster;
+  }
+
+  /**
+   * Starts a node that is not running, and returns once its servers listen (its ready line), without waiting for
+   * it to join the cluster.
+   */
+  public Node startNode(int id) throws Exception {
+    Node node = node(id);
+    if (node.running()) {
+      throw new IllegalStateException("node " + id + " is running");
+    }
+    launch(node);
+    return node;
+  }
+
+  /** The status code of a GET of Pekko Management's endpoint on this node ({@code /ready}, {@code /alive}). */
+  public int managementStatus(Node node, String path) throws Exception {
+    return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.managementPort + path))
+            .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
   }
 
   /** The JDBC URL of this cluster's own database (user and password runnel). */
@@ -246,7 +291,7 @@ public final class ClusterNodes implements AutoCloseable {
     int id = nodes.size() + 1;
     Path dir = baseDir.resolve("node-" + id);
     Files.createDirectories(dir);
-    Node node = new Node(id, clusterPort, NodeProcess.freePort(), NodeProcess.freePort(), dir);
+    Node node = new Node(id, clusterPort, NodeProcess.freePort(), NodeProcess.freePort(), NodeProcess.freePort(), dir);
     nodes.add(node);
     return node;
   }
@@ -264,8 +309,22 @@ public final class ClusterNodes implements AutoCloseable {
         "-Dpekko.remote.artery.canonical.port=" + node.clusterPort,
         "-Dpekko.actor.serialize-messages=on",
         "-Dpekko.loglevel=INFO"));
-    for (int i = 0; i < seedPorts.size(); i++) {
-      options.add("-Dpekko.cluster.seed-nodes." + i + "=pekko://runnel@127.0.0.1:" + seedPorts.get(i));
+    options.addAll(extraOptions);
+    if (bootstrap) {
+      options.add("-Drunnel.cluster.join=bootstrap");
+      options.add("-Dpekko.management.http.port=" + node.managementPort);
+      options.add("-Dpekko.management.cluster.bootstrap.contact-point-discovery.discovery-method=config");
+      options.add("-Dpekko.management.cluster.bootstrap.contact-point-discovery.required-contact-point-nr="
+          + nodes.size());
+      for (int i = 0; i < nodes.size(); i++) {
+        String endpoint = "-Dpekko.discovery.config.services.runnel.endpoints." + i;
+        options.add(endpoint + ".host=127.0.0.1");
+        options.add(endpoint + ".port=" + nodes.get(i).managementPort);
+      }
+    } else {
+      for (int i = 0; i < seedPorts.size(); i++) {
+        options.add("-Dpekko.cluster.seed-nodes." + i + "=pekko://runnel@127.0.0.1:" + seedPorts.get(i));
+      }
     }
     node.process = NodeProcess.start(node.dataDir.resolve("data"), node.httpPort, node.kafkaPort, options,
         node.dataDir.resolve("log"));
