@@ -80,51 +80,63 @@ public final class FailoverBench {
           fail("writes never flowed steadily to every partition; last failure: " + producer.lastFailure());
         }
         for (int round = 1; round <= kills; round++) {
-          int index = (round - 1) % nodes.size();
-          ClusterNode victim = nodes.get(index);
-          long led = leaders(admin).values().stream().filter(id -> id == victim.id()).count();
-          ProcessHandle process = ProcessHandle.of(victim.pid())
-              .orElseThrow(() -> new IllegalStateException("node " + victim.id() + " (pid " + victim.pid()
-                  + ") is not running"));
-
-          ContinuousProducer.Outage outage = producer.outageFromNow();
-          process.destroyForcibly();
-          if (!outage.awaitWritable(WRITABLE_TIMEOUT)) {
-            fail("round " + round + ": partitions " + Arrays.toString(outage.notWritable())
-                + " accepted no write within " + WRITABLE_TIMEOUT.toSeconds() + " s of node " + victim.id()
-                + "'s kill; last failure: " + producer.lastFailure());
-          }
-          process.onExit().get(30, TimeUnit.SECONDS);
-          Duration untilWritable = outage.untilAllWritable();
-          writable.add(untilWritable);
-          int widest = outage.widestGapPartition();
-          System.out.printf("round %d: SIGKILL node %d (pid %d, led %d of %d partitions): every partition writable"
-              + " again after %s s; longest gap between acks %s s (partition %d)%n", round, victim.id(), victim.pid(),
-              led, partitions, seconds(untilWritable), seconds(outage.gap(widest)), widest);
-
-          long rejoinStart = System.nanoTime();
-          ClusterNode restarted = startNode(script, clusterDir, victim.id());
-          nodes.set(index, restarted);
-          awaitLeader(admin, restarted.id());
-          if (!producer.awaitSteady(STEADY_WINDOW, STEADY_MAX_GAP, REJOIN_TIMEOUT)) {
-            fail("round " + round + ": writes did not flow steadily again after node " + victim.id()
-                + " rejoined; last failure: " + producer.lastFailure());
-          }
-          System.out.printf("round %d: node %d started again (pid %d), rejoined and steady after %s s%n", round,
-              restarted.id(), restarted.pid(), seconds(Duration.ofNanos(System.nanoTime() - rejoinStart)));
+          writable.add(round(round, nodes, admin, producer, partitions, script, clusterDir));
         }
         System.out.printf("producer: %d records acknowledged, %d sends failed%s%n", producer.acked(),
             producer.failures(), producer.failures() == 0 ? "" : " (last: " + producer.lastFailure() + ")");
       }
       if (!writable.isEmpty()) {
         List<Duration> sorted = writable.stream().sorted().toList();
-        int n = sorted.size();
-        Duration median = n % 2 == 1 ? sorted.get(n / 2) : sorted.get(n / 2 - 1).plus(sorted.get(n / 2)).dividedBy(2);
-        System.out.printf("failover over %d kills: median %s s, worst %s s%n", n, seconds(median),
-            seconds(sorted.get(n - 1)));
-        System.out.printf("failover median s %s%nfailover worst s %s%n", seconds(median), seconds(sorted.get(n - 1)));
+        System.out.printf("failover over %d kills: median %s s, worst %s s%n", sorted.size(), seconds(median(sorted)),
+            seconds(sorted.get(sorted.size() - 1)));
       }
     }
+  }
+
+  /**
+   * Kills the round's node, waits until every partition is writable again, starts the node again and waits until it
+   * has rejoined and writes flow steadily; returns the time from the kill until every partition was writable.
+   */
+  private static Duration round(int round, List<ClusterNode> nodes, Admin admin, ContinuousProducer producer,
+      int partitions, Path script, Path clusterDir) throws Exception {
+    int index = (round - 1) % nodes.size();
+    ClusterNode victim = nodes.get(index);
+    long led = leaders(admin).values().stream().filter(id -> id == victim.id()).count();
+    ProcessHandle process = ProcessHandle.of(victim.pid())
+        .orElseThrow(() -> new IllegalStateException("node " + victim.id() + " (pid " + victim.pid()
+            + ") is not running"));
+
+    ContinuousProducer.Outage outage = producer.outageFromNow();
+    process.destroyForcibly();
+    if (!outage.awaitWritable(WRITABLE_TIMEOUT)) {
+      fail("round " + round + ": partitions " + Arrays.toString(outage.notWritable())
+          + " accepted no write within " + WRITABLE_TIMEOUT.toSeconds() + " s of node " + victim.id()
+          + "'s kill; last failure: " + producer.lastFailure());
+    }
+    process.onExit().get(30, TimeUnit.SECONDS);
+    Duration untilWritable = outage.untilAllWritable();
+    int widest = outage.widestGapPartition();
+    System.out.printf("round %d: SIGKILL node %d (pid %d, led %d of %d partitions): every partition writable"
+        + " again after %s s; longest gap between acks %s s (partition %d)%n", round, victim.id(), victim.pid(),
+        led, partitions, seconds(untilWritable), seconds(outage.gap(widest)), widest);
+
+    long rejoinStart = System.nanoTime();
+    ClusterNode restarted = startNode(script, clusterDir, victim.id());
+    nodes.set(index, restarted);
+    awaitLeader(admin, restarted.id());
+    if (!producer.awaitSteady(STEADY_WINDOW, STEADY_MAX_GAP, REJOIN_TIMEOUT)) {
+      fail("round " + round + ": writes did not flow steadily again after node " + victim.id()
+          + " rejoined; last failure: " + producer.lastFailure());
+    }
+    System.out.printf("round %d: node %d started again (pid %d), rejoined and steady after %s s%n", round,
+        restarted.id(), restarted.pid(), seconds(Duration.ofNanos(System.nanoTime() - rejoinStart)));
+    return untilWritable;
+  }
+
+  /** The middle of sorted durations (the mean of the two middle ones for an even count). */
+  private static Duration median(List<Duration> sorted) {
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : sorted.get(n / 2 - 1).plus(sorted.get(n / 2)).dividedBy(2);
   }
 
   private static void createTopic(Admin admin, int partitions, short replicationFactor) throws Exception {
