@@ -28,6 +28,7 @@ import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionProtocolSerializer;
 import dev.runnel.broker.partition.PartitionStatus;
+import dev.runnel.broker.partition.TxnMarkerResult;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -121,6 +122,8 @@ class WireSerializationTest {
         new Partition.Delete(ref()),
         new Partition.DeleteRecords(-1, ref()),
         new Partition.Wake(ref()),
+        new Partition.WriteTxnMarker(4_000_000_001L, (short) 3, 7, true, ref()),
+        new Partition.WriteTxnMarker(9, (short) 0, -1, false, ref()),
         new GroupCoordinator.Join(new JoinRequest("", "static-1", "client", "/127.0.0.1", 10_000, 30_000,
             "consumer", List.of(new Protocol("range", subscription), new Protocol("cooperative-sticky", null)),
             true), ref()),
@@ -157,6 +160,8 @@ class WireSerializationTest {
         new PartitionStatus(3, 44, 5_000, 12),
         DeleteRecordsResult.of(10),
         DeleteRecordsResult.error(Errors.POLICY_VIOLATION),
+        TxnMarkerResult.DONE,
+        new TxnMarkerResult(Errors.INVALID_PRODUCER_EPOCH),
         Done.getInstance(),
         new JoinResult(Errors.NONE, 4, "consumer", "range", "m-1", false, "m-1",
             List.of(new JoinResult.JoinedMember("m-1", null, new byte[] {1, 2}),

@@ -116,6 +116,15 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
    */
   public record Wake(ActorRef<Done> replyTo) implements Command {}
 
+  /**
+   * Ends the producer's transaction on this partition: appends a COMMIT or ABORT control batch (Kafka's
+   * EndTransactionMarker) for it, sent by the transaction coordinator after its decision is persisted.
+   * Idempotent: a marker for a producer with no ongoing transaction here is acknowledged without a write.
+   */
+  public record WriteTxnMarker(
+      long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
+      ActorRef<TxnMarkerResult> replyTo) implements Command {}
+
   // The entity's messages to itself (timers, scheduled and piped results) never leave its node: none has a
   // serializer, and serialize-messages checks skip them.
 
@@ -252,6 +261,10 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           context.getSelf().tell(CheckRetention.INSTANCE);
           context.getSelf().tell(CheckCompaction.INSTANCE);
           wake.replyTo().tell(Done.getInstance());
+          return Effect().none();
+        })
+        .onCommand(WriteTxnMarker.class, (state, marker) -> {
+          marker.replyTo().tell(new TxnMarkerResult(Errors.REQUEST_TIMED_OUT));
           return Effect().none();
         })
         .onCommand(CheckRetention.class, this::onCheckRetention)

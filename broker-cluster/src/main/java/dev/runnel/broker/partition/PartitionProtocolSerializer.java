@@ -33,11 +33,13 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
   private static final String DELETE = "D1";
   private static final String DELETE_RECORDS = "R1";
   private static final String WAKE = "W1";
+  private static final String WRITE_TXN_MARKER = "T1";
   private static final String APPEND_RESULT = "a1";
   private static final String FETCH_RESULT = "f1";
   private static final String OFFSET_LOOKUP = "o1";
   private static final String PARTITION_STATUS = "s1";
   private static final String DELETE_RECORDS_RESULT = "r1";
+  private static final String TXN_MARKER_RESULT = "t1";
 
   private final ActorRefResolver refs;
 
@@ -66,6 +68,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return DELETE_RECORDS;
     } else if (o instanceof Partition.Wake) {
       return WAKE;
+    } else if (o instanceof Partition.WriteTxnMarker) {
+      return WRITE_TXN_MARKER;
     } else if (o instanceof AppendResult) {
       return APPEND_RESULT;
     } else if (o instanceof FetchResult) {
@@ -76,6 +80,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return PARTITION_STATUS;
     } else if (o instanceof DeleteRecordsResult) {
       return DELETE_RECORDS_RESULT;
+    } else if (o instanceof TxnMarkerResult) {
+      return TXN_MARKER_RESULT;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
   }
@@ -116,6 +122,10 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       putRef(out, delete.replyTo());
     } else if (o instanceof Partition.Wake wake) {
       putRef(out, wake.replyTo());
+    } else if (o instanceof Partition.WriteTxnMarker marker) {
+      out.putLong(marker.producerId()).putShort(marker.producerEpoch()).putInt(marker.coordinatorEpoch())
+          .put((byte) (marker.commit() ? 1 : 0));
+      putRef(out, marker.replyTo());
     } else if (o instanceof AppendResult result) {
       out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset())
           .putLong(result.logAppendTime());
@@ -130,6 +140,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
           .putLong(status.journalWrites());
     } else if (o instanceof DeleteRecordsResult result) {
       out.putShort(result.error().code()).putLong(result.lowWatermark());
+    } else if (o instanceof TxnMarkerResult result) {
+      out.putShort(result.error().code());
     } else {
       throw new IllegalArgumentException("cannot serialize " + o.getClass());
     }
@@ -178,6 +190,13 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       }
       case WAKE:
         return new Partition.Wake(getRef(in));
+      case WRITE_TXN_MARKER: {
+        long producerId = in.getLong();
+        short producerEpoch = in.getShort();
+        int coordinatorEpoch = in.getInt();
+        boolean commit = in.get() != 0;
+        return new Partition.WriteTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, getRef(in));
+      }
       case APPEND_RESULT: {
         Errors error = Errors.forCode(in.getShort());
         long baseOffset = in.getLong();
@@ -197,6 +216,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         return new PartitionStatus(in.getLong(), in.getLong(), in.getLong(), in.getLong());
       case DELETE_RECORDS_RESULT:
         return new DeleteRecordsResult(Errors.forCode(in.getShort()), in.getLong());
+      case TXN_MARKER_RESULT:
+        return new TxnMarkerResult(Errors.forCode(in.getShort()));
       default:
         throw new IllegalArgumentException("unknown partition protocol manifest " + manifest);
     }
@@ -218,6 +239,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return 8 + refSize(delete.replyTo());
     } else if (o instanceof Partition.Wake wake) {
       return refSize(wake.replyTo());
+    } else if (o instanceof Partition.WriteTxnMarker marker) {
+      return 15 + refSize(marker.replyTo());
     } else if (o instanceof AppendResult result) {
       return 26 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {
@@ -228,6 +251,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return 32;
     } else if (o instanceof DeleteRecordsResult) {
       return 10;
+    } else if (o instanceof TxnMarkerResult) {
+      return 2;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
   }
