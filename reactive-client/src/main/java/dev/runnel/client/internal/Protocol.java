@@ -79,7 +79,7 @@ public final class Protocol {
    * broker read that finds nothing waits up to {@code maxWaitMs} for new records. {@code isolationLevel} is Kafka's
    * id: {@link #READ_COMMITTED} (the default) streams only below the partition's last stable offset and leaves out
    * aborted transactions, {@link #READ_UNCOMMITTED} streams up to the high watermark; transaction markers are never
-   * sent. A frame without the isolation byte (an older client) reads committed.
+   * sent.
    */
   public record Subscribe(int subscriptionId, String topic, int partition, long offset, int maxFrameBytes,
       int maxWaitMs, byte isolationLevel) implements Message {
@@ -317,7 +317,7 @@ public final class Protocol {
           long offset = in.getLong();
           int maxFrameBytes = in.getInt();
           int maxWaitMs = in.getInt();
-          byte isolation = in.hasRemaining() ? in.get() : READ_COMMITTED;
+          byte isolation = in.get();
           if (isolation != READ_COMMITTED && isolation != READ_UNCOMMITTED) {
             throw new MalformedFrameException("isolation level " + isolation + " is neither 0 nor 1");
           }
