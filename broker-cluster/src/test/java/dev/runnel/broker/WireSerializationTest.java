@@ -33,6 +33,7 @@ import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
+import dev.runnel.persistence.AbortedTxn;
 import dev.runnel.persistence.PartitionSerializer;
 import dev.runnel.persistence.PartitionState;
 import java.lang.reflect.ParameterizedType;
@@ -46,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
@@ -117,6 +119,8 @@ class WireSerializationTest {
     return List.of(
         new Partition.Append(batch(), ref()),
         new Partition.Fetch(5, 1024, Duration.ofMillis(500), ref()),
+        new Partition.Fetch(5, 1024, Duration.ZERO, IsolationLevel.READ_COMMITTED, ref()),
+        new Partition.ListOffsets(Partition.LATEST_TIMESTAMP, IsolationLevel.READ_COMMITTED, ref()),
         new Partition.ListOffsets(Partition.EARLIEST_TIMESTAMP, ref()),
         new Partition.GetStatus(ref()),
         new Partition.Delete(ref()),
@@ -154,6 +158,7 @@ class WireSerializationTest {
         AppendResult.stored(40, 3),
         AppendResult.refused(Errors.MESSAGE_TOO_LARGE, "batch of 2000000 bytes"),
         FetchResult.of(44, 3, batch()),
+        FetchResult.of(44, 40, 3, List.of(new AbortedTxn(7, 38, 42), new AbortedTxn(9, 39, 43)), batch()),
         FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, 44, 3),
         OffsetLookup.of(41, 1_700_000_000_000L),
         OffsetLookup.error(Errors.REQUEST_TIMED_OUT),

@@ -60,15 +60,6 @@ final class LogAppender {
   /** A write that passed validation, waiting for its offsets. */
   private record Accepted(int index, ByteBuffer records, int recordCount) {}
 
-  /** {@link #append(PartitionState, List, int, long)} of producer data only. */
-  static Outcome appendData(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, long logAppendTime) {
-    List<Write> writes = new ArrayList<>(appends.size());
-    for (ByteBuffer records : appends) {
-      writes.add(new Data(records));
-    }
-    return append(state, writes, maxMessageBytes, logAppendTime);
-  }
-
   /**
    * The outcome of appending {@code appends} to the log in {@code state}.
    *
