@@ -28,10 +28,12 @@ import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionProtocolSerializer;
 import dev.runnel.broker.partition.PartitionStatus;
+import dev.runnel.broker.partition.TxnMarkerResult;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
+import dev.runnel.persistence.AbortedTxn;
 import dev.runnel.persistence.PartitionSerializer;
 import dev.runnel.persistence.PartitionState;
 import java.lang.reflect.ParameterizedType;
@@ -45,6 +47,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
@@ -116,11 +119,15 @@ class WireSerializationTest {
     return List.of(
         new Partition.Append(batch(), ref()),
         new Partition.Fetch(5, 1024, Duration.ofMillis(500), ref()),
+        new Partition.Fetch(5, 1024, Duration.ZERO, IsolationLevel.READ_COMMITTED, ref()),
+        new Partition.ListOffsets(Partition.LATEST_TIMESTAMP, IsolationLevel.READ_COMMITTED, ref()),
         new Partition.ListOffsets(Partition.EARLIEST_TIMESTAMP, ref()),
         new Partition.GetStatus(ref()),
         new Partition.Delete(ref()),
         new Partition.DeleteRecords(-1, ref()),
         new Partition.Wake(ref()),
+        new Partition.WriteTxnMarker(4_000_000_001L, (short) 3, 7, true, ref()),
+        new Partition.WriteTxnMarker(9, (short) 0, -1, false, ref()),
         new GroupCoordinator.Join(new JoinRequest("", "static-1", "client", "/127.0.0.1", 10_000, 30_000,
             "consumer", List.of(new Protocol("range", subscription), new Protocol("cooperative-sticky", null)),
             true), ref()),
@@ -151,12 +158,15 @@ class WireSerializationTest {
         AppendResult.stored(40, 3),
         AppendResult.refused(Errors.MESSAGE_TOO_LARGE, "batch of 2000000 bytes"),
         FetchResult.of(44, 3, batch()),
+        FetchResult.of(44, 40, 3, List.of(new AbortedTxn(7, 38, 42), new AbortedTxn(9, 39, 43)), batch()),
         FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, 44, 3),
         OffsetLookup.of(41, 1_700_000_000_000L),
         OffsetLookup.error(Errors.REQUEST_TIMED_OUT),
         new PartitionStatus(3, 44, 5_000, 12),
         DeleteRecordsResult.of(10),
         DeleteRecordsResult.error(Errors.POLICY_VIOLATION),
+        TxnMarkerResult.DONE,
+        new TxnMarkerResult(Errors.INVALID_PRODUCER_EPOCH),
         Done.getInstance(),
         new JoinResult(Errors.NONE, 4, "consumer", "range", "m-1", false, "m-1",
             List.of(new JoinResult.JoinedMember("m-1", null, new byte[] {1, 2}),

@@ -1,6 +1,7 @@
 package dev.runnel.broker.partition;
 
 import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.persistence.AbortedTxn;
 import dev.runnel.persistence.IndexEntry;
 import dev.runnel.persistence.OffsetIndex;
 import dev.runnel.persistence.PartitionEvent.LogCompacted;
@@ -38,6 +39,13 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * their offsets: a batch that loses records is rebuilt with its original base and last offsets. Records without a
  * key (written before the topic became compacted; a compacted topic refuses them) are kept. The key map of a run holds
  * one entry per distinct key of the cleanable range, and the range's records are held in memory during the run.
+ *
+ * <p><b>Transactions</b>, as Kafka's cleaner treats them: the cleanable range ends below the last stable offset,
+ * so an ongoing transaction is never cleaned; the records of aborted transactions are removed (and never count as
+ * the newest of their key); committed transactional records are compacted like others, their batches keeping the
+ * transactional flag. Transaction markers (control batches) are kept as they are: a read_committed consumer
+ * needs the abort marker to end an aborted range, and keeping every marker is always safe (Kafka drops them once
+ * {@code delete.retention.ms} has passed and no data of theirs is left; here only retention removes them).
  */
 final class LogCleaner {
 
@@ -84,7 +92,7 @@ final class LogCleaner {
    * A compaction run to do: the index entries of the cleanable range as they are now, and the log start the run
    * filters against. The entity persists the run's result only if the range is still exactly these entries.
    */
-  record Plan(long logStartOffset, List<IndexEntry> entries, long deleteRetentionMs) {
+  record Plan(long logStartOffset, List<IndexEntry> entries, long deleteRetentionMs, List<AbortedTxn> aborted) {
 
     /** The offset after the cleanable range: the run's first dirty offset. */
     long endOffset() {
@@ -105,7 +113,9 @@ final class LogCleaner {
     // The newest journal write is never compacted (Kafka's active segment): every offset below the log end then
     // has a kept entry at or after it, so a fetch from inside a compacted gap always finds the next record.
     int end = 0;
-    while (end < index.size() - 1 && now - index.get(end).maxTimestamp() >= config.minCompactionLagMs()) {
+    long stable = state.lastStableOffset();
+    while (end < index.size() - 1 && now - index.get(end).maxTimestamp() >= config.minCompactionLagMs()
+        && index.get(end).lastOffset() < stable) {
       end++;
     }
     if (end == 0) {
@@ -118,7 +128,8 @@ final class LogCleaner {
     if (!newData && !tombstonesDue) {
       return Optional.empty();
     }
-    return Optional.of(new Plan(state.logStartOffset(), List.copyOf(entries), config.deleteRetentionMs()));
+    return Optional.of(new Plan(state.logStartOffset(), List.copyOf(entries), config.deleteRetentionMs(),
+        state.abortedTxns()));
   }
 
   /**
@@ -161,6 +172,9 @@ final class LogCleaner {
     Map<ByteBuffer, Long> newest = new HashMap<>();
     for (Records event : events) {
       for (MutableRecordBatch batch : event.memoryRecords().batches()) {
+        if (batch.isControlBatch() || aborted(batch, plan)) {
+          continue;
+        }
         for (Record record : batch) {
           if (record.offset() >= plan.logStartOffset() && record.hasKey()) {
             newest.put(copy(record.key()), record.offset());
@@ -205,6 +219,14 @@ final class LogCleaner {
 
   /** One batch with only the records compaction keeps; the original bytes when it keeps them all. */
   private static Filtered filter(RecordBatch batch, Plan plan, Map<ByteBuffer, Long> newest, long now) {
+    if (batch.isControlBatch()) {
+      ByteBuffer marker = ByteBuffer.allocate(batch.sizeInBytes());
+      batch.writeTo(marker);
+      return new Filtered(marker.array(), false, -1);
+    }
+    if (aborted(batch, plan)) {
+      return new Filtered(new byte[0], true, -1);
+    }
     List<Record> kept = new ArrayList<>();
     int read = 0;
     long oldestTombstone = -1;
@@ -230,8 +252,8 @@ final class LogCleaner {
         ? batch.maxTimestamp() : RecordBatch.NO_TIMESTAMP;
     MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(batch.sizeInBytes()),
         RecordBatch.MAGIC_VALUE_V2, Compression.of(batch.compressionType()).build(), batch.timestampType(),
-        batch.baseOffset(), logAppendTime, batch.producerId(), batch.producerEpoch(), batch.baseSequence(), false,
-        batch.partitionLeaderEpoch());
+        batch.baseOffset(), logAppendTime, batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
+        batch.isTransactional(), batch.partitionLeaderEpoch());
     for (Record record : kept) {
       builder.appendWithOffset(record.offset(), record.timestamp(), record.key(), record.value(), record.headers());
     }
@@ -241,6 +263,20 @@ final class LogCleaner {
     byte[] bytes = new byte[built.remaining()];
     built.get(bytes);
     return new Filtered(bytes, true, oldestTombstone);
+  }
+
+  /** Whether {@code batch} belongs to a transaction that was aborted. */
+  private static boolean aborted(RecordBatch batch, Plan plan) {
+    if (!batch.isTransactional()) {
+      return false;
+    }
+    for (AbortedTxn txn : plan.aborted()) {
+      if (txn.producerId() == batch.producerId() && txn.firstOffset() <= batch.baseOffset()
+          && batch.lastOffset() <= txn.lastOffset()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean retain(Record record, Plan plan, Map<ByteBuffer, Long> newest, long now) {

@@ -1,9 +1,13 @@
 package dev.runnel.broker.partition;
 
+import dev.runnel.persistence.AbortedTxn;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,17 +31,23 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 public final class PartitionProtocolSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
   private static final String APPEND = "A1";
-  private static final String FETCH = "F1";
-  private static final String LIST_OFFSETS = "L1";
+  /** Fetch and ListOffsets before isolation levels, FetchResult before the last stable offset: read only. */
+  private static final String FETCH_V1 = "F1";
+  private static final String LIST_OFFSETS_V1 = "L1";
+  private static final String FETCH_RESULT_V1 = "f1";
+  private static final String FETCH = "F2";
+  private static final String LIST_OFFSETS = "L2";
   private static final String GET_STATUS = "S1";
   private static final String DELETE = "D1";
   private static final String DELETE_RECORDS = "R1";
   private static final String WAKE = "W1";
+  private static final String WRITE_TXN_MARKER = "T1";
   private static final String APPEND_RESULT = "a1";
-  private static final String FETCH_RESULT = "f1";
+  private static final String FETCH_RESULT = "f2";
   private static final String OFFSET_LOOKUP = "o1";
   private static final String PARTITION_STATUS = "s1";
   private static final String DELETE_RECORDS_RESULT = "r1";
+  private static final String TXN_MARKER_RESULT = "t1";
 
   private final ActorRefResolver refs;
 
@@ -66,6 +76,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return DELETE_RECORDS;
     } else if (o instanceof Partition.Wake) {
       return WAKE;
+    } else if (o instanceof Partition.WriteTxnMarker) {
+      return WRITE_TXN_MARKER;
     } else if (o instanceof AppendResult) {
       return APPEND_RESULT;
     } else if (o instanceof FetchResult) {
@@ -76,6 +88,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return PARTITION_STATUS;
     } else if (o instanceof DeleteRecordsResult) {
       return DELETE_RECORDS_RESULT;
+    } else if (o instanceof TxnMarkerResult) {
+      return TXN_MARKER_RESULT;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
   }
@@ -102,10 +116,11 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       putRef(out, append.replyTo());
       out.put(append.records().duplicate());
     } else if (o instanceof Partition.Fetch fetch) {
-      out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos());
+      out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos())
+          .put(fetch.isolation().id());
       putRef(out, fetch.replyTo());
     } else if (o instanceof Partition.ListOffsets list) {
-      out.putLong(list.timestamp());
+      out.putLong(list.timestamp()).put(list.isolation().id());
       putRef(out, list.replyTo());
     } else if (o instanceof Partition.GetStatus get) {
       putRef(out, get.replyTo());
@@ -116,12 +131,20 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       putRef(out, delete.replyTo());
     } else if (o instanceof Partition.Wake wake) {
       putRef(out, wake.replyTo());
+    } else if (o instanceof Partition.WriteTxnMarker marker) {
+      out.putLong(marker.producerId()).putShort(marker.producerEpoch()).putInt(marker.coordinatorEpoch())
+          .put((byte) (marker.commit() ? 1 : 0));
+      putRef(out, marker.replyTo());
     } else if (o instanceof AppendResult result) {
       out.putShort(result.error().code()).putLong(result.baseOffset()).putLong(result.logStartOffset())
           .putLong(result.logAppendTime());
       putNullableString(out, result.errorMessage());
     } else if (o instanceof FetchResult result) {
-      out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.logStartOffset());
+      out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.lastStableOffset())
+          .putLong(result.logStartOffset()).putInt(result.abortedTransactions().size());
+      for (AbortedTxn txn : result.abortedTransactions()) {
+        out.putLong(txn.producerId()).putLong(txn.firstOffset()).putLong(txn.lastOffset());
+      }
       out.put(result.records());
     } else if (o instanceof OffsetLookup lookup) {
       out.putShort(lookup.error().code()).putLong(lookup.offset()).putLong(lookup.timestamp());
@@ -130,6 +153,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
           .putLong(status.journalWrites());
     } else if (o instanceof DeleteRecordsResult result) {
       out.putShort(result.error().code()).putLong(result.lowWatermark());
+    } else if (o instanceof TxnMarkerResult result) {
+      out.putShort(result.error().code());
     } else {
       throw new IllegalArgumentException("cannot serialize " + o.getClass());
     }
@@ -158,15 +183,21 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         ActorRef<AppendResult> replyTo = getRef(in);
         return new Partition.Append(rest(in, copy), replyTo);
       }
+      case FETCH_V1:
       case FETCH: {
         long offset = in.getLong();
         int maxBytes = in.getInt();
         Duration maxWait = Duration.ofNanos(in.getLong());
-        return new Partition.Fetch(offset, maxBytes, maxWait, getRef(in));
+        IsolationLevel isolation = manifest.equals(FETCH) ? IsolationLevel.forId(in.get())
+            : IsolationLevel.READ_UNCOMMITTED;
+        return new Partition.Fetch(offset, maxBytes, maxWait, isolation, getRef(in));
       }
+      case LIST_OFFSETS_V1:
       case LIST_OFFSETS: {
         long timestamp = in.getLong();
-        return new Partition.ListOffsets(timestamp, getRef(in));
+        IsolationLevel isolation = manifest.equals(LIST_OFFSETS) ? IsolationLevel.forId(in.get())
+            : IsolationLevel.READ_UNCOMMITTED;
+        return new Partition.ListOffsets(timestamp, isolation, getRef(in));
       }
       case GET_STATUS:
         return new Partition.GetStatus(getRef(in));
@@ -178,6 +209,13 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       }
       case WAKE:
         return new Partition.Wake(getRef(in));
+      case WRITE_TXN_MARKER: {
+        long producerId = in.getLong();
+        short producerEpoch = in.getShort();
+        int coordinatorEpoch = in.getInt();
+        boolean commit = in.get() != 0;
+        return new Partition.WriteTxnMarker(producerId, producerEpoch, coordinatorEpoch, commit, getRef(in));
+      }
       case APPEND_RESULT: {
         Errors error = Errors.forCode(in.getShort());
         long baseOffset = in.getLong();
@@ -185,11 +223,25 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         long logAppendTime = in.getLong();
         return new AppendResult(error, getNullableString(in), baseOffset, logStartOffset, logAppendTime);
       }
-      case FETCH_RESULT: {
+      case FETCH_RESULT_V1: {
         Errors error = Errors.forCode(in.getShort());
         long highWatermark = in.getLong();
         long logStartOffset = in.getLong();
-        return new FetchResult(error, highWatermark, logStartOffset, rest(in, copy).asReadOnlyBuffer());
+        return new FetchResult(error, highWatermark, highWatermark, logStartOffset, List.of(),
+            rest(in, copy).asReadOnlyBuffer());
+      }
+      case FETCH_RESULT: {
+        Errors error = Errors.forCode(in.getShort());
+        long highWatermark = in.getLong();
+        long lastStableOffset = in.getLong();
+        long logStartOffset = in.getLong();
+        int count = in.getInt();
+        List<AbortedTxn> aborted = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong()));
+        }
+        return new FetchResult(error, highWatermark, lastStableOffset, logStartOffset, aborted,
+            rest(in, copy).asReadOnlyBuffer());
       }
       case OFFSET_LOOKUP:
         return new OffsetLookup(Errors.forCode(in.getShort()), in.getLong(), in.getLong());
@@ -197,6 +249,8 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         return new PartitionStatus(in.getLong(), in.getLong(), in.getLong(), in.getLong());
       case DELETE_RECORDS_RESULT:
         return new DeleteRecordsResult(Errors.forCode(in.getShort()), in.getLong());
+      case TXN_MARKER_RESULT:
+        return new TxnMarkerResult(Errors.forCode(in.getShort()));
       default:
         throw new IllegalArgumentException("unknown partition protocol manifest " + manifest);
     }
@@ -207,9 +261,9 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     if (o instanceof Partition.Append append) {
       return refSize(append.replyTo()) + append.records().remaining();
     } else if (o instanceof Partition.Fetch fetch) {
-      return 20 + refSize(fetch.replyTo());
+      return 21 + refSize(fetch.replyTo());
     } else if (o instanceof Partition.ListOffsets list) {
-      return 8 + refSize(list.replyTo());
+      return 9 + refSize(list.replyTo());
     } else if (o instanceof Partition.GetStatus get) {
       return refSize(get.replyTo());
     } else if (o instanceof Partition.Delete delete) {
@@ -218,16 +272,20 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       return 8 + refSize(delete.replyTo());
     } else if (o instanceof Partition.Wake wake) {
       return refSize(wake.replyTo());
+    } else if (o instanceof Partition.WriteTxnMarker marker) {
+      return 15 + refSize(marker.replyTo());
     } else if (o instanceof AppendResult result) {
       return 26 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {
-      return 18 + result.records().remaining();
+      return 30 + 24 * result.abortedTransactions().size() + result.records().remaining();
     } else if (o instanceof OffsetLookup) {
       return 18;
     } else if (o instanceof PartitionStatus) {
       return 32;
     } else if (o instanceof DeleteRecordsResult) {
       return 10;
+    } else if (o instanceof TxnMarkerResult) {
+      return 2;
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
   }

@@ -7,6 +7,7 @@ import dev.runnel.broker.RunnelConfig;
 import dev.runnel.broker.partition.Partition;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -58,14 +59,18 @@ class ClusterSerializationTest {
   @Test
   void when_partitionCommandIsWrittenAsBytesAndReadFromALittleEndianBuffer_then_itReadsBackEqual() throws Exception {
     ActorRef<Object> replyTo = TEST_KIT.createTestProbe().ref();
-    Partition.Delete delete = new Partition.Delete(replyTo.unsafeUpcast());
-    Serializer serializer = serialization.findSerializerFor(delete);
-    byte[] bytes = serialization.serialize(delete).get();
-    ByteBuffer artery = ByteBuffer.allocate(bytes.length + 16).order(ByteOrder.LITTLE_ENDIAN);
-    artery.putLong(42).put(bytes).flip();
-    artery.getLong();
-    Object read = ((ByteBufferSerializer) serializer).fromBinary(artery, Serializers.manifestFor(serializer, delete));
-    assertEquals(delete, read);
+    List<Partition.Command> commands = List.of(new Partition.Delete(replyTo.unsafeUpcast()),
+        new Partition.WriteTxnMarker(4_000_000_001L, (short) 2, 5, false, replyTo.unsafeUpcast()));
+    ByteBuffer artery = ByteBuffer.allocate(1024).order(ByteOrder.LITTLE_ENDIAN);
+    for (Partition.Command command : commands) {
+      Serializer serializer = serialization.findSerializerFor(command);
+      byte[] bytes = serialization.serialize(command).get();
+      artery.clear();
+      artery.putLong(42).put(bytes).flip();
+      artery.getLong();
+      Object read = ((ByteBufferSerializer) serializer).fromBinary(artery, Serializers.manifestFor(serializer, command));
+      assertEquals(command, read);
+    }
     assertEquals(ByteOrder.LITTLE_ENDIAN, artery.order(), "the transport buffer's order is left as it was");
   }
 

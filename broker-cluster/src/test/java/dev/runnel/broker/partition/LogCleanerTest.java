@@ -20,6 +20,8 @@ import java.util.OptionalLong;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.CompressionType;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
@@ -147,6 +149,65 @@ class LogCleanerTest {
     PartitionState state = tenBatches().apply(new LogCompacted(9, -1));
     assertEquals(Optional.empty(), LogCleaner.plan(state,
         config("cleanup.policy", "compact", "min.cleanable.dirty.ratio", "0", "max.compaction.lag.ms", "1"), 100_000));
+  }
+
+  private static byte[] transactional(long offset, long producerId, String key, String value) {
+    MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(1024), RecordBatch.MAGIC_VALUE_V2,
+        Compression.NONE, TimestampType.CREATE_TIME, offset, RecordBatch.NO_TIMESTAMP, producerId, (short) 0, 0,
+        true, 0);
+    builder.appendWithOffset(offset, 1000L, bytes(key), bytes(value));
+    return array(builder.build().buffer());
+  }
+
+  private static byte[] marker(long offset, long producerId, boolean commit) {
+    return array(MemoryRecords.withEndTransactionMarker(offset, 1000L, 0, producerId, (short) 0,
+        new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, 0)).buffer());
+  }
+
+  private static byte[] array(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
+  }
+
+  @Test
+  void when_aCompactedTopicHasTransactions_then_abortedRecordsGoMarkersStayAndOpenOnesAreNotCleaned() {
+    List<byte[]> writes = List.of(
+        batch(0, 1000, Compression.NONE, "k", "v0"),
+        transactional(1, 5, "k", "aborted"),
+        batch(2, 1000, Compression.NONE, "k2", "x"),
+        marker(3, 5, false),
+        transactional(4, 6, "k", "committed"),
+        marker(5, 6, true),
+        transactional(6, 7, "k", "open"),
+        batch(7, 1000, Compression.NONE, "k", "late"),
+        batch(8, 1000, Compression.NONE, "z", "last"));
+    PartitionState state = PartitionState.EMPTY;
+    Map<Long, byte[]> journal = new HashMap<>();
+    for (int i = 0; i < writes.size(); i++) {
+      state = state.apply(new RecordsAppended(i, i, writes.get(i)));
+      journal.put(state.lastSequenceNr(), writes.get(i));
+    }
+    assertEquals(6, state.lastStableOffset());
+
+    LogCleaner.Plan plan = LogCleaner.plan(state, config("cleanup.policy", "compact"), 100_000).orElseThrow();
+    assertEquals(6, plan.entries().size(), "the cleanable range ends below the LSO");
+    LogCleaner.Result result = LogCleaner.compact(plan, events(state, journal).subList(0, 6), 100_000, 1 << 20);
+    List<String> kept = new ArrayList<>();
+    for (RecordsCompacted replacement : result.replacements()) {
+      for (MutableRecordBatch batch : replacement.memoryRecords().batches()) {
+        if (batch.isControlBatch()) {
+          kept.add(batch.baseOffset() + " " + ControlRecordType.parse(batch.iterator().next().key()));
+          continue;
+        }
+        for (Record record : batch) {
+          kept.add(record.offset() + " " + StandardCharsets.UTF_8.decode(record.key()) + "="
+              + StandardCharsets.UTF_8.decode(record.value()) + (batch.isTransactional() ? " (transactional)" : ""));
+        }
+      }
+    }
+    assertEquals(List.of("2 k2=x", "3 ABORT", "4 k=committed (transactional)", "5 COMMIT"), kept,
+        "the newest committed value of k; the aborted one neither kept nor counted as newest");
   }
 
   private static List<Records> events(PartitionState state, Map<Long, byte[]> bySequenceNr) {
