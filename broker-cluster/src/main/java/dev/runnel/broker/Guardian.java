@@ -45,7 +45,7 @@ import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.http.javadsl.Http;
 
 /**
- * The root behavior of a node: joins the cluster (refusing other members on the embedded profile), starts the
+ * The root behavior of a node: joins the cluster (refusing other members on a local profile: embedded, h2), starts the
  * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
  * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
@@ -75,13 +75,14 @@ final class Guardian {
       BrokerSettings settings = BrokerSettings.create(system.settings().config()).withClock(environment.clock());
       Cluster cluster = Cluster.get(system);
       Address self = cluster.selfMember().address();
-      boolean embedded = JournalProfile.of(system.settings().config()) == JournalProfile.EMBEDDED;
+      JournalProfile profile = JournalProfile.of(system.settings().config());
+      boolean embedded = profile.isLocal();
       if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         // No seed nodes configured: this node forms a one-node cluster by itself.
         cluster.manager().tell(Join.create(self));
       } else if (embedded) {
-        throw new IllegalStateException("pekko.cluster.seed-nodes is set, but this node runs the embedded journal"
-            + " profile, whose journal is a file of its own that no other node can read: partitions moving to"
+        throw new IllegalStateException("pekko.cluster.seed-nodes is set, but this node runs the "
+            + profile.configName() + " journal profile, whose journal is a file of its own that no other node can read: partitions moving to"
             + " another node would lose their data. Run every node of a cluster with"
             + " runnel.persistence.profile = postgres (RUNNEL_JOURNAL_PROFILE=postgres).");
       }
