@@ -22,6 +22,7 @@ import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
 import dev.runnel.broker.topic.Topics;
+import dev.runnel.broker.partition.TailCacheBudget;
 import dev.runnel.persistence.JournalProfile;
 import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
@@ -94,10 +95,11 @@ final class Guardian {
 
       ClusterSharding sharding = ClusterSharding.get(system);
       PartitionJournal journal = new PartitionJournal(system, settings.partition().journalTimeout());
+      TailCacheBudget tailCaches = new TailCacheBudget(settings.partition().tailCacheTotalBytes());
       Executor cleaner = environment.cleanerExecutor()
           .orElseGet(() -> system.dispatchers().lookup(DispatcherSelector.blocking()));
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
-              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner))
+              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner, tailCaches))
           .withMessageExtractor(new PartitionShards())
           .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self)));
 
@@ -134,7 +136,7 @@ final class Guardian {
           AppendValidation.Settings.create(system.settings().config()),
           system.dispatchers().lookup(DispatcherSelector.fromConfig(AppendValidation.Settings.DISPATCHER)),
           settings.partition().clock());
-      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation);
+      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation, tailCaches);
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
           new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));
