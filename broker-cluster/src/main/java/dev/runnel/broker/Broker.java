@@ -1,6 +1,7 @@
 package dev.runnel.broker;
 
 import dev.runnel.broker.memory.ReadBudget;
+import dev.runnel.broker.partition.TailCacheBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
@@ -57,6 +58,7 @@ public final class Broker {
   private final AppendValidation validation;
   private final ReadMemorySettings readMemory;
   private final ReadBudget readBudget;
+  private final TailCacheBudget tailCacheBudget;
 
   Broker(
       ActorSystem<?> system,
@@ -65,8 +67,10 @@ public final class Broker {
       ActorRef<ProducerIdManager.Command> producerIds,
       Topics topics,
       BrokerSettings settings,
-      AppendValidation validation) {
+      AppendValidation validation,
+      TailCacheBudget tailCacheBudget) {
     this.system = system;
+    this.tailCacheBudget = tailCacheBudget;
     this.validation = validation;
     this.sharding = sharding;
     this.registry = registry;
@@ -90,6 +94,11 @@ public final class Broker {
   /** The node-wide budget every read's answer is held in until written out; its gauges say how much is held. */
   public ReadBudget readBudget() {
     return readBudget;
+  }
+
+  /** The node-wide budget of the partitions' tail caches; its gauges say how much they hold. */
+  public TailCacheBudget tailCacheBudget() {
+    return tailCacheBudget;
   }
 
   public ActorSystem<?> system() {

@@ -23,6 +23,7 @@ import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
 import dev.runnel.broker.topic.Topics;
+import dev.runnel.broker.partition.TailCacheBudget;
 import dev.runnel.persistence.JournalProfile;
 import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
@@ -52,8 +53,8 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * The root behavior of a node: joins the cluster as {@link ClusterFormation} says (seed nodes, alone, or Cluster
- * Bootstrap, with Pekko Management's endpoint when configured; refusing other members on the embedded profile),
- * starts the
+ * Bootstrap, with Pekko Management's endpoint when configured; refusing other members on a local journal profile:
+ * embedded, h2), starts the
  * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
  * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
@@ -84,9 +85,10 @@ final class Guardian {
       BrokerSettings settings = BrokerSettings.create(system.settings().config()).withClock(environment.clock());
       Cluster cluster = Cluster.get(system);
       Address self = cluster.selfMember().address();
-      boolean embedded = JournalProfile.of(system.settings().config()) == JournalProfile.EMBEDDED;
+      JournalProfile profile = JournalProfile.of(system.settings().config());
+      boolean embedded = profile.isLocal();
       ClusterFormation formation = ClusterFormation.create(system.settings().config());
-      formation.refusal(embedded).ifPresent(why -> {
+      formation.refusal(embedded, profile.configName()).ifPresent(why -> {
         throw new IllegalStateException(why);
       });
       if (formation.formsAlone()) {
@@ -109,10 +111,11 @@ final class Guardian {
 
       ClusterSharding sharding = ClusterSharding.get(system);
       PartitionJournal journal = new PartitionJournal(system, settings.partition().journalTimeout());
+      TailCacheBudget tailCaches = new TailCacheBudget(settings.partition().tailCacheTotalBytes());
       Executor cleaner = environment.cleanerExecutor()
           .orElseGet(() -> system.dispatchers().lookup(DispatcherSelector.blocking()));
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
-              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner))
+              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner, tailCaches))
           .withMessageExtractor(new PartitionShards())
           .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self)));
 
@@ -149,7 +152,7 @@ final class Guardian {
           AppendValidation.Settings.create(system.settings().config()),
           system.dispatchers().lookup(DispatcherSelector.fromConfig(AppendValidation.Settings.DISPATCHER)),
           settings.partition().clock());
-      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation);
+      Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation, tailCaches);
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
           new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));

@@ -19,15 +19,15 @@ import java.util.Map;
 
 /**
  * The journal profiles ({@code runnel.persistence.profile}): turns the chosen profile into the configuration of
- * its journal, snapshot store and read journal: pekko-persistence-jdbc's, sharing one database, for
- * {@code embedded} and {@code postgres}; the segment journal's, under the data directory, for {@code segment}. The
- * broker never knows which profile runs; only this configuration differs. The chosen read journal's plugin id is
- * set at {@value #READ_JOURNAL_KEY}.
+ * its journal, snapshot store and read journal: the segment journal's, under the data directory, for
+ * {@code embedded}; pekko-persistence-jdbc's, sharing one database, for {@code h2} and {@code postgres}. The broker
+ * never knows which profile runs; only this configuration differs. The chosen read journal's plugin id is set at
+ * {@value #READ_JOURNAL_KEY}.
  */
 public enum JournalProfile {
-  EMBEDDED("embedded", "slick.jdbc.H2Profile$", "org.h2.Driver", "h2.sql"),
-  POSTGRES("postgres", "slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres.sql"),
-  SEGMENT("segment", null, null, null);
+  EMBEDDED("embedded", null, null, null),
+  H2("h2", "slick.jdbc.H2Profile$", "org.h2.Driver", "h2.sql"),
+  POSTGRES("postgres", "slick.jdbc.PostgresProfile$", "org.postgresql.Driver", "postgres.sql");
 
   /** Where {@link #apply} puts the plugin id of the profile's read journal. */
   public static final String READ_JOURNAL_KEY = "runnel.persistence.read-journal";
@@ -51,26 +51,48 @@ public enum JournalProfile {
 
   public static JournalProfile of(Config config) {
     String name = config.getString("runnel.persistence.profile");
+    // "segment" named the segment journal before it became the embedded profile; it keeps meaning that journal.
+    if (name.equals("segment")) {
+      return EMBEDDED;
+    }
     for (JournalProfile profile : values()) {
       if (profile.configName.equals(name)) {
         return profile;
       }
     }
     throw new IllegalArgumentException(
-        "runnel.persistence.profile must be \"embedded\", \"postgres\" or \"segment\", not \"" + name + "\"");
+        "runnel.persistence.profile must be \"embedded\", \"h2\" or \"postgres\", not \"" + name + "\"");
+  }
+
+  /** The name {@code runnel.persistence.profile} gives this profile. */
+  public String configName() {
+    return configName;
+  }
+
+  /**
+   * Whether the journal lives in this node's data directory, where no other node can read it (so the node must
+   * not join a cluster).
+   */
+  public boolean isLocal() {
+    return this != POSTGRES;
   }
 
   private static Path dataDir(Config config) {
     return Paths.get(config.getString("runnel.data-dir")).toAbsolutePath().normalize();
   }
 
-  /** The JDBC URL of this profile's database; the segment profile has none. */
+  /** The file of the h2 profile's database in the data directory. */
+  private static Path h2File(Config config) {
+    return dataDir(config).resolve("journal").resolve("runnel.mv.db");
+  }
+
+  /** The JDBC URL of this profile's database; the embedded profile has none. */
   public String jdbcUrl(Config config) {
     return switch (this) {
-      case SEGMENT -> throw new IllegalStateException("the segment profile has no JDBC database");
-      case EMBEDDED -> {
+      case EMBEDDED -> throw new IllegalStateException("the embedded profile (segment journal) has no JDBC database");
+      case H2 -> {
         Path dir = dataDir(config).resolve("journal");
-        yield "jdbc:h2:file:" + dir.resolve("runnel") + config.getString("runnel.persistence.embedded.url-options");
+        yield "jdbc:h2:file:" + dir.resolve("runnel") + config.getString("runnel.persistence.h2.url-options");
       }
       case POSTGRES -> config.getString("runnel.persistence.postgres.url");
     };
@@ -94,7 +116,7 @@ public enum JournalProfile {
    */
   public static Config apply(Config config) {
     JournalProfile profile = of(config);
-    if (profile == SEGMENT) {
+    if (profile == EMBEDDED) {
       return ConfigFactory.empty()
           .withValue("pekko.persistence.journal.plugin", ConfigValueFactory.fromAnyRef("runnel.segment-journal"))
           .withValue("pekko.persistence.snapshot-store.plugin",
@@ -133,12 +155,16 @@ public enum JournalProfile {
   }
 
   /**
-   * Creates the journal and snapshot tables (the segment profile: directories) if they are missing. Blocking: call
+   * Creates the journal and snapshot tables (the embedded profile: directories) if they are missing. Blocking: call
    * it before the actor system starts, or from a dispatcher meant for blocking work.
+   *
+   * @throws IllegalStateException when the data directory holds the other local profile's journal and none of this
+   *     one's: a node started there would look empty, although the data is on disk
    */
   public static void createSchemaIfMissing(Config config) {
     JournalProfile profile = of(config);
-    if (profile == SEGMENT) {
+    refuseOtherLocalJournal(profile, config);
+    if (profile == EMBEDDED) {
       try {
         Files.createDirectories(dataDir(config).resolve("segments"));
         Files.createDirectories(dataDir(config).resolve("snapshots"));
@@ -149,7 +175,7 @@ public enum JournalProfile {
     }
     String url = profile.jdbcUrl(config);
     try {
-      if (profile == EMBEDDED) {
+      if (profile == H2) {
         Files.createDirectories(dataDir(config).resolve("journal"));
       }
       String script;
@@ -176,6 +202,41 @@ public enum JournalProfile {
       throw new UncheckedIOException("cannot create the journal directory for " + url, e);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot create the journal schema at " + url + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Refuses to start a local profile on a data directory that holds only the other local profile's journal. Before
+   * the segment journal became the embedded profile, {@code embedded} meant H2 in {@code <data-dir>/journal}: a node
+   * upgraded in place would otherwise come up empty, with its topics, offsets and records still on disk.
+   */
+  private static void refuseOtherLocalJournal(JournalProfile profile, Config config) {
+    Path segments = dataDir(config).resolve("segments");
+    Path h2 = h2File(config);
+    if (profile == EMBEDDED && Files.exists(h2) && !Files.exists(segments)) {
+      throw new IllegalStateException("the data directory " + dataDir(config) + " holds an H2 journal (" + h2
+          + "), written by the h2 profile or by the embedded profile of a Runnel before the segment journal became"
+          + " its default, and no segment journal: on the embedded profile this node would start without its"
+          + " topics and records. To keep using that journal set runnel.persistence.profile = h2"
+          + " (RUNNEL_JOURNAL_PROFILE=h2); to start empty on the segment journal, move " + h2.getParent()
+          + " away.");
+    }
+    if (profile == H2 && !Files.exists(h2) && hasEntries(segments)) {
+      throw new IllegalStateException("the data directory " + dataDir(config) + " holds a segment journal ("
+          + segments + ") and no H2 journal: on the h2 profile this node would start without its topics and"
+          + " records. To keep using that journal set runnel.persistence.profile = embedded"
+          + " (RUNNEL_JOURNAL_PROFILE=embedded); to start empty on H2, move " + segments + " away.");
+    }
+  }
+
+  private static boolean hasEntries(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return false;
+    }
+    try (var entries = Files.list(dir)) {
+      return entries.findAny().isPresent();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
     }
   }
 }

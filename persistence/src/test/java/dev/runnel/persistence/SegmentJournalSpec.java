@@ -5,7 +5,7 @@ import org.apache.pekko.persistence.CapabilityFlag;
 import org.apache.pekko.persistence.japi.journal.JavaJournalSpec;
 
 /**
- * The Pekko Persistence journal TCK against the segment journal (segment profile, fsync = interval). Capability
+ * The Pekko Persistence journal TCK against the segment journal (embedded profile, fsync = interval). Capability
  * flags as the plugin is: it rejects an atomic write whose events cannot be serialized, alone; it serializes
  * events with Pekko Serialization; it does not store event metadata.
  */

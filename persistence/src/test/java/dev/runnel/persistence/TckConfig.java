@@ -10,21 +10,22 @@ final class TckConfig {
 
   private TckConfig() {}
 
-  static Config embedded(String name) {
+  /** The h2 profile in a fresh data directory per suite and run. */
+  static Config h2(String name) {
     Path dir = Path.of("target", "tck", name + "-" + System.nanoTime()).toAbsolutePath();
     Config config = ConfigFactory.parseMap(Map.of(
             "runnel.data-dir", dir.toString(),
-            "runnel.persistence.profile", "embedded"))
+            "runnel.persistence.profile", "h2"))
         .withFallback(ConfigFactory.load());
     return JournalProfile.apply(config);
   }
 
-  /** The segment profile in a fresh data directory per suite and run. */
+  /** The embedded profile (the segment journal) in a fresh data directory per suite and run. */
   static Config segment(String name) {
     Path dir = Path.of("target", "tck", "segment-" + name + "-" + System.nanoTime()).toAbsolutePath();
     Config config = ConfigFactory.parseMap(Map.of(
             "runnel.data-dir", dir.toString(),
-            "runnel.persistence.profile", "segment"))
+            "runnel.persistence.profile", "embedded"))
         .withFallback(ConfigFactory.load());
     return JournalProfile.apply(config);
   }

@@ -12,8 +12,8 @@ class TckSuitesTest {
 
   @Test
   void when_theTckSuitesAreConstructed_then_theyHaveTests() {
-    assertTrue(new EmbeddedJournalSpec().testNames().size() > 0);
-    assertTrue(new EmbeddedSnapshotStoreSpec().testNames().size() > 0);
+    assertTrue(new H2JournalSpec().testNames().size() > 0);
+    assertTrue(new H2SnapshotStoreSpec().testNames().size() > 0);
     assertTrue(new PostgresJournalSpec().testNames().size() > 0);
     assertTrue(new SegmentJournalSpec().testNames().size() > 0);
     assertTrue(new SegmentSnapshotStoreSpec().testNames().size() > 0);

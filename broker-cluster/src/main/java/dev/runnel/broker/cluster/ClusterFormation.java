@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * How a node finds the other members of its cluster ({@code runnel.cluster.join}), and whether it runs Pekko
- * Management's HTTP endpoint, read once from the configuration. {@link #refusal(boolean)} decides, as a pure
+ * Management's HTTP endpoint, read once from the configuration. {@link #refusal(boolean, String)} decides, as a pure
  * function, whether a node may start at all with these settings; the Guardian acts on it.
  *
  * <ul>
@@ -59,9 +59,10 @@ public record ClusterFormation(Join join, boolean management, List<String> seedN
   /**
    * Why a node with these settings must not start, if it must not.
    *
-   * @param embedded whether the node runs the embedded journal profile, a file no other node can read
+   * @param embedded whether the node runs a local journal profile (embedded, h2), a file no other node can read
+   * @param profile the journal profile's name, for the message
    */
-  public Optional<String> refusal(boolean embedded) {
+  public Optional<String> refusal(boolean embedded, String profile) {
     if (join == Join.BOOTSTRAP && !seedNodes.isEmpty()) {
       // Cluster Bootstrap gives up by itself when seed nodes are set; saying so at start beats a node that joins
       // something other than what its operator chose.
@@ -70,8 +71,8 @@ public record ClusterFormation(Join join, boolean management, List<String> seedN
     }
     if (embedded && !formsAlone()) {
       String how = join == Join.BOOTSTRAP ? "runnel.cluster.join = bootstrap" : "pekko.cluster.seed-nodes is set";
-      return Optional.of(how + ", but this node runs the embedded journal profile, whose journal is a file of its"
-          + " own that no other node can read: partitions moving to another node would lose their data. Run every"
+      return Optional.of(how + ", but this node runs the " + profile + " journal profile, whose journal is a file of"
+          + " its own that no other node can read: partitions moving to another node would lose their data. Run every"
           + " node of a cluster with runnel.persistence.profile = postgres (RUNNEL_JOURNAL_PROFILE=postgres).");
     }
     return Optional.empty();

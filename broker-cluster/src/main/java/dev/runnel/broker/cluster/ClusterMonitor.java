@@ -32,7 +32,7 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * node's {@link BrokerEndpoint} in Distributed Data (an {@code LWWMap} from member address to endpoint), and keeps
  * {@link ClusterView} equal to the members it sees and the endpoints they published.
  *
- * <p>On the {@code embedded} profile the journal is this node's own file, which no other node can read, so a
+ * <p>On the local profiles ({@code embedded}, {@code h2}) the journal is this node's own files, which no other node can read, so a
  * second member would make partitions move to nodes without their data: an embedded node that sees another member
  * logs why and shuts down (leaving the cluster) instead of serving.
  */
@@ -79,7 +79,7 @@ public final class ClusterMonitor {
     this.view = ClusterView.get(context.getSystem());
   }
 
-  /** @param embedded whether this node runs the embedded journal profile, which refuses other members */
+  /** @param embedded whether this node runs a local journal profile (embedded, h2), which refuses other members */
   public static Behavior<Command> create(boolean embedded) {
     return Behaviors.setup(context -> DistributedData.withReplicatorMessageAdapter(
         (ReplicatorMessageAdapter<Command, LWWMap<String, BrokerEndpoint>> replicator) -> {
@@ -143,8 +143,8 @@ public final class ClusterMonitor {
     context.getLog().info("Cluster: member {} ({}) is {}; {} members Up", member.address(), nodeIdOf(member),
         member.status(), members.values().stream().filter(m -> m.status().toString().equals("Up")).count());
     if (embedded && !member.address().equals(self) && !(event instanceof ClusterEvent.MemberRemoved)) {
-      context.getLog().error("This node runs the embedded journal profile, whose journal is a file of its own that"
-          + " no other node can read, so it cannot be part of a multi-node cluster (member {} appeared)."
+      context.getLog().error("This node runs a local journal profile (embedded or h2), whose journal no other node can read, so"
+          + " it cannot be part of a multi-node cluster (member {} appeared)."
           + " Run every node of a cluster with runnel.persistence.profile = postgres. Leaving and shutting down.",
           member.address());
       CoordinatedShutdown.get(context.getSystem()).runAll(EmbeddedProfileInCluster.INSTANCE);

@@ -33,6 +33,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -196,17 +198,19 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
    * @param topicConfigs the effective configuration of a topic by name, read at every append and every retention
    *     and compaction check, so config changes apply without a restart
    * @param cleaner where compaction filters records, away from the actor
+   * @param tailCaches the node's budget of all partitions' tail caches
    */
   public static Behavior<Command> create(
       PartitionId id,
       PartitionSettings settings,
       Function<String, TopicConfig> topicConfigs,
       PartitionJournal journal,
-      Executor cleaner) {
+      Executor cleaner,
+      TailCacheBudget tailCaches) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(CheckRetention.INSTANCE, settings.retentionCheckInterval());
       timers.startTimerWithFixedDelay(CheckCompaction.INSTANCE, settings.compactionCheckInterval());
-      return new Partition(context, id, settings, topicConfigs, journal, cleaner);
+      return new Partition(context, id, settings, topicConfigs, journal, cleaner, tailCaches);
     }));
   }
 
@@ -216,7 +220,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       PartitionSettings settings,
       Function<String, TopicConfig> topicConfigs,
       PartitionJournal journal,
-      Executor cleaner) {
+      Executor cleaner,
+      TailCacheBudget tailCaches) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), id.entityId()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -226,7 +231,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     this.topicConfigs = topicConfigs;
     this.journal = journal;
     this.cleaner = cleaner;
-    this.tailCache = new TailCache(settings.tailCacheBytes());
+    this.tailCache = new TailCache(settings.tailCacheBytes(), tailCaches);
   }
 
   @Override
@@ -260,6 +265,9 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         })
         .onSignal(SnapshotCompleted.class, (state, completed) ->
             deleteObsoleteEvents(state, completed.metadata().sequenceNr()))
+        // A stopped (passivated) or restarting partition's cached bytes go back to the node's budget.
+        .onSignal(PostStop.instance(), state -> tailCache.clear())
+        .onSignal(PreRestart.instance(), state -> tailCache.clear())
         .build();
   }
 

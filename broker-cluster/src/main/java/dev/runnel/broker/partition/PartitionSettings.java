@@ -7,7 +7,8 @@ import java.time.Duration;
 /**
  * Settings of the partition entities, from {@code runnel.broker.partition}.
  *
- * @param tailCacheBytes bytes of the newest batches each partition keeps in memory for tail fetches
+ * @param tailCacheBytes bytes of the newest batches each partition keeps in memory for tail fetches, at most
+ * @param tailCacheTotalBytes bytes all partitions' tail caches of the node hold together, at most
  * @param maxWriteBytes upper bound of one journal write gathered by group commit (and of one compacted event)
  * @param snapshotEvery take a snapshot every this many journal events
  * @param journalTimeout how long a journal read or deletion may take
@@ -20,6 +21,7 @@ import java.time.Duration;
  */
 public record PartitionSettings(
     long tailCacheBytes,
+    long tailCacheTotalBytes,
     int maxWriteBytes,
     int snapshotEvery,
     Duration journalTimeout,
@@ -32,6 +34,9 @@ public record PartitionSettings(
   public PartitionSettings {
     if (tailCacheBytes < 0) {
       throw new IllegalArgumentException("runnel.broker.partition.tail-cache-bytes must not be negative");
+    }
+    if (tailCacheTotalBytes < 0) {
+      throw new IllegalArgumentException("runnel.broker.partition.tail-cache-total-bytes must not be negative");
     }
     if (maxWriteBytes <= 0) {
       throw new IllegalArgumentException("runnel.broker.partition.max-write-bytes must be positive");
@@ -57,6 +62,7 @@ public record PartitionSettings(
   public static PartitionSettings create(Config partition) {
     return new PartitionSettings(
         partition.getBytes("tail-cache-bytes"),
+        partition.getBytes("tail-cache-total-bytes"),
         partition.getBytes("max-write-bytes").intValue(),
         partition.getInt("snapshot-every"),
         partition.getDuration("journal-timeout"),
@@ -68,7 +74,7 @@ public record PartitionSettings(
   }
 
   public PartitionSettings withClock(Clock clock) {
-    return new PartitionSettings(tailCacheBytes, maxWriteBytes, snapshotEvery, journalTimeout,
+    return new PartitionSettings(tailCacheBytes, tailCacheTotalBytes, maxWriteBytes, snapshotEvery, journalTimeout,
         retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, clock);
   }
 }

@@ -29,7 +29,7 @@ class ClusterFormationTest {
     assertEquals(ClusterFormation.Join.SEED_NODES, formation.join());
     assertTrue(formation.formsAlone());
     assertFalse(formation.management());
-    assertTrue(formation.refusal(true).isEmpty(), "a lone embedded node is fine");
+    assertTrue(formation.refusal(true, "embedded").isEmpty(), "a lone embedded node is fine");
   }
 
   @Test
@@ -37,7 +37,7 @@ class ClusterFormationTest {
     ClusterFormation formation = formation(Map.of("runnel.cluster.join", "bootstrap"));
     assertTrue(formation.management(), "bootstrap's contact point is the management endpoint");
     assertFalse(formation.formsAlone());
-    assertTrue(formation.refusal(false).isEmpty());
+    assertTrue(formation.refusal(false, "postgres").isEmpty());
   }
 
   @Test
@@ -50,14 +50,14 @@ class ClusterFormationTest {
 
   @Test
   void when_bootstrapRunsOnTheEmbeddedProfile_then_theNodeRefusesAndSaysWhy() {
-    String why = formation(Map.of("runnel.cluster.join", "bootstrap")).refusal(true).orElseThrow();
+    String why = formation(Map.of("runnel.cluster.join", "bootstrap")).refusal(true, "embedded").orElseThrow();
     assertTrue(why.contains("embedded journal profile") && why.contains("runnel.persistence.profile = postgres"), why);
   }
 
   @Test
   void when_bootstrapAndSeedNodesAreBothSet_then_theNodeRefuses() {
     String why = formation(Map.of("runnel.cluster.join", "bootstrap",
-        "pekko.cluster.seed-nodes", List.of("pekko://runnel@127.0.0.1:2552"))).refusal(false).orElseThrow();
+        "pekko.cluster.seed-nodes", List.of("pekko://runnel@127.0.0.1:2552"))).refusal(false, "postgres").orElseThrow();
     assertTrue(why.contains("seed-nodes"), why);
   }
 

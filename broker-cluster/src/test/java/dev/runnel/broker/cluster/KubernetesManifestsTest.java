@@ -139,7 +139,7 @@ class KubernetesManifestsTest {
     ClusterFormation formation = ClusterFormation.create(config);
     assertEquals(ClusterFormation.Join.BOOTSTRAP, formation.join());
     assertEquals(JournalProfile.POSTGRES, JournalProfile.of(config));
-    assertTrue(formation.refusal(false).isEmpty(), () -> formation.refusal(false).orElseThrow());
+    assertTrue(formation.refusal(false, "postgres").isEmpty(), () -> formation.refusal(false, "postgres").orElseThrow());
     String discovery = "pekko.management.cluster.bootstrap.contact-point-discovery.";
     assertEquals("kubernetes-api", config.getString(discovery + "discovery-method"));
     String selector = config.getString("pekko.discovery.kubernetes-api.pod-label-selector")

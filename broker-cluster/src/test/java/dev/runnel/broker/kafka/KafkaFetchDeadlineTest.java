@@ -48,7 +48,9 @@ class KafkaFetchDeadlineTest {
     Map<String, Object> extra = Map.of(
         // Longer than the test holds the write: only the Fetch's own deadline can answer the held partition.
         "runnel.broker.partition.request-timeout", "8 s",
-        "runnel.persistence.embedded.url-options", ";WRITE_DELAY=0;LOCK_TIMEOUT=100000");
+        // The write is held by a row lock of the H2 journal (HeldJournalWrite): this test runs on the h2 profile.
+        "runnel.persistence.profile", "h2",
+        "runnel.persistence.h2.url-options", ";WRITE_DELAY=0;LOCK_TIMEOUT=100000");
     config = TestNodes.config(dataDir, extra);
     node = TestNodes.start(dataDir, extra);
   }

@@ -2,7 +2,7 @@ package dev.runnel.broker.lifecycle;
 
 import static dev.runnel.broker.testkit.LogProbe.await;
 import static dev.runnel.broker.testkit.LogProbe.batch;
-import static dev.runnel.broker.testkit.LogProbe.journalRows;
+import static dev.runnel.broker.testkit.LogProbe.journalEvents;
 import static dev.runnel.broker.testkit.LogProbe.readAll;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -126,9 +126,9 @@ class CompactionTest {
     assertEquals(10_001, await(broker.status(partition)).logEndOffset(), "compaction never moves the log end");
     long size = await(broker.status(partition)).sizeInBytes();
     assertTrue(size < writtenBytes / 10, "the log shrank from " + writtenBytes + " to " + size + " bytes");
-    // 101 appends were 101 rows; the compacted events replace 100 of them.
+    // 101 appends were 101 journal events; the compacted events replace 100 of them.
     await().atMost(Duration.ofSeconds(30))
-        .until(() -> journalRows(TestNodes.config(dataDir, SETTINGS), partition) < 30);
+        .until(() -> journalEvents(node, partition) < 30);
 
     clock.advance(Duration.ofHours(2));
     List<Read> live = inOffsetOrder(newest, false);

@@ -2,7 +2,7 @@ package dev.runnel.broker.lifecycle;
 
 import static dev.runnel.broker.testkit.LogProbe.await;
 import static dev.runnel.broker.testkit.LogProbe.batch;
-import static dev.runnel.broker.testkit.LogProbe.journalRows;
+import static dev.runnel.broker.testkit.LogProbe.journalEvents;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.runnel.broker.Broker;
@@ -51,13 +51,13 @@ class IdlePartitionSweepTest {
         assertEquals(Errors.NONE, await(broker.append(partition,
             batch(clock.millis(), List.of("k"), List.of("v" + i)), (short) -1)).error());
       }
-      assertEquals(5, journalRows(TestNodes.config(dataDir, SETTINGS), partition));
+      assertEquals(5, journalEvents(node, partition));
 
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !running(node, partition));
       clock.advance(Duration.ofHours(1));
 
       Awaitility.await().atMost(Duration.ofSeconds(60))
-          .until(() -> journalRows(TestNodes.config(dataDir, SETTINGS), partition) < 5);
+          .until(() -> journalEvents(node, partition) < 5);
       assertEquals(5, await(broker.listOffsets(partition, Partition.EARLIEST_TIMESTAMP)).offset(),
           "every batch outlived retention.ms");
     }

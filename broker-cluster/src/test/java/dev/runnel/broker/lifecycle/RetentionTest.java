@@ -2,13 +2,12 @@ package dev.runnel.broker.lifecycle;
 
 import static dev.runnel.broker.testkit.LogProbe.await;
 import static dev.runnel.broker.testkit.LogProbe.batch;
-import static dev.runnel.broker.testkit.LogProbe.journalRows;
+import static dev.runnel.broker.testkit.LogProbe.journalEvents;
 import static dev.runnel.broker.testkit.LogProbe.readAll;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.NodeEnvironment;
 import dev.runnel.broker.RunnelNode;
@@ -62,10 +61,6 @@ class RetentionTest {
     node.close();
   }
 
-  private Config config() {
-    return TestNodes.config(dataDir, FAST_CHECKS);
-  }
-
   /**
    * Appends {@code batches} batches of five records "bbb-r" (batch and record number, so all batches have the
    * same size) at the clock's time, one journal write each.
@@ -91,7 +86,7 @@ class RetentionTest {
     appendBatches(partition, 0, 10);
     clock.advance(Duration.ofMinutes(30));
     appendBatches(partition, 10, 10);
-    assertEquals(20, journalRows(config(), partition), "one journal row per batch");
+    assertEquals(20, journalEvents(node, partition), "one journal event per batch");
     assertEquals(0, earliest(partition));
 
     clock.advance(Duration.ofMinutes(45));
@@ -103,9 +98,8 @@ class RetentionTest {
     List<Read> reads = readAll(broker, partition, earliest(partition));
     assertEquals(50, reads.size(), "the 10 younger batches stay");
     assertEquals(new Read(50, "k0", "010-0"), reads.get(0));
-    // Events 1-10 are out; pekko-persistence-jdbc keeps the highest deleted row (10), marked deleted, beside the
-    // 10 live appends (11-20) and the LogStartOffsetAdvanced event (21).
-    await().atMost(Duration.ofSeconds(30)).until(() -> journalRows(config(), partition) == 12);
+    // Events 1-10 are deleted; the 10 live appends (11-20) and the LogStartOffsetAdvanced event (21) stay.
+    await().atMost(Duration.ofSeconds(30)).until(() -> journalEvents(node, partition) == 11);
     PartitionStatus status = await(broker.status(partition));
     assertEquals(new PartitionStatus(50, 100, status.sizeInBytes(), 21), status,
         "20 appends and the log start moving are 21 journal writes");
@@ -136,7 +130,7 @@ class RetentionTest {
     assertEquals(6 * batchBytes, status.sizeInBytes(), "six whole batches are the least that is at least the limit");
     assertEquals(70, status.logStartOffset());
     assertEquals(30, readAll(broker, partition, 70).size());
-    await().atMost(Duration.ofSeconds(30)).until(() -> journalRows(config(), partition) <= 8);
+    await().atMost(Duration.ofSeconds(30)).until(() -> journalEvents(node, partition) == 7);
   }
 
   @Test

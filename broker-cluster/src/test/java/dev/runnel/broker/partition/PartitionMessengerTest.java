@@ -41,7 +41,9 @@ class PartitionMessengerTest {
     Path dataDir = TestNodes.newDataDir();
     Map<String, Object> extra = Map.of(
         "runnel.broker.partition.request-timeout", "1 s",
-        "runnel.persistence.embedded.url-options", ";WRITE_DELAY=0;LOCK_TIMEOUT=100000");
+        // The write is held by a row lock of the H2 journal (HeldJournalWrite): this test runs on the h2 profile.
+        "runnel.persistence.profile", "h2",
+        "runnel.persistence.h2.url-options", ";WRITE_DELAY=0;LOCK_TIMEOUT=100000");
     config = TestNodes.config(dataDir, extra);
     node = TestNodes.start(dataDir, extra);
     log.start();

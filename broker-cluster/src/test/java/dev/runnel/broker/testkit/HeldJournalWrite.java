@@ -10,11 +10,11 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 
 /**
- * Holds a partition's next journal write in the embedded (H2) or PostgreSQL journal: an uncommitted row at that sequence number,
- * in a transaction of the test's own, makes the partition's insert of the same primary key wait for its lock, so
+ * Holds a partition's next journal write in the h2 or postgres profile's journal: an uncommitted row at that sequence
+ * number, in a transaction of the test's own, makes the partition's insert of the same primary key wait for its lock, so
  * the partition stays busy persisting (and stashes every command) until {@link #close} rolls the row back. The
  * node must run with an H2 lock timeout longer than the hold ({@code LOCK_TIMEOUT} in
- * {@code runnel.persistence.embedded.url-options}); the journal plugin's circuit breaker (call-timeout 10 s) fails
+ * {@code runnel.persistence.h2.url-options}); the journal plugin's circuit breaker (call-timeout 10 s) fails
  * the write after that long at the latest, and the partition restarts, so hold for less.
  */
 public final class HeldJournalWrite implements AutoCloseable {

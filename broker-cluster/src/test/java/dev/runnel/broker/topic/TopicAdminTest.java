@@ -4,21 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.testkit.LogProbe;
 import dev.runnel.broker.testkit.TestNodes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
+import java.nio.file.Files;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
@@ -103,10 +104,10 @@ class TopicAdminTest {
     for (int i = 0; i < 5; i++) {
       assertEquals(Errors.NONE, await(broker.append(oldPartition, batch("secret-" + i), (short) 1)).error());
     }
+    assertTrue(segmentFilesHold("secret-"), "the records are in the segment files before the deletion");
     await(broker.deleteTopic("reused"));
-    String persistenceId = "partition|" + oldPartition.entityId();
     Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
-        .until(() -> journalRowsWithData(persistenceId) == 0);
+        .until(() -> LogProbe.journalEvents(node, oldPartition) == 0 && !segmentFilesHold("secret-"));
 
     TopicMetadata second = await(broker.createTopic("reused", 1, Map.of()));
     assertNotEquals(first.topicId(), second.topicId());
@@ -122,18 +123,20 @@ class TopicAdminTest {
     assertEquals(Map.of(), topic.configs());
   }
 
-  /** Journal rows of this persistence id that still hold record data (the deletion marker row holds none). */
-  private long journalRowsWithData(String persistenceId) throws Exception {
-    String url = "jdbc:h2:file:" + dataDir.resolve("journal").resolve("runnel");
-    try (Connection connection = DriverManager.getConnection(url, "sa", "");
-        PreparedStatement query = connection.prepareStatement(
-            "SELECT COUNT(*) FROM \"event_journal\" WHERE \"persistence_id\" = ? AND LENGTH(\"event_payload\") > 0")) {
-      query.setString(1, persistenceId);
-      try (ResultSet rows = query.executeQuery()) {
-        rows.next();
-        return rows.getLong(1);
+  /** Whether any file of the node's segment journal still holds these bytes (deleted data off the disk, or not). */
+  private boolean segmentFilesHold(String text) throws Exception {
+    byte[] needle = text.getBytes(StandardCharsets.UTF_8);
+    try (Stream<Path> files = Files.walk(dataDir.resolve("segments"))) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 0; i + needle.length <= bytes.length; i++) {
+          if (Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length)) {
+            return true;
+          }
+        }
       }
     }
+    return false;
   }
 
   private static java.nio.ByteBuffer batch(String value) {

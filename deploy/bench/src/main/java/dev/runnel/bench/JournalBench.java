@@ -31,12 +31,12 @@ import org.apache.pekko.persistence.RecoveryCompleted;
 /**
  * Measures the journal profiles below the broker, through Pekko Persistence itself: persistent actors appending
  * events of one size, one event per write each (so many actors measure group commit across persistence ids), for a
- * fixed time; then new actors replaying what those wrote. Segment journal vs the embedded profile (H2) vs
+ * fixed time; then new actors replaying what those wrote. Segment journal (the embedded profile) vs H2 vs
  * PostgreSQL (when {@code RUNNEL_TEST_POSTGRES_URL} names a server, as {@code deploy/bin/test-services} prints).
  * Prints a table, and the machine's sequential-write ceiling ({@code dd ... conv=fdatasync}); asserts nothing.
  *
  * <p>{@code JournalBench [seconds per cell] [dd MiB] [segment fsync: always|interval|never] [profiles, e.g.
- * segment,embedded]}. Each profile first runs one uncounted second of appends, so connection pools and JIT are warm.
+ * embedded,h2]}. Each profile first runs one uncounted second of appends, so connection pools and JIT are warm.
  */
 public final class JournalBench {
 
@@ -54,7 +54,7 @@ public final class JournalBench {
     int ddMiB = args.length > 1 ? Integer.parseInt(args[1]) : 512;
     String fsync = args.length > 2 ? args[2] : ConfigFactory.load().getString("runnel.segment-journal.fsync");
     String postgresUrl = System.getenv("RUNNEL_TEST_POSTGRES_URL");
-    List<String> profiles = new ArrayList<>(List.of("segment", "embedded"));
+    List<String> profiles = new ArrayList<>(List.of("embedded", "h2"));
     if (postgresUrl != null) {
       profiles.add("postgres");
     }
@@ -104,7 +104,7 @@ public final class JournalBench {
     byte[] payload = new byte[eventBytes];
     new Random(1).nextBytes(payload);
     String prefix = "bench-" + UUID.randomUUID() + "-" + eventBytes + "-" + actors + "-";
-    SegmentStore store = profile.equals("segment")
+    SegmentStore store = profile.equals("embedded")
         ? SegmentStores.get(system).store(system.settings().config().getConfig("runnel.segment-journal")) : null;
     long batchesBefore = store == null ? 0 : store.batchesWritten();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);

@@ -194,7 +194,9 @@ final class SegmentLog implements AutoCloseable {
 
   /**
    * Deletes the events up to {@code toSequenceNr} (clamped to the highest written): the marker first, durably, then
-   * every segment that holds only deleted events, except the active one. Returns the segments removed.
+   * every segment that holds only deleted events: the closed ones, and the active one too once every event written
+   * is deleted (so deleting a whole log takes its data off the disk; the marker keeps the highest sequence number,
+   * and the next write starts a new segment). Returns the segments removed.
    */
   List<Segment> deleteTo(long toSequenceNr, boolean forceDirectory) throws IOException {
     long to = Math.min(toSequenceNr, writtenSequenceNr);
@@ -209,7 +211,8 @@ final class SegmentLog implements AutoCloseable {
     for (int i = 0; i < current.size(); i++) {
       Segment segment = current.get(i);
       boolean closed = i < current.size() - 1;
-      if (closed && current.get(i + 1).baseSequenceNr() - 1 <= to) {
+      boolean allDeleted = closed ? current.get(i + 1).baseSequenceNr() - 1 <= to : to >= writtenSequenceNr;
+      if (allDeleted) {
         removed.add(segment);
       } else {
         kept.add(segment);

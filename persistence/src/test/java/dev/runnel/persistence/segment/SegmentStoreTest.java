@@ -159,12 +159,13 @@ class SegmentStoreTest {
       assertEquals(100, store.highestSequenceNr(PID));
       store.deleteTo(PID, Long.MAX_VALUE).get(10, TimeUnit.SECONDS);
       assertEquals(List.of(), store.read(PID, 1, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE));
-      assertEquals(1, segmentFiles(PID).size(), "the active segment stays");
+      assertEquals(List.of(), segmentFiles(PID), "with every event deleted the active segment goes too");
     }
     try (SegmentStore store = SegmentStore.open(settings(1024, FsyncPolicy.ALWAYS))) {
       assertEquals(100, store.highestSequenceNr(PID), "deleting everything never lowers the highest sequence nr");
       append(store, PID, 101, 101, 10);
       assertEquals(List.of(101L), sequenceNrs(store.read(PID, 1, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE)));
+      assertEquals(101, Segment.baseOf(segmentFiles(PID).get(0)), "the next write starts a new segment");
     }
   }
 

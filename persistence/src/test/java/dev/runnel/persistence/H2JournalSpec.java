@@ -4,12 +4,12 @@ import com.typesafe.config.Config;
 import org.apache.pekko.persistence.CapabilityFlag;
 import org.apache.pekko.persistence.japi.journal.JavaJournalSpec;
 
-/** The Pekko Persistence journal TCK against the embedded profile's journal (H2 on disk, Runnel's settings). */
-public class EmbeddedJournalSpec extends JavaJournalSpec {
+/** The Pekko Persistence journal TCK against the h2 profile's journal (H2 on disk, Runnel's settings). */
+public class H2JournalSpec extends JavaJournalSpec {
 
-  private static final Config CONFIG = TckConfig.embedded("journal");
+  private static final Config CONFIG = TckConfig.h2("journal");
 
-  public EmbeddedJournalSpec() {
+  public H2JournalSpec() {
     super(CONFIG);
   }
 
