@@ -22,6 +22,10 @@ import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
 import dev.runnel.broker.topic.Topics;
+import dev.runnel.broker.transaction.TransactionCoordinator;
+import dev.runnel.broker.transaction.TransactionRecovery;
+import dev.runnel.broker.transaction.TransactionSettings;
+import dev.runnel.broker.transaction.Transactions;
 import dev.runnel.persistence.JournalProfile;
 import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
@@ -46,8 +50,8 @@ import org.apache.pekko.http.javadsl.Http;
 
 /**
  * The root behavior of a node: joins the cluster (refusing other members on the embedded profile), starts the
- * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
- * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
+ * cluster monitor, sharding of partitions, group and transaction coordinators placed by {@link PlacementStrategy},
+ * the topic registry singleton, the producer id allocator singleton, the transaction recovery singleton, the topic directory and the servers, publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
@@ -137,6 +141,11 @@ final class Guardian {
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
           new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));
+      Transactions transactions = Transactions.init(system, broker, groups, messenger,
+          TransactionSettings.create(system.settings().config().getConfig("runnel.broker.transaction")),
+          new PlacementStrategy(TransactionCoordinator.ENTITY_KEY.name(), self));
+      ClusterSingleton.get(system).init(
+          SingletonActor.of(TransactionRecovery.create(transactions), "transaction-recovery"));
       KafkaSettings kafkaSettings = KafkaSettings.create(system.settings().config());
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
@@ -145,7 +154,7 @@ final class Guardian {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();
           })
-          .thenCombine(KafkaServer.start(system, broker, groups, kafkaSettings),
+          .thenCombine(KafkaServer.start(system, broker, groups, transactions, kafkaSettings),
               (http, kafka) -> new Bound(broker, groups, http, kafka))
           .whenComplete((result, failure) -> {
             if (failure != null) {
