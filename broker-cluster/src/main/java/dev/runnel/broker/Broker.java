@@ -9,6 +9,7 @@ import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.partition.PartitionStatus;
+import dev.runnel.broker.partition.TxnMarkerResult;
 import dev.runnel.broker.producer.ProducerIdManager;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
@@ -252,17 +254,43 @@ public final class Broker {
    * has not answered by {@code maxWait} plus the partition request timeout is {@code REQUEST_TIMED_OUT}.
    */
   public CompletionStage<FetchResult> fetch(PartitionId partition, long offset, int maxBytes, Duration maxWait) {
+    return fetch(partition, offset, maxBytes, maxWait, IsolationLevel.READ_UNCOMMITTED);
+  }
+
+  /**
+   * {@link #fetch(PartitionId, long, int, Duration)} at an isolation level: READ_COMMITTED reads below the last
+   * stable offset only, waits there for it to move, and is told the aborted transactions of the range read.
+   */
+  public CompletionStage<FetchResult> fetch(
+      PartitionId partition, long offset, int maxBytes, Duration maxWait, IsolationLevel isolation) {
     Duration timeout = partitionTimeout().plus(maxWait);
     return entity(partition)
-        .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, replyTo), timeout)
+        .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
   }
 
   /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
   public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp) {
+    return listOffsets(partition, timestamp, IsolationLevel.READ_UNCOMMITTED);
+  }
+
+  /** {@link #listOffsets(PartitionId, long)} where latest is the last stable offset for READ_COMMITTED. */
+  public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp, IsolationLevel isolation) {
     return entity(partition)
-        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, replyTo), partitionTimeout())
+        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
+  }
+
+  /**
+   * Kafka's WriteTxnMarkers for one partition: ends the producer's transaction there with a COMMIT or ABORT
+   * marker. Answered {@code REQUEST_TIMED_OUT} (retriable) if the partition does not answer in time.
+   */
+  public CompletionStage<TxnMarkerResult> writeTxnMarker(
+      PartitionId partition, long producerId, short producerEpoch, int coordinatorEpoch, boolean commit) {
+    return entity(partition)
+        .<TxnMarkerResult>ask(replyTo -> new Partition.WriteTxnMarker(
+            producerId, producerEpoch, coordinatorEpoch, commit, replyTo), partitionTimeout())
+        .exceptionally(failure -> new TxnMarkerResult(Errors.REQUEST_TIMED_OUT));
   }
 
   /**

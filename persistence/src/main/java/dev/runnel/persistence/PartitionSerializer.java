@@ -13,7 +13,9 @@ import java.io.NotSerializableException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
@@ -30,7 +32,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
   static final String LOG_START_OFFSET_ADVANCED = "L1";
   /** The state without compaction progress, written before compaction existed; read only. */
   static final String PARTITION_STATE_V1 = "S1";
-  static final String PARTITION_STATE = "S2";
+  /** The state without transactions, written before they existed; read only. */
+  static final String PARTITION_STATE_V2 = "S2";
+  static final String PARTITION_STATE = "S3";
 
   @Override
   public int identifier() {
@@ -120,10 +124,13 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         return new PartitionDeleted();
       }
       case PARTITION_STATE_V1 -> {
-        return stateFromBinary(bytes, false);
+        return stateFromBinary(bytes, 1);
+      }
+      case PARTITION_STATE_V2 -> {
+        return stateFromBinary(bytes, 2);
       }
       case PARTITION_STATE -> {
-        return stateFromBinary(bytes, true);
+        return stateFromBinary(bytes, 3);
       }
       default -> throw new NotSerializableException("unknown manifest " + manifest);
     }
@@ -162,13 +169,25 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       }
       out.writeLong(state.firstDirtyOffset());
       out.writeLong(state.oldestTombstoneTimestamp());
+      out.writeInt(state.ongoingTxns().size());
+      for (var txn : state.ongoingTxns().entrySet()) {
+        out.writeLong(txn.getKey());
+        out.writeLong(txn.getValue());
+      }
+      out.writeInt(state.abortedTxns().size());
+      for (AbortedTxn txn : state.abortedTxns()) {
+        out.writeLong(txn.producerId());
+        out.writeLong(txn.firstOffset());
+        out.writeLong(txn.lastOffset());
+      }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
 
-  private static PartitionState stateFromBinary(byte[] bytes, boolean withCompaction) throws NotSerializableException {
+  /** A snapshot of format {@code version}: 1 without compaction progress, 2 without transactions, 3 with both. */
+  private static PartitionState stateFromBinary(byte[] bytes, int version) throws NotSerializableException {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
       long lastSequenceNr = in.readLong();
       long logStartOffset = in.readLong();
@@ -193,10 +212,22 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         }
         producers.add(new ProducerStateEntry(producerId, epoch, batches, lastTimestamp));
       }
-      long firstDirtyOffset = withCompaction ? in.readLong() : logStartOffset;
-      long oldestTombstoneTimestamp = withCompaction ? in.readLong() : -1;
+      long firstDirtyOffset = version >= 2 ? in.readLong() : logStartOffset;
+      long oldestTombstoneTimestamp = version >= 2 ? in.readLong() : -1;
+      Map<Long, Long> ongoingTxns = new HashMap<>();
+      List<AbortedTxn> abortedTxns = new ArrayList<>();
+      if (version >= 3) {
+        int ongoing = in.readInt();
+        for (int i = 0; i < ongoing; i++) {
+          ongoingTxns.put(in.readLong(), in.readLong());
+        }
+        int aborted = in.readInt();
+        for (int i = 0; i < aborted; i++) {
+          abortedTxns.add(new AbortedTxn(in.readLong(), in.readLong(), in.readLong()));
+        }
+      }
       return PartitionState.of(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index),
-          producers, deleted, firstDirtyOffset, oldestTombstoneTimestamp);
+          producers, deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
     } catch (IOException e) {
       NotSerializableException failure = new NotSerializableException("corrupt partition snapshot: " + e);
       failure.initCause(e);

@@ -8,8 +8,11 @@ import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.Record;
 import scala.collection.immutable.HashMap;
 import scala.collection.immutable.HashMap$;
 
@@ -30,6 +33,9 @@ import scala.collection.immutable.HashMap$;
  * @param firstDirtyOffset compaction has cleaned the log below this offset (Kafka's first dirty offset)
  * @param oldestTombstoneTimestamp timestamp of the oldest tombstone the last compaction kept, -1 when none; the
  *     next compaction is due once it is older than {@code delete.retention.ms}
+ * @param ongoingTxns the first offset of each producer's ongoing transaction, by producer id: a transactional batch
+ *     opens one, its producer's COMMIT or ABORT control batch (marker) closes it
+ * @param abortedTxns the aborted-transactions index, in the order of their markers, from the log start on
  */
 public record PartitionState(
     long lastSequenceNr,
@@ -40,10 +46,40 @@ public record PartitionState(
     HashMap<Object, ProducerStateEntry> producers,
     boolean deleted,
     long firstDirtyOffset,
-    long oldestTombstoneTimestamp) {
+    long oldestTombstoneTimestamp,
+    Map<Long, Long> ongoingTxns,
+    List<AbortedTxn> abortedTxns) {
 
-  public static final PartitionState EMPTY =
-      new PartitionState(0, 0, 0, 0, OffsetIndex.empty(), HashMap$.MODULE$.empty(), false, 0, -1);
+  public static final PartitionState EMPTY = new PartitionState(0, 0, 0, 0, OffsetIndex.empty(),
+      HashMap$.MODULE$.empty(), false, 0, -1, Map.of(), List.of());
+
+  public PartitionState {
+    ongoingTxns = Map.copyOf(ongoingTxns);
+    abortedTxns = List.copyOf(abortedTxns);
+  }
+
+  /**
+   * Kafka's last stable offset: the first offset of the earliest ongoing transaction, else the high watermark. A
+   * read_committed consumer reads below it only.
+   */
+  public long lastStableOffset() {
+    long lso = logEndOffset;
+    for (long first : ongoingTxns.values()) {
+      lso = Math.min(lso, first);
+    }
+    return Math.max(lso, logStartOffset);
+  }
+
+  /** The aborted transactions with records in {@code [fromOffset, toOffset)}, in marker order. */
+  public List<AbortedTxn> abortedTxns(long fromOffset, long toOffset) {
+    List<AbortedTxn> found = new ArrayList<>();
+    for (AbortedTxn txn : abortedTxns) {
+      if (txn.lastOffset() >= fromOffset && txn.firstOffset() < toOffset) {
+        found.add(txn);
+      }
+    }
+    return found;
+  }
 
   public PartitionState apply(PartitionEvent event) {
     if (event instanceof RecordsAppended appended) {
@@ -54,14 +90,15 @@ public record PartitionState(
     }
     if (event instanceof LogCompacted compacted) {
       return new PartitionState(lastSequenceNr + 1, logStartOffset, logEndOffset, sizeInBytes, index, producers,
-          deleted, Math.max(firstDirtyOffset, compacted.firstDirtyOffset()), compacted.oldestTombstoneTimestamp());
+          deleted, Math.max(firstDirtyOffset, compacted.firstDirtyOffset()), compacted.oldestTombstoneTimestamp(),
+          ongoingTxns, abortedTxns);
     }
     if (event instanceof LogStartOffsetAdvanced advanced) {
       return applyLogStartAdvanced(advanced);
     }
     if (event instanceof PartitionDeleted) {
       return new PartitionState(lastSequenceNr + 1, logEndOffset, logEndOffset, 0, OffsetIndex.empty(),
-          HashMap$.MODULE$.empty(), true, logEndOffset, -1);
+          HashMap$.MODULE$.empty(), true, logEndOffset, -1, Map.of(), List.of());
     }
     throw new IllegalStateException("unknown partition event " + event);
   }
@@ -74,14 +111,33 @@ public record PartitionState(
     long sequenceNr = lastSequenceNr + 1;
     long maxTimestamp = -1;
     HashMap<Object, ProducerStateEntry> nextProducers = producers;
+    Map<Long, Long> nextOngoing = ongoingTxns;
+    List<AbortedTxn> nextAborted = abortedTxns;
     for (MutableRecordBatch batch : event.memoryRecords().batches()) {
       maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
-      if (batch.hasProducerId()) {
-        ProducerStateEntry entry = producer(nextProducers, batch.producerId())
-            .orElse(new ProducerStateEntry(batch.producerId(), batch.producerEpoch(), List.of(), -1));
-        ProducerBatch written =
-            new ProducerBatch(batch.baseSequence(), batch.lastSequence(), batch.lastOffset(), batch.maxTimestamp());
-        nextProducers = nextProducers.updated(batch.producerId(), entry.withBatch(batch.producerEpoch(), written));
+      if (!batch.hasProducerId()) {
+        continue;
+      }
+      ProducerStateEntry entry = producer(nextProducers, batch.producerId())
+          .orElse(new ProducerStateEntry(batch.producerId(), batch.producerEpoch(), List.of(), -1));
+      if (batch.isControlBatch()) {
+        nextProducers = nextProducers.updated(batch.producerId(), entry.withEpoch(batch.producerEpoch()));
+        Long first = nextOngoing.get(batch.producerId());
+        if (first != null) {
+          nextOngoing = without(nextOngoing, batch.producerId());
+          if (isAbort(batch)) {
+            nextAborted = with(nextAborted, new AbortedTxn(batch.producerId(), first, batch.lastOffset()));
+          }
+        }
+        continue;
+      }
+      ProducerBatch written =
+          new ProducerBatch(batch.baseSequence(), batch.lastSequence(), batch.lastOffset(), batch.maxTimestamp());
+      nextProducers = nextProducers.updated(batch.producerId(), entry.withBatch(batch.producerEpoch(), written));
+      if (batch.isTransactional() && !nextOngoing.containsKey(batch.producerId())) {
+        Map<Long, Long> opened = new java.util.HashMap<>(nextOngoing);
+        opened.put(batch.producerId(), batch.baseOffset());
+        nextOngoing = opened;
       }
     }
     IndexEntry entry =
@@ -95,7 +151,30 @@ public record PartitionState(
         nextProducers,
         deleted,
         firstDirtyOffset,
-        oldestTombstoneTimestamp);
+        oldestTombstoneTimestamp,
+        nextOngoing,
+        nextAborted);
+  }
+
+  /** Whether a control batch is an ABORT marker (a COMMIT, or a control record of another kind, is not). */
+  public static boolean isAbort(MutableRecordBatch controlBatch) {
+    for (Record record : controlBatch) {
+      return ControlRecordType.parse(record.key()) == ControlRecordType.ABORT;
+    }
+    return false;
+  }
+
+  private static Map<Long, Long> without(Map<Long, Long> map, long key) {
+    Map<Long, Long> copy = new java.util.HashMap<>(map);
+    copy.remove(key);
+    return copy;
+  }
+
+  private static List<AbortedTxn> with(List<AbortedTxn> list, AbortedTxn txn) {
+    List<AbortedTxn> copy = new ArrayList<>(list.size() + 1);
+    copy.addAll(list);
+    copy.add(txn);
+    return copy;
   }
 
   /**
@@ -131,7 +210,7 @@ public record PartitionState(
     }
     return new PartitionState(sequenceNr, logStartOffset, logEndOffset,
         sizeInBytes - removedBytes + event.records().length, index.replaced(from, to, replacement), producers,
-        deleted, firstDirtyOffset, oldestTombstoneTimestamp);
+        deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
   }
 
   private PartitionState applyLogStartAdvanced(LogStartOffsetAdvanced event) {
@@ -141,8 +220,10 @@ public record PartitionState(
     for (int i = 0; i < index.size() - kept.size(); i++) {
       removedBytes += index.get(i).sizeInBytes();
     }
+    // An aborted transaction wholly below the log start has nothing left for a consumer to drop.
+    List<AbortedTxn> aborted = abortedTxns.stream().filter(txn -> txn.lastOffset() >= start).toList();
     return new PartitionState(lastSequenceNr + 1, start, logEndOffset, sizeInBytes - removedBytes, kept, producers,
-        deleted, Math.max(firstDirtyOffset, start), oldestTombstoneTimestamp);
+        deleted, Math.max(firstDirtyOffset, start), oldestTombstoneTimestamp, ongoingTxns, aborted);
   }
 
   public Optional<ProducerStateEntry> producer(long producerId) {
@@ -169,12 +250,14 @@ public record PartitionState(
       Collection<ProducerStateEntry> producers,
       boolean deleted,
       long firstDirtyOffset,
-      long oldestTombstoneTimestamp) {
+      long oldestTombstoneTimestamp,
+      Map<Long, Long> ongoingTxns,
+      List<AbortedTxn> abortedTxns) {
     HashMap<Object, ProducerStateEntry> map = HashMap$.MODULE$.empty();
     for (ProducerStateEntry entry : producers) {
       map = map.updated(entry.producerId(), entry);
     }
     return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map, deleted,
-        firstDirtyOffset, oldestTombstoneTimestamp);
+        firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
   }
 }

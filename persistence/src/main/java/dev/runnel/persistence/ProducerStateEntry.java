@@ -40,6 +40,15 @@ public record ProducerStateEntry(long producerId, short epoch, List<ProducerBatc
     return new ProducerStateEntry(producerId, batchEpoch, batches, batch.maxTimestamp());
   }
 
+  /**
+   * This entry after a transaction marker of {@code markerEpoch}: a higher epoch (the coordinator bumped it, fencing
+   * the older one) replaces the current one and forgets its batches, so the producer starts the new epoch at
+   * sequence 0; the same or an older epoch changes nothing.
+   */
+  public ProducerStateEntry withEpoch(short markerEpoch) {
+    return markerEpoch > epoch ? new ProducerStateEntry(producerId, markerEpoch, List.of(), lastTimestamp) : this;
+  }
+
   /** The sequence number that follows {@code sequence}; Kafka's sequence numbers wrap around to 0. */
   public static int nextSequence(int sequence) {
     return sequence == Integer.MAX_VALUE ? 0 : sequence + 1;

@@ -11,6 +11,7 @@ import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
 import java.io.NotSerializableException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -27,7 +28,8 @@ class PartitionSerializerTest {
         OffsetIndex.of(List.of(new IndexEntry(8, 15, 40, 1000, 1_700_000_000_000L),
             new IndexEntry(20, 119, 41, 3096, 1_700_000_000_500L))),
         List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5)),
-        false, 16, 1_699_999_000_000L);
+        false, 16, 1_699_999_000_000L, Map.of(7L, 100L, 8L, 110L),
+        List.of(new AbortedTxn(9, 20, 30), new AbortedTxn(7, 31, 40)));
     return Stream.of(
         new RecordsAppended(0, 2, new byte[] {1, 2, 3}),
         new RecordsCompacted(5, 99, new byte[] {4, 5}),
@@ -50,10 +52,20 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotHasTheFirstFormat_then_itReadsWithCompactionStartingAtTheLogStart() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
-        List.of(), false, 5, -1);
+        List.of(), false, 5, -1, Map.of(), List.of());
     byte[] current = serializer.toBinary(state);
-    byte[] firstFormat = ByteBuffer.allocate(current.length - 16).put(current, 0, current.length - 16).array();
+    // The first format ends before compaction progress (16 bytes) and transactions (two empty counts, 8 bytes).
+    byte[] firstFormat = ByteBuffer.allocate(current.length - 24).put(current, 0, current.length - 24).array();
     assertEquals(state, serializer.fromBinary(firstFormat, PartitionSerializer.PARTITION_STATE_V1));
+  }
+
+  @Test
+  void when_snapshotHasTheSecondFormat_then_itReadsWithNoTransactions() throws Exception {
+    PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5)), false, 7, 12, Map.of(), List.of());
+    byte[] current = serializer.toBinary(state);
+    byte[] secondFormat = ByteBuffer.allocate(current.length - 8).put(current, 0, current.length - 8).array();
+    assertEquals(state, serializer.fromBinary(secondFormat, PartitionSerializer.PARTITION_STATE_V2));
   }
 
   @Test

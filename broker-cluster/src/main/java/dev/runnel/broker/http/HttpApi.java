@@ -213,11 +213,11 @@ public final class HttpApi {
             : CompletableFuture.completedFuture(read.offset());
         if (ndjson) {
           return from.thenCompose(offset -> reader.stream(id, offset, read.streamLimit(), read.maxBytes(),
-              read.follow(), settings.followPollWait(), read.format()))
+              read.follow(), settings.followPollWait(), read.format(), read.isolation()))
               .thenApply(lines -> HttpResponse.create().withEntity(HttpEntities.create(NDJSON, lines)));
         }
         return from.thenCompose(offset -> reader.read(
-                id, offset, read.limit(), read.maxBytes(), read.timeout(), read.format()))
+                id, offset, read.limit(), read.maxBytes(), read.timeout(), read.format(), read.isolation()))
             .thenApply(page -> HttpErrors.response(StatusCodes.OK, page));
       });
       return completeWithFuture(response);

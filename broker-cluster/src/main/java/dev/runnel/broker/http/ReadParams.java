@@ -3,6 +3,7 @@ package dev.runnel.broker.http;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.InvalidRequestException;
 
 /**
@@ -15,9 +16,12 @@ import org.apache.kafka.common.errors.InvalidRequestException;
  * @param timeout how long a JSON read waits at the log end
  * @param follow whether an NDJSON stream follows new records
  * @param format how keys and values are shown
+ * @param isolation {@code isolation=read_committed} (the default) reads only below the last stable offset and
+ *     skips aborted transactions; {@code read_uncommitted} reads up to the high watermark, open and aborted
+ *     transactions included. Transaction markers are never shown.
  */
 record ReadParams(Long offset, int limit, Long streamLimit, int maxBytes, Duration timeout, boolean follow,
-    RecordFormat format) {
+    RecordFormat format, IsolationLevel isolation) {
 
   static ReadParams parse(Map<String, String> params, HttpSettings settings) {
     Long offset = longParam(params, "offset");
@@ -37,6 +41,10 @@ record ReadParams(Long offset, int limit, Long streamLimit, int maxBytes, Durati
     if (!follow.equals("true") && !follow.equals("false")) {
       throw new InvalidRequestException("follow must be true or false, not '" + follow + "'");
     }
+    String isolation = params.getOrDefault("isolation", "read_committed");
+    if (!isolation.equals("read_committed") && !isolation.equals("read_uncommitted")) {
+      throw new InvalidRequestException("isolation must be read_committed or read_uncommitted, not '" + isolation + "'");
+    }
     Duration timeout = timeoutMs == null ? Duration.ZERO : Duration.ofMillis(timeoutMs);
     return new ReadParams(
         offset,
@@ -45,7 +53,8 @@ record ReadParams(Long offset, int limit, Long streamLimit, int maxBytes, Durati
         maxBytes == null ? settings.defaultReadMaxBytes() : (int) Math.min(maxBytes, settings.maxReadMaxBytes()),
         timeout.compareTo(settings.maxReadWait()) > 0 ? settings.maxReadWait() : timeout,
         follow.equals("true"),
-        Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON));
+        Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON),
+        isolation.equals("read_committed") ? IsolationLevel.READ_COMMITTED : IsolationLevel.READ_UNCOMMITTED);
   }
 
   static Long longParam(Map<String, String> params, String name) {

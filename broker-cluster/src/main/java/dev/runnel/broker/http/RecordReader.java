@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.OffsetOutOfRangeException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.protocol.Errors;
@@ -25,8 +26,9 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * Reads records of one partition for HTTP: decodes the fetched Kafka batches into JSON records from an offset, up
- * to a count, either into one answer or as an NDJSON stream that fetches only when its consumer wants more.
- * Thread-safe.
+ * to a count, either into one answer or as an NDJSON stream that fetches only when its consumer wants more. At
+ * READ_COMMITTED it reads below the last stable offset and skips the records of aborted transactions, as a Kafka
+ * consumer does; at either level transaction markers (control batches) are skipped. Thread-safe.
  */
 final class RecordReader {
 
@@ -94,14 +96,14 @@ final class RecordReader {
    * Up to {@code limit} records from {@code offset}, fetching again while the partition has more and fewer than
    * {@code maxBytes} batch bytes were read. Only the first fetch waits (up to {@code maxWait}) at the log end.
    */
-  CompletionStage<Page> read(
-      PartitionId partition, long offset, int limit, int maxBytes, Duration maxWait, RecordFormat format) {
-    return readMore(partition, new Page(List.of(), offset, -1), limit, maxBytes, maxWait, format);
+  CompletionStage<Page> read(PartitionId partition, long offset, int limit, int maxBytes, Duration maxWait,
+      RecordFormat format, IsolationLevel isolation) {
+    return readMore(partition, new Page(List.of(), offset, -1), limit, maxBytes, maxWait, format, isolation);
   }
 
-  private CompletionStage<Page> readMore(
-      PartitionId partition, Page sofar, int limit, int bytesLeft, Duration maxWait, RecordFormat format) {
-    return broker.fetch(partition, sofar.nextOffset(), bytesLeft, maxWait).thenCompose(fetch -> {
+  private CompletionStage<Page> readMore(PartitionId partition, Page sofar, int limit, int bytesLeft,
+      Duration maxWait, RecordFormat format, IsolationLevel isolation) {
+    return broker.fetch(partition, sofar.nextOffset(), bytesLeft, maxWait, isolation).thenCompose(fetch -> {
       checkFetch(partition, sofar.nextOffset(), fetch);
       Page page = decode(partition, fetch, sofar.nextOffset(), limit - sofar.records().size(), format);
       List<RecordView> records = new ArrayList<>(sofar.records());
@@ -109,8 +111,8 @@ final class RecordReader {
       Page merged = new Page(records, page.nextOffset(), page.highWatermark());
       int left = bytesLeft - fetch.records().remaining();
       boolean progressed = page.nextOffset() > sofar.nextOffset();
-      if (records.size() < limit && left > 0 && progressed && page.nextOffset() < page.highWatermark()) {
-        return readMore(partition, merged, limit, left, Duration.ZERO, format);
+      if (records.size() < limit && left > 0 && progressed && page.nextOffset() < end(fetch, isolation)) {
+        return readMore(partition, merged, limit, left, Duration.ZERO, format, isolation);
       }
       return CompletableFuture.completedFuture(merged);
     });
@@ -124,15 +126,15 @@ final class RecordReader {
    * answered as an error; a failure later ends the stream with one line of error JSON.
    */
   CompletionStage<Source<ByteString, ?>> stream(PartitionId partition, long offset, Long limit, int maxBytes,
-      boolean follow, Duration pollWait, RecordFormat format) {
+      boolean follow, Duration pollWait, RecordFormat format, IsolationLevel isolation) {
     StreamState start = new StreamState(offset, limit == null ? Long.MAX_VALUE : limit, false);
-    return poll(partition, start, maxBytes, Duration.ZERO, format, follow).thenApply(first -> {
+    return poll(partition, start, maxBytes, Duration.ZERO, format, follow, isolation).thenApply(first -> {
       checkFetch(partition, offset, first.fetch);
       Source<Iterable<ByteString>, ?> rest = Source.unfoldAsync(first.next, state -> {
         if (state.done) {
           return CompletableFuture.completedFuture(Optional.empty());
         }
-        return poll(partition, state, maxBytes, follow ? pollWait : Duration.ZERO, format, follow)
+        return poll(partition, state, maxBytes, follow ? pollWait : Duration.ZERO, format, follow, isolation)
             .thenApply(polled -> Optional.of(Pair.create(polled.next, polled.lines)));
       });
       return Source.single(first.lines).concat(rest).mapConcat(lines -> lines);
@@ -145,9 +147,9 @@ final class RecordReader {
   private record Polled(FetchResult fetch, StreamState next, Iterable<ByteString> lines) {}
 
   private CompletionStage<Polled> poll(PartitionId partition, StreamState state, int maxBytes, Duration wait,
-      RecordFormat format, boolean follow) {
+      RecordFormat format, boolean follow, IsolationLevel isolation) {
     int limit = (int) Math.min(state.remaining, Integer.MAX_VALUE);
-    return broker.fetch(partition, state.offset, maxBytes, wait).thenApply(fetch -> {
+    return broker.fetch(partition, state.offset, maxBytes, wait, isolation).thenApply(fetch -> {
       if (fetch.error() != Errors.NONE) {
         ErrorBody error = ErrorBody.of(fetch.error(), fetchErrorMessage(partition, state.offset, fetch));
         List<ByteString> line = List.of(ByteString.fromArray(JsonCodec.write(error)).concat(NEWLINE));
@@ -160,7 +162,7 @@ final class RecordReader {
               .concat(NEWLINE))
           .iterator();
       long remaining = state.remaining - selection.records().size();
-      boolean atEnd = selection.nextOffset() >= fetch.highWatermark();
+      boolean atEnd = selection.nextOffset() >= end(fetch, isolation);
       boolean done = remaining <= 0 || (!follow && atEnd);
       if (selection.records().isEmpty() && follow && !done) {
         lines = List.of(NEWLINE);
@@ -196,6 +198,11 @@ final class RecordReader {
     return new Page(records, selection.nextOffset(), fetch.highWatermark());
   }
 
+  /** Where the partition ends for a read at {@code isolation}: its last stable offset, or its high watermark. */
+  private static long end(FetchResult fetch, IsolationLevel isolation) {
+    return isolation == IsolationLevel.READ_COMMITTED ? fetch.lastStableOffset() : fetch.highWatermark();
+  }
+
   /** Records of a fetch, not yet decoded (their keys and values are views of the fetched bytes). */
   private record Selection(List<Record> records, long nextOffset) {}
 
@@ -204,6 +211,13 @@ final class RecordReader {
     long next = offset;
     batches:
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(fetch.records()).batches()) {
+      if (!fetch.isVisible(batch)) {
+        if (records.size() >= limit) {
+          break;
+        }
+        next = Math.max(next, batch.nextOffset());
+        continue;
+      }
       for (Record record : batch) {
         if (record.offset() < offset) {
           continue;

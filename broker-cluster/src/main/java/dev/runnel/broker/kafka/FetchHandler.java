@@ -5,6 +5,7 @@ import dev.runnel.broker.memory.ReadLease;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
+import dev.runnel.persistence.AbortedTxn;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,7 @@ import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchRequestData.FetchPartition;
 import org.apache.kafka.common.message.FetchRequestData.FetchTopic;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.message.FetchResponseData.AbortedTransaction;
 import org.apache.kafka.common.message.FetchResponseData.FetchableTopicResponse;
 import org.apache.kafka.common.message.FetchResponseData.PartitionData;
 import org.apache.kafka.common.protocol.Errors;
@@ -35,7 +37,9 @@ import org.apache.kafka.common.requests.FetchResponse;
  * max_wait_ms allows, every partition long-polls and the response goes out as soon as one of them has data (or the
  * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
  * limits still makes progress. Fetch sessions (KIP-227) are not kept: the response's session id 0 tells the client
- * to send full fetch requests. Read-committed consumers see everything, as there are no transactions here.
+ * to send full fetch requests. A read_committed fetch (its isolation_level) reads each partition only below its last
+ * stable offset and is told the aborted transactions of the range it read, so the consumer drops their records;
+ * both isolation levels are told the last stable offset.
  *
  * <p><b>Read memory.</b> Before reading, a fetch reserves in its connection's lease min(max_bytes, the sum of its
  * partitions' max bytes), lowered to the connection's bound, and waits while that is not free
@@ -125,14 +129,14 @@ final class FetchHandler implements RequestHandler {
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
     Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
     CompletableFuture<List<FetchResult>> immediate =
-        allOrLate(read(wanted, i -> share, Duration.ZERO), firstReadDeadline);
+        allOrLate(read(wanted, i -> share, Duration.ZERO, fetch.isolationLevel()), firstReadDeadline);
     return immediate.thenCompose(results -> {
       Duration left = maxWait.minusNanos(System.nanoTime() - start);
       boolean late = results.stream().anyMatch(result -> result == LATE);
       if (late || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(fetch, wanted, results, maxBytes, byId));
       }
-      return longPoll(wanted, share, left, results)
+      return longPoll(wanted, share, left, results, fetch.isolationLevel())
           .thenApply(polled -> response(fetch, wanted, polled, maxBytes, byId));
     });
   }
@@ -175,21 +179,22 @@ final class FetchHandler implements RequestHandler {
   }
 
   private List<CompletableFuture<FetchResult>> read(
-      List<Wanted> wanted, IntUnaryOperator responseMaxBytes, Duration maxWait) {
+      List<Wanted> wanted, IntUnaryOperator responseMaxBytes, Duration maxWait, IsolationLevel isolation) {
     List<CompletableFuture<FetchResult>> reads = new ArrayList<>(wanted.size());
     for (int i = 0; i < wanted.size(); i++) {
-      reads.add(read(wanted.get(i), responseMaxBytes.applyAsInt(i), maxWait));
+      reads.add(read(wanted.get(i), responseMaxBytes.applyAsInt(i), maxWait, isolation));
     }
     return reads;
   }
 
-  private CompletableFuture<FetchResult> read(Wanted want, int responseMaxBytes, Duration maxWait) {
+  private CompletableFuture<FetchResult> read(
+      Wanted want, int responseMaxBytes, Duration maxWait, IsolationLevel isolation) {
     if (want.id() == null) {
       return CompletableFuture.completedFuture(FetchResult.error(want.error(), -1, -1));
     }
     FetchPartition partition = want.partition();
     int maxBytes = Math.max(1, Math.min(partition.partitionMaxBytes(), responseMaxBytes));
-    return broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait).toCompletableFuture();
+    return broker.fetch(want.id(), partition.fetchOffset(), maxBytes, maxWait, isolation).toCompletableFuture();
   }
 
   /** The reads' results once all are done, or at the deadline with {@link #LATE} for those that are not. */
@@ -204,8 +209,8 @@ final class FetchHandler implements RequestHandler {
    * the first read, which said they had nothing.
    */
   private CompletionStage<List<FetchResult>> longPoll(
-      List<Wanted> wanted, int partitionShare, Duration maxWait, List<FetchResult> first) {
-    List<CompletableFuture<FetchResult>> polls = read(wanted, i -> partitionShare, maxWait);
+      List<Wanted> wanted, int partitionShare, Duration maxWait, List<FetchResult> first, IsolationLevel isolation) {
+    List<CompletableFuture<FetchResult>> polls = read(wanted, i -> partitionShare, maxWait, isolation);
     CompletableFuture<Void> anyData = new CompletableFuture<>();
     for (CompletableFuture<FetchResult> poll : polls) {
       poll.thenAccept(result -> {
@@ -246,13 +251,21 @@ final class FetchHandler implements RequestHandler {
           .setPartitionIndex(want.partition().partition())
           .setErrorCode(result.error().code())
           .setHighWatermark(result.highWatermark())
-          .setLastStableOffset(result.highWatermark())
+          .setLastStableOffset(result.lastStableOffset())
           .setLogStartOffset(result.logStartOffset())
-          .setAbortedTransactions(readCommitted ? new ArrayList<>() : null)
+          .setAbortedTransactions(readCommitted ? abortedTransactions(result) : null)
           .setPreferredReadReplica(-1)
           .setRecords(records));
     }
     return FetchResponse.of(data);
+  }
+
+  private static List<AbortedTransaction> abortedTransactions(FetchResult result) {
+    List<AbortedTransaction> aborted = new ArrayList<>(result.abortedTransactions().size());
+    for (AbortedTxn txn : result.abortedTransactions()) {
+      aborted.add(new AbortedTransaction().setProducerId(txn.producerId()).setFirstOffset(txn.firstOffset()));
+    }
+    return aborted;
   }
 
   /** The leading whole batches of {@code records} that fit in {@code limit} bytes, or the first one if asked. */

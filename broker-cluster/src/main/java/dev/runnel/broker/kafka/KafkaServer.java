@@ -105,6 +105,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.ALTER_CONFIGS, configs::alterConfigs);
     handlers.put(ApiKeys.INCREMENTAL_ALTER_CONFIGS, configs::incrementalAlterConfigs);
     handlers.put(ApiKeys.DELETE_RECORDS, new DeleteRecordsHandler(broker));
+    handlers.put(ApiKeys.WRITE_TXN_MARKERS, new WriteTxnMarkersHandler(broker));
     GroupMembershipHandler membership = new GroupMembershipHandler(groups, node, ClusterView.get(system));
     GroupOffsetsHandler groupOffsets = new GroupOffsetsHandler(broker, groups);
     GroupAdminHandler groupAdmin = new GroupAdminHandler(groups);

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
 import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
@@ -51,7 +52,8 @@ final class OffsetsHandler {
       Optional<TopicMetadata> metadata = broker.topic(topic.name());
       List<CompletableFuture<ListOffsetsPartitionResponse>> partitions = new ArrayList<>();
       for (ListOffsetsPartition partition : topic.partitions()) {
-        partitions.add(listOffsets(metadata, topic.name(), partition, request.version()).toCompletableFuture());
+        partitions.add(listOffsets(metadata, topic.name(), partition, body.isolationLevel(), request.version())
+            .toCompletableFuture());
       }
       topics.add(all(partitions).thenApply(done -> new ListOffsetsTopicResponse().setName(topic.name())
           .setPartitions(new ArrayList<>(joinAll(partitions)))));
@@ -61,7 +63,8 @@ final class OffsetsHandler {
   }
 
   private CompletionStage<ListOffsetsPartitionResponse> listOffsets(
-      Optional<TopicMetadata> topic, String name, ListOffsetsPartition partition, short version) {
+      Optional<TopicMetadata> topic, String name, ListOffsetsPartition partition, IsolationLevel isolation,
+      short version) {
     ListOffsetsPartitionResponse response = new ListOffsetsPartitionResponse()
         .setPartitionIndex(partition.partitionIndex());
     try {
@@ -71,7 +74,7 @@ final class OffsetsHandler {
         return CompletableFuture.completedFuture(failed(response, epoch));
       }
       long timestamp = timestamp(partition.timestamp());
-      return broker.listOffsets(id, timestamp).thenApply(found -> answer(response, found, version));
+      return broker.listOffsets(id, timestamp, isolation).thenApply(found -> answer(response, found, version));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failed(response, KafkaErrors.code(e)));
     }

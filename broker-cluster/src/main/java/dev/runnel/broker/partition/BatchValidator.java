@@ -25,8 +25,8 @@ import org.apache.kafka.common.utils.internals.Crc32C;
  *
  * <ul>
  *   <li>the batch: length within the bytes, magic 2, CRC32C, codec id 0 to 4, no producer-set LogAppendTime, no
- *       transactional or control batch (transactions are not built yet, and control batches are written by the
- *       broker only), at most {@code max.message.bytes};
+ *       control batch (the broker writes those, as transaction markers), no transactional batch without a producer
+ *       id, at most {@code max.message.bytes};
  *   <li>the count: at least one record, {@code lastOffsetDelta == count - 1}, record offset deltas exactly 0, 1, 2, …,
  *       as many records as the header declares and no byte after the last;
  *   <li>each record: its length, key, value and header lengths and varints within the record, no bytes left over;
@@ -274,8 +274,8 @@ public final class BatchValidator {
       if ((attributes & CONTROL_MASK) != 0) {
         throw new InvalidRecordException(batch + " is a control batch; only the broker writes control batches");
       }
-      if ((attributes & TRANSACTIONAL_MASK) != 0) {
-        throw new InvalidRecordException(batch + " is transactional; this broker does not support transactions yet");
+      if ((attributes & TRANSACTIONAL_MASK) != 0 && producerId < 0) {
+        throw new InvalidRecordException(batch + " is transactional but has no producer id");
       }
       if (count <= 0) {
         throw new InvalidRecordException(batch + " declares " + count + " records; a batch holds at least one");

@@ -14,27 +14,60 @@ import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.CorruptRecordException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
- * The partition's append decision as a pure function: given the log's state and the appends gathered for one
- * journal write, which are stored (with which offsets) and which are refused (with which Kafka error), and the one
- * event that stores them. Nothing here touches the actor.
+ * The partition's append decision as a pure function: given the log's state and the writes gathered for one
+ * journal write (producers' batches and transaction markers), which are stored (with which offsets) and which are
+ * refused (with which Kafka error), and the one event that stores them. Nothing here touches the actor.
+ *
+ * <p><b>Transactions</b> follow Kafka's producer state rules: a transactional batch is sequence-checked like an
+ * idempotent one and opens its producer's transaction here if none is open; while one is open the producer may
+ * write only transactional batches ({@code INVALID_TXN_STATE}); a batch or marker of an epoch older than the
+ * producer's is {@code INVALID_PRODUCER_EPOCH}; a marker ends the transaction, and one of a higher epoch makes it
+ * the producer's epoch. The state derives the ongoing transactions and the aborted index from the stored batches.
  */
 final class LogAppender {
 
   private LogAppender() {}
 
-  /** What to do with a group of appends: at most one event, and one result per append in order. */
+  /** One write of a group: a producer's record batches, or a transaction marker from the coordinator. */
+  sealed interface Write {}
+
+  /** Record batches from a producer, validated here before they get offsets. */
+  record Data(ByteBuffer records) implements Write {}
+
+  /**
+   * Kafka's WriteTxnMarkers for one producer: ends its ongoing transaction with a COMMIT or ABORT control batch
+   * stamped {@code timestamp}. It is written when the producer has a transaction open here, or when its epoch is
+   * higher than the one registered here (the coordinator fenced the old one: the marker makes that durable);
+   * otherwise it is answered without a write, so a coordinator may send it again after a crash.
+   */
+  record Marker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit, long timestamp)
+      implements Write {}
+
+  /** What to do with a group of writes: at most one event, and one result per write in order. */
   record Outcome(Optional<RecordsAppended> event, List<AppendResult> results) {}
 
-  /** An append that passed validation, with its batches' sizes, waiting for its offsets. */
+  /** A write that passed validation, waiting for its offsets. */
   private record Accepted(int index, ByteBuffer records, int recordCount) {}
+
+  /** {@link #append(PartitionState, List, int, long)} of producer data only. */
+  static Outcome appendData(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, long logAppendTime) {
+    List<Write> writes = new ArrayList<>(appends.size());
+    for (ByteBuffer records : appends) {
+      writes.add(new Data(records));
+    }
+    return append(state, writes, maxMessageBytes, logAppendTime);
+  }
 
   /**
    * The outcome of appending {@code appends} to the log in {@code state}.
@@ -44,15 +77,43 @@ final class LogAppender {
    *     LogAppendTime and this is the time every stored batch is stamped with (as Kafka's LogValidator does for v2:
    *     the batch's maxTimestamp and timestamp type are set and its CRC recomputed; records keep their deltas)
    */
-  static Outcome append(PartitionState state, List<ByteBuffer> appends, int maxMessageBytes, long logAppendTime) {
-    List<AppendResult> results = new ArrayList<>(appends.size());
+  static Outcome append(PartitionState state, List<Write> writes, int maxMessageBytes, long logAppendTime) {
+    List<AppendResult> results = new ArrayList<>(writes.size());
     List<Accepted> accepted = new ArrayList<>();
     Map<Long, ProducerStateEntry> producers = new HashMap<>();
+    // Transactions opened (true) or ended (false) by the group's earlier writes, over those of the state.
+    Map<Long, Boolean> open = new HashMap<>();
     long nextOffset = state.logEndOffset();
     int eventBytes = 0;
-    for (int i = 0; i < appends.size(); i++) {
-      ByteBuffer records = appends.get(i);
+    for (int i = 0; i < writes.size(); i++) {
+      Write write = writes.get(i);
       try {
+        if (write instanceof Marker marker) {
+          ProducerStateEntry entry = producers.containsKey(marker.producerId())
+              ? producers.get(marker.producerId())
+              : state.producer(marker.producerId()).orElse(null);
+          if (entry != null && marker.producerEpoch() < entry.epoch()) {
+            throw new InvalidProducerEpochException("Transaction marker of producer " + marker.producerId()
+                + " has epoch " + marker.producerEpoch() + ", older than the current epoch " + entry.epoch());
+          }
+          boolean ongoing = open.getOrDefault(marker.producerId(),
+              state.ongoingTxns().containsKey(marker.producerId()));
+          if (!ongoing && (entry == null || marker.producerEpoch() == entry.epoch())) {
+            results.add(AppendResult.stored(-1, state.logStartOffset()));
+            continue;
+          }
+          ByteBuffer records = markerBatch(marker, nextOffset);
+          ProducerStateEntry base = entry != null ? entry
+              : new ProducerStateEntry(marker.producerId(), marker.producerEpoch(), List.of(), -1);
+          producers.put(marker.producerId(), base.withEpoch(marker.producerEpoch()));
+          open.put(marker.producerId(), false);
+          results.add(AppendResult.stored(nextOffset, state.logStartOffset(), logAppendTime));
+          accepted.add(new Accepted(i, records, 1));
+          nextOffset += 1;
+          eventBytes += records.remaining();
+          continue;
+        }
+        ByteBuffer records = ((Data) write).records();
         List<MutableRecordBatch> batches = validate(records, maxMessageBytes);
         MutableRecordBatch first = batches.get(0);
         if (first.hasProducerId()) {
@@ -64,6 +125,15 @@ final class LogAppender {
             results.add(AppendResult.stored(duplicate.baseOffset(), state.logStartOffset(),
                 logAppendTime == RecordBatch.NO_TIMESTAMP ? RecordBatch.NO_TIMESTAMP : duplicate.maxTimestamp()));
             continue;
+          }
+          boolean ongoing = open.getOrDefault(first.producerId(), state.ongoingTxns().containsKey(first.producerId()));
+          if (ongoing && !first.isTransactional()) {
+            // Kafka's rule: a producer in a transaction writes only transactional batches until its marker.
+            throw new InvalidTxnStateException("Producer " + first.producerId()
+                + " sent a non-transactional batch while its transaction is ongoing");
+          }
+          if (first.isTransactional()) {
+            open.put(first.producerId(), true);
           }
           long lastOffset = nextOffset + count(first) - 1;
           ProducerBatch written =
@@ -107,12 +177,21 @@ final class LogAppender {
         Optional.of(new RecordsAppended(state.logEndOffset(), offset - 1, event.array())), results);
   }
 
+  /** The control batch (Kafka's EndTransactionMarker) that ends {@code marker}'s transaction, at {@code offset}. */
+  private static ByteBuffer markerBatch(Marker marker, long offset) {
+    EndTransactionMarker end = new EndTransactionMarker(
+        marker.commit() ? ControlRecordType.COMMIT : ControlRecordType.ABORT, marker.coordinatorEpoch());
+    return MemoryRecords.withEndTransactionMarker(offset, marker.timestamp(), 0, marker.producerId(),
+        marker.producerEpoch(), end).buffer();
+  }
+
   /**
    * The batches of one append, checked in the actor as a last, cheap defense: whole v2 batches with valid CRCs,
-   * each within {@code max.message.bytes}, whose header's record count agrees with its offset range, no control or
-   * transactional batches, and a single batch when it comes from an idempotent producer. Every append has passed
+   * each within {@code max.message.bytes}, whose header's record count agrees with its offset range, no control
+   * batches, and a single batch when it comes from an idempotent producer. Every append has passed
    * the full {@link BatchValidator} (each record walked) before it is sent here; this repeats only what the offsets
-   * assigned below depend on, so no input can make them go backwards. It throws nothing but {@link ApiException}s.
+   * assigned below depend on, so no input can make them go backwards. Transactional batches need a producer id;
+   * control batches come from {@link Marker}s only. It throws nothing but {@link ApiException}s.
    */
   static List<MutableRecordBatch> validate(ByteBuffer records, int maxMessageBytes) {
     List<MutableRecordBatch> batches = new ArrayList<>(1);
@@ -130,8 +209,8 @@ final class LogAppender {
         if (batch.isControlBatch()) {
           throw new InvalidRecordException("Clients may not write control batches");
         }
-        if (batch.isTransactional()) {
-          throw new InvalidRecordException("Transactional batches are not supported");
+        if (batch.isTransactional() && !batch.hasProducerId()) {
+          throw new InvalidRecordException("A transactional batch needs a producer id");
         }
         Integer count = batch.countOrNull();
         long delta = batch.lastOffset() - batch.baseOffset();

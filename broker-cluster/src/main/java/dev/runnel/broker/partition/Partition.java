@@ -1,6 +1,7 @@
 package dev.runnel.broker.partition;
 
 import dev.runnel.broker.topic.TopicConfig;
+import dev.runnel.persistence.AbortedTxn;
 import dev.runnel.persistence.IndexEntry;
 import dev.runnel.persistence.OffsetIndex;
 import dev.runnel.persistence.PartitionEvent;
@@ -22,6 +23,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
@@ -90,13 +92,34 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   /**
    * Reads batches from {@code offset}, at most {@code maxBytes} (but at least one whole batch); at the log end
-   * waits up to {@code maxWait} for data.
+   * waits up to {@code maxWait} for data. READ_COMMITTED reads only below the last stable offset, and waits there
+   * until it moves; the result names the aborted transactions of the range read.
    */
-  public record Fetch(long offset, int maxBytes, Duration maxWait, ActorRef<FetchResult> replyTo)
-      implements Command {}
+  public record Fetch(long offset, int maxBytes, Duration maxWait, IsolationLevel isolation,
+      ActorRef<FetchResult> replyTo) implements Command {
 
-  /** Kafka's ListOffsets: {@link #EARLIEST_TIMESTAMP}, {@link #LATEST_TIMESTAMP} or a record timestamp. */
-  public record ListOffsets(long timestamp, ActorRef<OffsetLookup> replyTo) implements Command {}
+    /** A READ_UNCOMMITTED fetch. */
+    public Fetch(long offset, int maxBytes, Duration maxWait, ActorRef<FetchResult> replyTo) {
+      this(offset, maxBytes, maxWait, IsolationLevel.READ_UNCOMMITTED, replyTo);
+    }
+
+    boolean readCommitted() {
+      return isolation == IsolationLevel.READ_COMMITTED;
+    }
+  }
+
+  /**
+   * Kafka's ListOffsets: {@link #EARLIEST_TIMESTAMP}, {@link #LATEST_TIMESTAMP} (the last stable offset for
+   * READ_COMMITTED, else the high watermark) or a record timestamp.
+   */
+  public record ListOffsets(long timestamp, IsolationLevel isolation, ActorRef<OffsetLookup> replyTo)
+      implements Command {
+
+    /** A READ_UNCOMMITTED lookup. */
+    public ListOffsets(long timestamp, ActorRef<OffsetLookup> replyTo) {
+      this(timestamp, IsolationLevel.READ_UNCOMMITTED, replyTo);
+    }
+  }
 
   public record GetStatus(ActorRef<PartitionStatus> replyTo) implements Command {}
 
@@ -150,6 +173,9 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   private record Waiter(long id, Fetch fetch) {}
 
+  /** About the size of a transaction marker's control batch, for the journal write's size bound. */
+  private static final int MARKER_BYTES = 78;
+
   private final ActorContext<Command> context;
   private final PartitionId id;
   private final PartitionSettings settings;
@@ -157,7 +183,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   private final PartitionJournal journal;
   private final Executor cleaner;
   private final TailCache tailCache;
-  private final List<Append> pending = new ArrayList<>();
+  /** Appends and transaction markers waiting for the next journal write. */
+  private final List<Command> pending = new ArrayList<>();
   private final Map<Long, Waiter> waiters = new HashMap<>();
   private boolean flushScheduled;
   private long nextWaiterId;
@@ -263,10 +290,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           wake.replyTo().tell(Done.getInstance());
           return Effect().none();
         })
-        .onCommand(WriteTxnMarker.class, (state, marker) -> {
-          marker.replyTo().tell(new TxnMarkerResult(Errors.REQUEST_TIMED_OUT));
-          return Effect().none();
-        })
+        .onCommand(WriteTxnMarker.class, this::onWriteTxnMarker)
         .onCommand(CheckRetention.class, this::onCheckRetention)
         .onCommand(CheckCompaction.class, this::onCheckCompaction)
         .onCommand(CompactionDone.class, this::onCompactionDone)
@@ -289,6 +313,17 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     return Effect().none();
   }
 
+  /** A marker joins the group commit like an append, so it is ordered with the producer's batches. */
+  private Effect<PartitionEvent, PartitionState> onWriteTxnMarker(PartitionState state, WriteTxnMarker marker) {
+    if (state.deleted()) {
+      marker.replyTo().tell(new TxnMarkerResult(Errors.UNKNOWN_TOPIC_OR_PARTITION));
+      return Effect().none();
+    }
+    pending.add(marker);
+    scheduleFlush();
+    return Effect().none();
+  }
+
   private void scheduleFlush() {
     if (!flushScheduled) {
       flushScheduled = true;
@@ -301,18 +336,21 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     if (pending.isEmpty()) {
       return Effect().none();
     }
-    List<Append> group = takeGroup();
+    List<Command> group = takeGroup();
     if (!pending.isEmpty()) {
       scheduleFlush();
     }
-    List<ByteBuffer> records = new ArrayList<>(group.size());
-    for (Append append : group) {
-      records.add(append.records());
+    long now = settings.clock().millis();
+    List<LogAppender.Write> writes = new ArrayList<>(group.size());
+    for (Command command : group) {
+      writes.add(command instanceof WriteTxnMarker marker
+          ? new LogAppender.Marker(marker.producerId(), marker.producerEpoch(), marker.coordinatorEpoch(),
+              marker.commit(), now)
+          : new LogAppender.Data(((Append) command).records()));
     }
     TopicConfig config = topicConfigs.apply(id.topic());
-    long logAppendTime = config.messageTimestampType() == TimestampType.LOG_APPEND_TIME
-        ? settings.clock().millis() : RecordBatch.NO_TIMESTAMP;
-    LogAppender.Outcome outcome = LogAppender.append(state, records, config.maxMessageBytes(), logAppendTime);
+    long logAppendTime = config.messageTimestampType() == TimestampType.LOG_APPEND_TIME ? now : RecordBatch.NO_TIMESTAMP;
+    LogAppender.Outcome outcome = LogAppender.append(state, writes, config.maxMessageBytes(), logAppendTime);
     if (outcome.event().isEmpty()) {
       reply(group, outcome.results());
       return Effect().none();
@@ -325,12 +363,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     });
   }
 
-  /** The oldest pending appends that fit in one journal write (always at least one). */
-  private List<Append> takeGroup() {
-    List<Append> group = new ArrayList<>();
+  /** The oldest pending writes that fit in one journal write (always at least one). */
+  private List<Command> takeGroup() {
+    List<Command> group = new ArrayList<>();
     int bytes = 0;
     while (!pending.isEmpty()) {
-      int size = pending.get(0).records().remaining();
+      int size = pending.get(0) instanceof Append append ? append.records().remaining() : MARKER_BYTES;
       if (!group.isEmpty() && bytes + size > settings.maxWriteBytes()) {
         break;
       }
@@ -340,9 +378,13 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     return group;
   }
 
-  private static void reply(List<Append> group, List<AppendResult> results) {
+  private static void reply(List<Command> group, List<AppendResult> results) {
     for (int i = 0; i < group.size(); i++) {
-      group.get(i).replyTo().tell(results.get(i));
+      if (group.get(i) instanceof WriteTxnMarker marker) {
+        marker.replyTo().tell(new TxnMarkerResult(results.get(i).error()));
+      } else {
+        ((Append) group.get(i)).replyTo().tell(results.get(i));
+      }
     }
   }
 
@@ -352,7 +394,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     } else if (fetch.offset() < state.logStartOffset() || fetch.offset() > state.logEndOffset()) {
       fetch.replyTo().tell(
           FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, state.logEndOffset(), state.logStartOffset()));
-    } else if (fetch.offset() == state.logEndOffset() && fetch.maxWait().compareTo(Duration.ZERO) > 0) {
+    } else if (fetch.offset() >= readLimit(state, fetch) && fetch.maxWait().compareTo(Duration.ZERO) > 0) {
       long waiterId = nextWaiterId++;
       waiters.put(waiterId, new Waiter(waiterId, fetch));
       context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId));
@@ -360,6 +402,11 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       read(state, fetch);
     }
     return Effect().none();
+  }
+
+  /** The offset a fetch reads below: the last stable offset for READ_COMMITTED, else the high watermark. */
+  private static long readLimit(PartitionState state, Fetch fetch) {
+    return fetch.readCommitted() ? state.lastStableOffset() : state.logEndOffset();
   }
 
   private Effect<PartitionEvent, PartitionState> onWaitExpired(PartitionState state, WaitExpired expired) {
@@ -370,28 +417,38 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     return Effect().none();
   }
 
+  /** Answers the waiting fetches that can now read something; a READ_COMMITTED one waits on for the LSO to move. */
   private void wakeWaiters(PartitionState state) {
     if (waiters.isEmpty()) {
       return;
     }
-    for (Waiter waiter : waiters.values()) {
-      read(state, waiter.fetch());
+    var it = waiters.values().iterator();
+    while (it.hasNext()) {
+      Fetch fetch = it.next().fetch();
+      if (fetch.offset() < readLimit(state, fetch)) {
+        it.remove();
+        read(state, fetch);
+      }
     }
-    waiters.clear();
   }
 
   /** Answers a fetch from the tail cache, or from the journal outside this actor. */
   private void read(PartitionState state, Fetch fetch) {
     OffsetIndex index = state.index();
+    long limit = readLimit(state, fetch);
+    long highWatermark = state.logEndOffset();
+    long lastStableOffset = state.lastStableOffset();
+    long logStartOffset = state.logStartOffset();
     int position = index.positionFor(fetch.offset());
-    if (position >= index.size()) {
-      fetch.replyTo().tell(FetchResult.empty(state.logEndOffset(), state.logStartOffset()));
+    if (position >= index.size() || index.get(position).baseOffset() >= limit) {
+      fetch.replyTo().tell(FetchResult.empty(highWatermark, lastStableOffset, logStartOffset));
       return;
     }
+    List<AbortedTxn> aborted = fetch.readCommitted() ? state.abortedTxns(fetch.offset(), limit) : List.of();
     List<Records> cached = new ArrayList<>();
     long bytes = 0;
     int end = position;
-    while (end < index.size() && (end == position || bytes < fetch.maxBytes())) {
+    while (end < index.size() && index.get(end).baseOffset() < limit && (end == position || bytes < fetch.maxBytes())) {
       IndexEntry entry = index.get(end);
       Records event = tailCache.get(entry.sequenceNr());
       if (event == null) {
@@ -401,18 +458,16 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       bytes += entry.sizeInBytes();
       end++;
     }
-    long highWatermark = state.logEndOffset();
-    long logStartOffset = state.logStartOffset();
     if (!cached.isEmpty()) {
-      fetch.replyTo().tell(FetchResult.of(highWatermark, logStartOffset,
-          slice(cached, fetch.offset(), fetch.maxBytes())));
+      fetch.replyTo().tell(FetchResult.of(highWatermark, lastStableOffset, logStartOffset, aborted,
+          slice(cached, fetch.offset(), fetch.maxBytes(), limit)));
       return;
     }
     // Journal events are read whole, so only those that fit in maxBytes together are read (at least one): a read
     // never holds more than the fetch asked for beyond its first event.
     List<Long> sequenceNrs = new ArrayList<>();
     bytes = 0;
-    for (int i = position; i < index.size(); i++) {
+    for (int i = position; i < index.size() && index.get(i).baseOffset() < limit; i++) {
       IndexEntry entry = index.get(i);
       if (i > position && bytes + entry.sizeInBytes() > fetch.maxBytes()) {
         break;
@@ -427,16 +482,18 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       if (failure != null) {
         replyTo.tell(FetchResult.error(Errors.KAFKA_STORAGE_ERROR, highWatermark, logStartOffset));
       } else {
-        replyTo.tell(FetchResult.of(highWatermark, logStartOffset, slice(events, fetch.offset(), fetch.maxBytes())));
+        replyTo.tell(FetchResult.of(highWatermark, lastStableOffset, logStartOffset, aborted,
+            slice(events, fetch.offset(), fetch.maxBytes(), limit)));
       }
     });
   }
 
   /**
    * The whole batches of {@code events} from the one holding {@code offset}, up to {@code maxBytes} but at least
-   * one batch (KIP-74), so a batch larger than the limit is still delivered. Runs on any thread.
+   * one batch (KIP-74), so a batch larger than the limit is still delivered, and none from {@code endOffset} on.
+   * Runs on any thread.
    */
-  static ByteBuffer slice(List<Records> events, long offset, int maxBytes) {
+  static ByteBuffer slice(List<Records> events, long offset, int maxBytes, long endOffset) {
     List<ByteBuffer> parts = new ArrayList<>();
     int total = 0;
     outer:
@@ -449,6 +506,10 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       int runBytes = 0;
       for (MutableRecordBatch batch : event.memoryRecords().batches()) {
         int size = batch.sizeInBytes();
+        if (batch.baseOffset() >= endOffset) {
+          addRun(parts, event, runStart, runBytes);
+          break outer;
+        }
         if (batch.lastOffset() >= offset) {
           if (total > 0 && total + size > maxBytes) {
             addRun(parts, event, runStart, runBytes);
@@ -486,7 +547,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     } else if (command.timestamp() == EARLIEST_TIMESTAMP) {
       command.replyTo().tell(OffsetLookup.of(state.logStartOffset(), -1));
     } else if (command.timestamp() == LATEST_TIMESTAMP) {
-      command.replyTo().tell(OffsetLookup.of(state.logEndOffset(), -1));
+      command.replyTo().tell(OffsetLookup.of(command.isolation() == IsolationLevel.READ_COMMITTED
+          ? state.lastStableOffset() : state.logEndOffset(), -1));
     } else if (command.timestamp() < 0) {
       command.replyTo().tell(OffsetLookup.error(Errors.UNSUPPORTED_VERSION));
     } else {

@@ -1,9 +1,13 @@
 package dev.runnel.broker.partition;
 
+import dev.runnel.persistence.AbortedTxn;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,15 +31,19 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 public final class PartitionProtocolSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
   private static final String APPEND = "A1";
-  private static final String FETCH = "F1";
-  private static final String LIST_OFFSETS = "L1";
+  /** Fetch and ListOffsets before isolation levels, FetchResult before the last stable offset: read only. */
+  private static final String FETCH_V1 = "F1";
+  private static final String LIST_OFFSETS_V1 = "L1";
+  private static final String FETCH_RESULT_V1 = "f1";
+  private static final String FETCH = "F2";
+  private static final String LIST_OFFSETS = "L2";
   private static final String GET_STATUS = "S1";
   private static final String DELETE = "D1";
   private static final String DELETE_RECORDS = "R1";
   private static final String WAKE = "W1";
   private static final String WRITE_TXN_MARKER = "T1";
   private static final String APPEND_RESULT = "a1";
-  private static final String FETCH_RESULT = "f1";
+  private static final String FETCH_RESULT = "f2";
   private static final String OFFSET_LOOKUP = "o1";
   private static final String PARTITION_STATUS = "s1";
   private static final String DELETE_RECORDS_RESULT = "r1";
@@ -108,10 +116,11 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
       putRef(out, append.replyTo());
       out.put(append.records().duplicate());
     } else if (o instanceof Partition.Fetch fetch) {
-      out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos());
+      out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos())
+          .put(fetch.isolation().id());
       putRef(out, fetch.replyTo());
     } else if (o instanceof Partition.ListOffsets list) {
-      out.putLong(list.timestamp());
+      out.putLong(list.timestamp()).put(list.isolation().id());
       putRef(out, list.replyTo());
     } else if (o instanceof Partition.GetStatus get) {
       putRef(out, get.replyTo());
@@ -131,7 +140,11 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
           .putLong(result.logAppendTime());
       putNullableString(out, result.errorMessage());
     } else if (o instanceof FetchResult result) {
-      out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.logStartOffset());
+      out.putShort(result.error().code()).putLong(result.highWatermark()).putLong(result.lastStableOffset())
+          .putLong(result.logStartOffset()).putInt(result.abortedTransactions().size());
+      for (AbortedTxn txn : result.abortedTransactions()) {
+        out.putLong(txn.producerId()).putLong(txn.firstOffset()).putLong(txn.lastOffset());
+      }
       out.put(result.records());
     } else if (o instanceof OffsetLookup lookup) {
       out.putShort(lookup.error().code()).putLong(lookup.offset()).putLong(lookup.timestamp());
@@ -170,15 +183,21 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         ActorRef<AppendResult> replyTo = getRef(in);
         return new Partition.Append(rest(in, copy), replyTo);
       }
+      case FETCH_V1:
       case FETCH: {
         long offset = in.getLong();
         int maxBytes = in.getInt();
         Duration maxWait = Duration.ofNanos(in.getLong());
-        return new Partition.Fetch(offset, maxBytes, maxWait, getRef(in));
+        IsolationLevel isolation = manifest.equals(FETCH) ? IsolationLevel.forId(in.get())
+            : IsolationLevel.READ_UNCOMMITTED;
+        return new Partition.Fetch(offset, maxBytes, maxWait, isolation, getRef(in));
       }
+      case LIST_OFFSETS_V1:
       case LIST_OFFSETS: {
         long timestamp = in.getLong();
-        return new Partition.ListOffsets(timestamp, getRef(in));
+        IsolationLevel isolation = manifest.equals(LIST_OFFSETS) ? IsolationLevel.forId(in.get())
+            : IsolationLevel.READ_UNCOMMITTED;
+        return new Partition.ListOffsets(timestamp, isolation, getRef(in));
       }
       case GET_STATUS:
         return new Partition.GetStatus(getRef(in));
@@ -204,11 +223,25 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         long logAppendTime = in.getLong();
         return new AppendResult(error, getNullableString(in), baseOffset, logStartOffset, logAppendTime);
       }
-      case FETCH_RESULT: {
+      case FETCH_RESULT_V1: {
         Errors error = Errors.forCode(in.getShort());
         long highWatermark = in.getLong();
         long logStartOffset = in.getLong();
-        return new FetchResult(error, highWatermark, logStartOffset, rest(in, copy).asReadOnlyBuffer());
+        return new FetchResult(error, highWatermark, highWatermark, logStartOffset, List.of(),
+            rest(in, copy).asReadOnlyBuffer());
+      }
+      case FETCH_RESULT: {
+        Errors error = Errors.forCode(in.getShort());
+        long highWatermark = in.getLong();
+        long lastStableOffset = in.getLong();
+        long logStartOffset = in.getLong();
+        int count = in.getInt();
+        List<AbortedTxn> aborted = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+          aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong()));
+        }
+        return new FetchResult(error, highWatermark, lastStableOffset, logStartOffset, aborted,
+            rest(in, copy).asReadOnlyBuffer());
       }
       case OFFSET_LOOKUP:
         return new OffsetLookup(Errors.forCode(in.getShort()), in.getLong(), in.getLong());
@@ -228,9 +261,9 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     if (o instanceof Partition.Append append) {
       return refSize(append.replyTo()) + append.records().remaining();
     } else if (o instanceof Partition.Fetch fetch) {
-      return 20 + refSize(fetch.replyTo());
+      return 21 + refSize(fetch.replyTo());
     } else if (o instanceof Partition.ListOffsets list) {
-      return 8 + refSize(list.replyTo());
+      return 9 + refSize(list.replyTo());
     } else if (o instanceof Partition.GetStatus get) {
       return refSize(get.replyTo());
     } else if (o instanceof Partition.Delete delete) {
@@ -244,7 +277,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     } else if (o instanceof AppendResult result) {
       return 26 + 4 + (result.errorMessage() == null ? 0 : utf8(result.errorMessage()).length);
     } else if (o instanceof FetchResult result) {
-      return 18 + result.records().remaining();
+      return 30 + 24 * result.abortedTransactions().size() + result.records().remaining();
     } else if (o instanceof OffsetLookup) {
       return 18;
     } else if (o instanceof PartitionStatus) {

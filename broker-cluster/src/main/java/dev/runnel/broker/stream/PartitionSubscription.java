@@ -1,6 +1,7 @@
 package dev.runnel.broker.stream;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;
@@ -8,10 +9,11 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -26,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * The broker's side of one subscription: a source that first says Subscribed, then reads the partition with
  * long-polling fetches, one frame per credit. It reads only while it holds credit, so a client that grants none
  * stops the reading of the partition; and since it reads only when pulled, a connection that does not drain
- * stops it too. An error that retrying cannot fix ends it with an Error frame.
+ * stops it too. An error that retrying cannot fix ends it with an Error frame. At READ_COMMITTED it reads below the
+ * last stable offset only; at either level the batches a consumer would not see (transaction markers, aborted
+ * transactions) are left out of the frames, which carry the rest as they were stored.
  *
  * <p>The unfold state is the next offset to read; {@link #END} after an error frame. Thread-safe.
  */
@@ -40,6 +44,7 @@ final class PartitionSubscription {
   private final SubscriptionStats stats;
   private final int maxFrameBytes;
   private final Duration maxWait;
+  private final IsolationLevel isolation;
   private CompletableFuture<Done> creditWaiter;
   private volatile boolean cancelled;
 
@@ -47,11 +52,13 @@ final class PartitionSubscription {
    * A subscription that takes credit at once, while its partition and start offset are still being looked up, so
    * credit sent right behind Subscribe is never lost.
    */
-  PartitionSubscription(Broker broker, SubscriptionStats stats, int maxFrameBytes, Duration maxWait) {
+  PartitionSubscription(Broker broker, SubscriptionStats stats, int maxFrameBytes, Duration maxWait,
+      IsolationLevel isolation) {
     this.broker = broker;
     this.stats = stats;
     this.maxFrameBytes = maxFrameBytes;
     this.maxWait = maxWait;
+    this.isolation = isolation;
   }
 
   SubscriptionStats stats() {
@@ -106,7 +113,7 @@ final class PartitionSubscription {
 
   /** Fetches until there is something to send: an empty long poll at the log end simply polls again. */
   private CompletionStage<Optional<Pair<Long, Outgoing>>> read(PartitionId partition, long offset) {
-    return broker.fetch(partition, offset, maxFrameBytes, maxWait).thenCompose(result -> {
+    return broker.fetch(partition, offset, maxFrameBytes, maxWait, isolation).thenCompose(result -> {
       if (cancelled) {
         return CompletableFuture.completedFuture(Optional.empty());
       }
@@ -126,15 +133,35 @@ final class PartitionSubscription {
         return read(partition, offset);
       }
       long next = offset;
-      for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
+      boolean allVisible = true;
+      for (MutableRecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
         next = batch.nextOffset();
+        allVisible &= result.isVisible(batch);
+      }
+      ByteString visible = allVisible ? ByteString.fromByteBuffer(records) : visibleBatches(result);
+      if (visible.isEmpty()) {
+        // Only markers or aborted data: nothing to send, read on after them.
+        return read(partition, next);
       }
       ByteString frame = Protocol.encode(new Protocol.Records(stats.subscriptionId(), result.highWatermark(),
-          ByteString.fromByteBuffer(records)));
+          visible));
       stats.read(frame.size());
       return CompletableFuture.completedFuture(
           Optional.of(Pair.create(next, new Outgoing(frame, stats))));
     });
+  }
+
+  /** The batches of a fetch a consumer sees, without the markers and aborted transactions between them. */
+  private static ByteString visibleBatches(FetchResult result) {
+    ByteString visible = ByteString.emptyByteString();
+    for (MutableRecordBatch batch : MemoryRecords.readableRecords(result.records()).batches()) {
+      if (result.isVisible(batch)) {
+        ByteBuffer bytes = ByteBuffer.allocate(batch.sizeInBytes());
+        batch.writeTo(bytes);
+        visible = visible.concat(ByteString.fromByteBuffer(bytes.flip()));
+      }
+    }
+    return visible;
   }
 
   private ActorSystem<?> system() {

@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.internals.ConsumerProtocol;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.NotUsed;
@@ -364,7 +365,8 @@ final class StreamConnection {
     Duration maxWait = Duration.ofMillis(request.maxWaitMs());
     SubscriptionStats stats = new SubscriptionStats(this.id, id, request.topic(), request.partition());
     PartitionSubscription subscription = new PartitionSubscription(broker, stats, request.maxFrameBytes(),
-        maxWait.compareTo(MAX_WAIT_LIMIT) > 0 ? MAX_WAIT_LIMIT : maxWait);
+        maxWait.compareTo(MAX_WAIT_LIMIT) > 0 ? MAX_WAIT_LIMIT : maxWait,
+        IsolationLevel.forId(request.isolationLevel()));
     if (subscriptions.putIfAbsent(id, subscription) != null) {
       return answer(refuse(id, Errors.INVALID_REQUEST, "subscription " + id + " is already open"));
     }

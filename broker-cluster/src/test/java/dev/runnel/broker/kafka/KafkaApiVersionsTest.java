@@ -30,6 +30,7 @@ import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.WriteTxnMarkersRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -109,7 +110,7 @@ class KafkaApiVersionsTest {
           ApiKeys.API_VERSIONS, (short) 3, request(ApiKeys.API_VERSIONS, (short) 3)));
       assertEquals(0, response.apiVersion(ApiKeys.PRODUCE.id).minVersion());
       assertEquals(4, response.apiVersion(ApiKeys.FETCH.id).minVersion());
-      assertEquals(26, response.data().apiKeys().size());
+      assertEquals(27, response.data().apiKeys().size());
       assertTrue(response.apiVersion(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id) == null, "only implemented APIs are listed");
     }
   }
@@ -207,6 +208,12 @@ class KafkaApiVersionsTest {
                 new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(0)))));
       case DESCRIBE_CLUSTER:
         return new DescribeClusterRequestData();
+      case WRITE_TXN_MARKERS:
+        // A marker for a producer with no transaction here: acknowledged without a write.
+        return new WriteTxnMarkersRequestData().setMarkers(List.of(new WriteTxnMarkersRequestData.WritableTxnMarker()
+            .setProducerId(4242).setProducerEpoch((short) 0).setCoordinatorEpoch(0).setTransactionResult(true)
+            .setTopics(List.of(new WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName(TOPIC)
+                .setPartitionIndexes(List.of(0))))));
       default:
         return GroupRequests.request(node, key, v, TOPIC, topicId);
     }

@@ -32,6 +32,11 @@ class LogAppenderTest {
     return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, sequence, records(values)).buffer();
   }
 
+  static ByteBuffer transactional(long producerId, short epoch, int sequence, String... values) {
+    return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, sequence, records(values))
+        .buffer();
+  }
+
   private static SimpleRecord[] records(String... values) {
     SimpleRecord[] records = new SimpleRecord[values.length];
     for (int i = 0; i < values.length; i++) {
@@ -47,7 +52,7 @@ class LogAppenderTest {
   @Test
   void when_validAppendsAreGrouped_then_theyGetContiguousOffsetsWrittenIntoTheBatches() {
     LogAppender.Outcome outcome =
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX, NO_APPEND_TIME);
+        LogAppender.appendData(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c"), plain("d", "e", "f")), MAX, NO_APPEND_TIME);
     assertEquals(List.of(0L, 2L, 3L), outcome.results().stream().map(AppendResult::baseOffset).toList());
     RecordsAppended event = outcome.event().orElseThrow();
     assertEquals(0, event.baseOffset());
@@ -64,7 +69,7 @@ class LogAppenderTest {
   void when_aBatchHasABadCrc_then_onlyItIsRefusedWithCorruptMessage() {
     ByteBuffer corrupt = plain("x", "y");
     corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x5a));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, NO_APPEND_TIME);
+    LogAppender.Outcome outcome = LogAppender.appendData(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, NO_APPEND_TIME);
     assertEquals(Errors.NONE, outcome.results().get(0).error());
     assertEquals(Errors.CORRUPT_MESSAGE, outcome.results().get(1).error());
     assertEquals(Errors.NONE, outcome.results().get(2).error());
@@ -77,7 +82,7 @@ class LogAppenderTest {
     ByteBuffer whole = plain("a", "b", "c");
     ByteBuffer truncated = ByteBuffer.wrap(whole.array(), 0, whole.remaining() - 3).slice();
     ByteBuffer garbage = ByteBuffer.wrap("this is not a record batch at all, not even close".getBytes());
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
+    LogAppender.Outcome outcome = LogAppender.appendData(PartitionState.EMPTY,
         List.of(truncated, garbage, ByteBuffer.allocate(0)), MAX, NO_APPEND_TIME);
     for (AppendResult result : outcome.results()) {
       assertEquals(Errors.CORRUPT_MESSAGE, result.error(), result.errorMessage());
@@ -88,7 +93,7 @@ class LogAppenderTest {
   @Test
   void when_aBatchExceedsMaxMessageBytes_then_itIsRefusedWithMessageTooLarge() {
     ByteBuffer big = plain("x".repeat(2000));
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY, List.of(big), 1000, NO_APPEND_TIME);
+    LogAppender.Outcome outcome = LogAppender.appendData(PartitionState.EMPTY, List.of(big), 1000, NO_APPEND_TIME);
     assertEquals(Errors.MESSAGE_TOO_LARGE, outcome.results().get(0).error());
     assertTrue(outcome.event().isEmpty());
   }
@@ -96,12 +101,12 @@ class LogAppenderTest {
   @Test
   void when_anIdempotentBatchIsRetried_then_itIsAnsweredWithTheOriginalOffsetAndNotStoredTwice() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("before")), MAX, NO_APPEND_TIME));
-    LogAppender.Outcome first = LogAppender.append(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX, NO_APPEND_TIME);
+        LogAppender.appendData(PartitionState.EMPTY, List.of(plain("before")), MAX, NO_APPEND_TIME));
+    LogAppender.Outcome first = LogAppender.appendData(state, List.of(idempotent(7, (short) 0, 0, "a", "b")), MAX, NO_APPEND_TIME);
     state = applied(state, first);
     assertEquals(1, first.results().get(0).baseOffset());
 
-    LogAppender.Outcome retry = LogAppender.append(state,
+    LogAppender.Outcome retry = LogAppender.appendData(state,
         List.of(idempotent(7, (short) 0, 0, "a", "b"), idempotent(7, (short) 0, 2, "c")), MAX, NO_APPEND_TIME);
     assertEquals(Errors.NONE, retry.results().get(0).error());
     assertEquals(1, retry.results().get(0).baseOffset(), "duplicate answered with its original offset");
@@ -112,7 +117,7 @@ class LogAppenderTest {
 
   @Test
   void when_aDuplicateArrivesInTheSameGroup_then_itIsStoredOnce() {
-    LogAppender.Outcome outcome = LogAppender.append(PartitionState.EMPTY,
+    LogAppender.Outcome outcome = LogAppender.appendData(PartitionState.EMPTY,
         List.of(idempotent(7, (short) 0, 0, "a"), idempotent(7, (short) 0, 0, "a")), MAX, NO_APPEND_TIME);
     assertEquals(0, outcome.results().get(0).baseOffset());
     assertEquals(0, outcome.results().get(1).baseOffset());
@@ -122,8 +127,8 @@ class LogAppenderTest {
   @Test
   void when_sequencesAreOutOfOrderOrEpochsStale_then_kafkasErrorsRefuseThem() {
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX, NO_APPEND_TIME));
-    LogAppender.Outcome outcome = LogAppender.append(state, List.of(
+        LogAppender.appendData(PartitionState.EMPTY, List.of(idempotent(7, (short) 3, 0, "a", "b")), MAX, NO_APPEND_TIME));
+    LogAppender.Outcome outcome = LogAppender.appendData(state, List.of(
         idempotent(7, (short) 3, 5, "gap"),
         idempotent(7, (short) 2, 2, "stale"),
         idempotent(7, (short) 4, 1, "new epoch not at zero"),
@@ -141,9 +146,9 @@ class LogAppenderTest {
     ByteBuffer beyondCount = MalformedBatches.withHeaderInt(plain("x", "y"), MalformedBatches.LAST_OFFSET_DELTA, 7);
     ByteBuffer huge = MalformedBatches.withHeaderInt(plain("x"), MalformedBatches.LAST_OFFSET_DELTA, Integer.MAX_VALUE);
     PartitionState state = applied(PartitionState.EMPTY,
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b", "c")), MAX, NO_APPEND_TIME));
+        LogAppender.appendData(PartitionState.EMPTY, List.of(plain("a", "b", "c")), MAX, NO_APPEND_TIME));
 
-    LogAppender.Outcome outcome = LogAppender.append(state,
+    LogAppender.Outcome outcome = LogAppender.appendData(state,
         List.of(negative, plain("d"), beyondCount, huge, plain("e")), MAX, NO_APPEND_TIME);
 
     assertEquals(Errors.INVALID_RECORD, outcome.results().get(0).error(), outcome.results().get(0).errorMessage());
@@ -159,7 +164,7 @@ class LogAppenderTest {
   @Test
   void when_theTopicUsesLogAppendTime_then_storedBatchesCarryTheAppendTimeWithAValidCrc() {
     LogAppender.Outcome outcome =
-        LogAppender.append(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c")), MAX, 5_000L);
+        LogAppender.appendData(PartitionState.EMPTY, List.of(plain("a", "b"), plain("c")), MAX, 5_000L);
     for (MutableRecordBatch batch : outcome.event().orElseThrow().memoryRecords().batches()) {
       batch.ensureValid();
       assertEquals(TimestampType.LOG_APPEND_TIME, batch.timestampType());

@@ -132,7 +132,7 @@ public final class MalformedBatches {
     kinds.add(attributes("lz4 attribute over plain records", Errors.CORRUPT_MESSAGE, 3));
     kinds.add(attributes("zstd attribute over plain records", Errors.CORRUPT_MESSAGE, 4));
     kinds.add(attributes("LogAppendTime set by the producer", Errors.INVALID_TIMESTAMP, 0x08));
-    kinds.add(attributes("transactional batch", Errors.INVALID_RECORD, 0x10));
+    kinds.add(attributes("transactional batch without a producer id", Errors.INVALID_RECORD, 0x10));
     kinds.add(attributes("control batch", Errors.INVALID_RECORD, 0x20));
     kinds.add(new Kind("decompression bomb", Errors.MESSAGE_TOO_LARGE, MalformedBatches::bomb));
     // Timestamps.

@@ -29,6 +29,10 @@ public final class Protocol {
   static final byte PRODUCE = 3;
   static final byte PRODUCE_ACK = 4;
   static final byte SUBSCRIBE = 5;
+
+  /** Subscribe's isolation levels, Kafka's ids. */
+  public static final byte READ_UNCOMMITTED = 0;
+  public static final byte READ_COMMITTED = 1;
   static final byte SUBSCRIBED = 6;
   static final byte CREDIT = 7;
   static final byte RECORDS = 8;
@@ -72,10 +76,18 @@ public final class Protocol {
   /**
    * Client → broker: stream a partition from {@code offset} ({@link #EARLIEST}, {@link #LATEST} or an offset).
    * Each {@link Records} frame holds at most {@code maxFrameBytes} of batches (but at least one whole batch); a
-   * broker read that finds nothing waits up to {@code maxWaitMs} for new records.
+   * broker read that finds nothing waits up to {@code maxWaitMs} for new records. {@code isolationLevel} is Kafka's
+   * id: {@link #READ_COMMITTED} (the default) streams only below the partition's last stable offset and leaves out
+   * aborted transactions, {@link #READ_UNCOMMITTED} streams up to the high watermark; transaction markers are never
+   * sent. A frame without the isolation byte (an older client) reads committed.
    */
   public record Subscribe(int subscriptionId, String topic, int partition, long offset, int maxFrameBytes,
-      int maxWaitMs) implements Message {}
+      int maxWaitMs, byte isolationLevel) implements Message {
+
+    public Subscribe(int subscriptionId, String topic, int partition, long offset, int maxFrameBytes, int maxWaitMs) {
+      this(subscriptionId, topic, partition, offset, maxFrameBytes, maxWaitMs, READ_COMMITTED);
+    }
+  }
 
   /** Broker → client: the subscription is live and starts at {@code offset}; nothing is sent before credit. */
   public record Subscribed(int subscriptionId, long offset) implements Message {}
@@ -209,7 +221,7 @@ public final class Protocol {
       out.putByte(SUBSCRIBE).putInt(m.subscriptionId(), ORDER);
       putString(out, m.topic());
       out.putInt(m.partition(), ORDER).putLong(m.offset(), ORDER).putInt(m.maxFrameBytes(), ORDER)
-          .putInt(m.maxWaitMs(), ORDER);
+          .putInt(m.maxWaitMs(), ORDER).putByte(m.isolationLevel());
     } else if (message instanceof Subscribed m) {
       out.putByte(SUBSCRIBED).putInt(m.subscriptionId(), ORDER).putLong(m.offset(), ORDER);
     } else if (message instanceof Credit m) {
@@ -298,8 +310,19 @@ public final class Protocol {
           yield new Produce(correlationId, topic, partition, acks, rest(frame, in));
         }
         case PRODUCE_ACK -> new ProduceAck(in.getInt(), in.getShort(), in.getLong(), getString(in));
-        case SUBSCRIBE -> new Subscribe(in.getInt(), getString(in), in.getInt(), in.getLong(), in.getInt(),
-            in.getInt());
+        case SUBSCRIBE -> {
+          int subscriptionId = in.getInt();
+          String topic = getString(in);
+          int partition = in.getInt();
+          long offset = in.getLong();
+          int maxFrameBytes = in.getInt();
+          int maxWaitMs = in.getInt();
+          byte isolation = in.hasRemaining() ? in.get() : READ_COMMITTED;
+          if (isolation != READ_COMMITTED && isolation != READ_UNCOMMITTED) {
+            throw new MalformedFrameException("isolation level " + isolation + " is neither 0 nor 1");
+          }
+          yield new Subscribe(subscriptionId, topic, partition, offset, maxFrameBytes, maxWaitMs, isolation);
+        }
         case SUBSCRIBED -> new Subscribed(in.getInt(), in.getLong());
         case CREDIT -> new Credit(in.getInt(), in.getInt());
         case RECORDS -> {

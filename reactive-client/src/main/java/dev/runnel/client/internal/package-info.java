@@ -21,7 +21,7 @@
  *       <td>int32 correlationId, int16 errorCode, int64 baseOffset, string message</td></tr>
  *   <tr><td>5</td><td>Subscribe</td><td>client → broker</td>
  *       <td>int32 subscriptionId, string topic, int32 partition, int64 offset, int32 maxFrameBytes,
- *       int32 maxWaitMs</td></tr>
+ *       int32 maxWaitMs, int8 isolationLevel (optional: 1 read_committed, the default; 0 read_uncommitted)</td></tr>
  *   <tr><td>6</td><td>Subscribed</td><td>broker → client</td><td>int32 subscriptionId, int64 offset</td></tr>
  *   <tr><td>7</td><td>Credit</td><td>client → broker</td><td>int32 subscriptionId, int32 frames</td></tr>
  *   <tr><td>8</td><td>Records</td><td>broker → client</td>

@@ -23,6 +23,7 @@ class ProtocolTest {
         new Protocol.Produce(9, "orders", 2, (short) -1, batches),
         new Protocol.ProduceAck(9, (short) 0, 12345L, ""),
         new Protocol.Subscribe(1, "orders", 0, Protocol.EARLIEST, 1 << 20, 500),
+        new Protocol.Subscribe(2, "orders", 1, 17, 1 << 20, 0, Protocol.READ_UNCOMMITTED),
         new Protocol.Subscribed(1, 42L),
         new Protocol.Credit(1, 4),
         new Protocol.Records(1, 99L, batches),
