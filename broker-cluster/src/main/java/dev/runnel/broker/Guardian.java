@@ -57,7 +57,8 @@ import org.apache.pekko.http.javadsl.Http;
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka) {}
+  record Bound(Broker broker, Groups groups, Transactions transactions, InetSocketAddress http,
+      InetSocketAddress kafka) {}
 
   private Guardian() {}
 
@@ -155,7 +156,7 @@ final class Guardian {
             return binding.localAddress();
           })
           .thenCombine(KafkaServer.start(system, broker, groups, transactions, kafkaSettings),
-              (http, kafka) -> new Bound(broker, groups, http, kafka))
+              (http, kafka) -> new Bound(broker, groups, transactions, http, kafka))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);

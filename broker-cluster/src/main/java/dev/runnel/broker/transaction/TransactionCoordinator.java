@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
@@ -104,6 +105,11 @@ public final class TransactionCoordinator
 
   private record MarkersWritten(int coordinatorEpoch) implements Command, NoSerializationVerificationNeeded {}
 
+  private record PartitionsResolved(int coordinatorEpoch, List<PartitionId> partitions, Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private record ResolvePartitions(int coordinatorEpoch) implements Command, NoSerializationVerificationNeeded {}
+
   private record GroupSettled(String groupId, int coordinatorEpoch, int attempt, Errors error)
       implements Command, NoSerializationVerificationNeeded {}
 
@@ -139,7 +145,7 @@ public final class TransactionCoordinator
   private final TransactionSettings settings;
   private final TransactionMachine machine;
   private final Supplier<CompletionStage<Long>> producerIds;
-  private final Function<TopicPartition, Optional<PartitionId>> partitionIds;
+  private final Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds;
   private final ActorRef<PartitionMessenger.Command> messenger;
   private final GroupSettlement groups;
   private final LongSupplier clock;
@@ -149,12 +155,13 @@ public final class TransactionCoordinator
    * The entity's behavior.
    *
    * @param producerIds allocates a new producer id
-   * @param partitionIds the partition of a topic partition, empty when its topic no longer exists
+   * @param partitionIds the partition of a topic partition, from the topic registry when this node's view does not
+   *     know its topic yet; empty when the topic no longer exists
    * @param messenger this node's, which delivers the markers
    * @param clock the time in epoch milliseconds; {@code System::currentTimeMillis} outside tests
    */
   public static Behavior<Command> create(String transactionalId, TransactionSettings settings,
-      Supplier<CompletionStage<Long>> producerIds, Function<TopicPartition, Optional<PartitionId>> partitionIds,
+      Supplier<CompletionStage<Long>> producerIds, Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds,
       ActorRef<PartitionMessenger.Command> messenger, GroupSettlement groups, LongSupplier clock) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.timeoutCheckInterval());
@@ -165,7 +172,7 @@ public final class TransactionCoordinator
 
   private TransactionCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String transactionalId, TransactionSettings settings, Supplier<CompletionStage<Long>> producerIds,
-      Function<TopicPartition, Optional<PartitionId>> partitionIds, ActorRef<PartitionMessenger.Command> messenger,
+      Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds, ActorRef<PartitionMessenger.Command> messenger,
       GroupSettlement groups, LongSupplier clock) {
     super(
         // Kafka allows any characters in a transactional id, also PersistenceId.of's separator '|'.
@@ -248,6 +255,14 @@ public final class TransactionCoordinator
           return Effect().none();
         })
         .onCommand(GroupSettled.class, (state, c) -> onGroupSettled(state, c))
+        .onCommand(PartitionsResolved.class, this::onPartitionsResolved)
+        .onCommand(ResolvePartitions.class, (state, c) -> {
+          if (completion != null && completion.coordinatorEpoch == c.coordinatorEpoch()
+              && state.coordinatorEpoch() == c.coordinatorEpoch()) {
+            resolve(state);
+          }
+          return Effect().none();
+        })
         .build();
   }
 
@@ -318,24 +333,58 @@ public final class TransactionCoordinator
       Runtime.getRuntime().halt(137);
     }
     completion = new Completion(decided.coordinatorEpoch(), decided.groups());
-    boolean commit = decided.state() == TransactionState.PREPARE_COMMIT;
-    List<PartitionId> partitions = new ArrayList<>();
-    for (TopicPartition partition : decided.partitions()) {
-      Optional<PartitionId> id = partitionIds.apply(partition);
-      if (id.isPresent()) {
-        partitions.add(id.get());
-      } else {
-        context.getLog().warn("Transaction {}: partition {} no longer exists; no marker for it", transactionalId,
-            partition);
-      }
-    }
-    int epoch = decided.coordinatorEpoch();
-    ActorRef<Done> written = context.messageAdapter(Done.class, done -> new MarkersWritten(epoch));
-    messenger.tell(new PartitionMessenger.WriteTxnMarkers(partitions, decided.producerId(),
-        decided.producerEpoch(), epoch, commit, written));
+    resolve(decided);
     for (String group : decided.groups()) {
       settle(decided, group, 0);
     }
+  }
+
+  /**
+   * Looks up the partitions of the decision. A node that just started may not know the topics yet: they are asked
+   * of the topic registry, and only a topic the registry does not have is left out (its partitions are gone).
+   */
+  private void resolve(TransactionMetadata decided) {
+    List<CompletableFuture<Optional<PartitionId>>> lookups = new ArrayList<>();
+    List<TopicPartition> asked = new ArrayList<>(decided.partitions());
+    for (TopicPartition partition : asked) {
+      lookups.add(partitionIds.apply(partition).toCompletableFuture());
+    }
+    int epoch = decided.coordinatorEpoch();
+    context.pipeToSelf(CompletableFuture.allOf(lookups.toArray(CompletableFuture[]::new)), (done, failure) -> {
+      if (failure != null) {
+        return new PartitionsResolved(epoch, List.of(), failure);
+      }
+      List<PartitionId> found = new ArrayList<>();
+      for (int i = 0; i < asked.size(); i++) {
+        Optional<PartitionId> id = lookups.get(i).join();
+        if (id.isPresent()) {
+          found.add(id.get());
+        } else {
+          context.getLog().warn("Transaction {}: topic of partition {} no longer exists; no marker for it",
+              transactionalId, asked.get(i));
+        }
+      }
+      return new PartitionsResolved(epoch, found, null);
+    });
+  }
+
+  private Effect<TransitionStored, TransactionMetadata> onPartitionsResolved(
+      TransactionMetadata state, PartitionsResolved resolved) {
+    if (completion == null || completion.coordinatorEpoch != resolved.coordinatorEpoch()
+        || state.coordinatorEpoch() != resolved.coordinatorEpoch()) {
+      return Effect().none();
+    }
+    if (resolved.failure() != null) {
+      context.getLog().warn("Transaction {}: could not look up its partitions ({}); retrying in {}",
+          transactionalId, resolved.failure().toString(), FIRST_RETRY.multipliedBy(5));
+      timers.startSingleTimer(new ResolvePartitions(resolved.coordinatorEpoch()), FIRST_RETRY.multipliedBy(5));
+      return Effect().none();
+    }
+    int epoch = resolved.coordinatorEpoch();
+    ActorRef<Done> written = context.messageAdapter(Done.class, done -> new MarkersWritten(epoch));
+    messenger.tell(new PartitionMessenger.WriteTxnMarkers(resolved.partitions(), state.producerId(),
+        state.producerEpoch(), epoch, state.state() == TransactionState.PREPARE_COMMIT, written));
+    return Effect().none();
   }
 
   private void settle(TransactionMetadata decided, String groupId, int attempt) {

@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.NotUsed;
@@ -60,13 +59,10 @@ public final class Transactions {
       ActorRef<PartitionMessenger.Command> messenger, TransactionSettings settings,
       ShardCoordinator.ShardAllocationStrategy allocation) {
     ClusterSharding sharding = ClusterSharding.get(system);
-    Function<TopicPartition, Optional<PartitionId>> partitionIds = partition -> {
-      try {
-        return broker.topic(partition.topic()).map(topic -> Broker.partition(topic, partition.partition()));
-      } catch (ApiException e) {
-        return Optional.empty();
-      }
-    };
+    Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds = partition ->
+        broker.lookupTopic(partition.topic()).thenApply(found -> found
+            .filter(topic -> partition.partition() < topic.partitions())
+            .map(topic -> Broker.partition(topic, partition.partition())));
     sharding.init(Entity.of(TransactionCoordinator.ENTITY_KEY, entity -> TransactionCoordinator.create(
             entity.getEntityId(), settings, broker::allocateProducerId, partitionIds, messenger,
             groups::settleTxnOffsets, System::currentTimeMillis))
