@@ -24,6 +24,10 @@ import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
 import dev.runnel.broker.topic.Topics;
 import dev.runnel.broker.partition.TailCacheBudget;
+import dev.runnel.broker.transaction.TransactionCoordinator;
+import dev.runnel.broker.transaction.TransactionRecovery;
+import dev.runnel.broker.transaction.TransactionSettings;
+import dev.runnel.broker.transaction.Transactions;
 import dev.runnel.persistence.JournalProfile;
 import dev.runnel.persistence.PartitionJournal;
 import java.net.InetSocketAddress;
@@ -54,16 +58,16 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
 /**
  * The root behavior of a node: joins the cluster as {@link ClusterFormation} says (seed nodes, alone, or Cluster
  * Bootstrap, with Pekko Management's endpoint when configured; refusing other members on a local journal profile:
- * embedded, h2), starts the
- * cluster monitor, sharding of partitions and group coordinators placed by {@link PlacementStrategy}, the topic
- * registry singleton, the producer id allocator singleton, the topic directory and the servers, publishes this
+ * embedded, h2), starts the cluster monitor, sharding of partitions, group and transaction coordinators placed by
+ * {@link PlacementStrategy}, the topic registry singleton, the producer id allocator singleton, the transaction
+ * recovery singleton, the topic directory and the servers, publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
 
   /** Where a started node listens. */
-  record Bound(Broker broker, Groups groups, InetSocketAddress http, InetSocketAddress kafka,
-      Optional<InetSocketAddress> management) {}
+  record Bound(Broker broker, Groups groups, Transactions transactions, InetSocketAddress http,
+      InetSocketAddress kafka, Optional<InetSocketAddress> management) {}
 
   private Guardian() {}
 
@@ -156,6 +160,11 @@ final class Guardian {
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
           new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));
+      Transactions transactions = Transactions.init(system, broker, groups, messenger,
+          TransactionSettings.create(system.settings().config().getConfig("runnel.broker.transaction")),
+          new PlacementStrategy(TransactionCoordinator.ENTITY_KEY.name(), self));
+      ClusterSingleton.get(system).init(
+          SingletonActor.of(TransactionRecovery.create(transactions), "transaction-recovery"));
       KafkaSettings kafkaSettings = KafkaSettings.create(system.settings().config());
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
@@ -164,10 +173,10 @@ final class Guardian {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();
           })
-          .thenCombine(KafkaServer.start(system, broker, groups, kafkaSettings),
-              (http, kafka) -> new Bound(broker, groups, http, kafka, Optional.empty()))
-          .thenCombine(management, (servers, endpoint) ->
-              new Bound(servers.broker(), servers.groups(), servers.http(), servers.kafka(), endpoint))
+          .thenCombine(KafkaServer.start(system, broker, groups, transactions, kafkaSettings),
+              (http, kafka) -> new Bound(broker, groups, transactions, http, kafka, Optional.empty()))
+          .thenCombine(management, (servers, endpoint) -> new Bound(servers.broker(), servers.groups(),
+              servers.transactions(), servers.http(), servers.kafka(), endpoint))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);

@@ -2,6 +2,7 @@ package dev.runnel.broker;
 
 import com.typesafe.config.Config;
 import dev.runnel.broker.group.Groups;
+import dev.runnel.broker.transaction.Transactions;
 import dev.runnel.persistence.JournalProfile;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -76,6 +77,10 @@ public final class RunnelNode implements AutoCloseable {
 
   public Groups groups() {
     return bound.groups();
+  }
+
+  public Transactions transactions() {
+    return bound.transactions();
   }
 
   public InetSocketAddress httpAddress() {

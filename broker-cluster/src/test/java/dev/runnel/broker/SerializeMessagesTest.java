@@ -119,6 +119,23 @@ class SerializeMessagesTest {
         producer.flush();
       }
 
+      // A transaction: InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn, markers.
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ProducerConfig.TRANSACTIONAL_ID_CONFIG, "wire-txn",
+          ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+          ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+        producer.initTransactions();
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(TOPIC, 2, "t", "txn-1"));
+        producer.sendOffsetsToTransaction(Map.of(new TopicPartition(TOPIC, 2), new OffsetAndMetadata(0)),
+            new org.apache.kafka.clients.consumer.ConsumerGroupMetadata("wire-txn-group"));
+        producer.commitTransaction();
+      }
+      await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeTransactions(List.of("wire-txn"))
+          .description("wire-txn").get(60, TimeUnit.SECONDS).state()
+          == org.apache.kafka.clients.admin.TransactionState.COMPLETE_COMMIT);
+
       // A consumer group: join, sync, heartbeat, fetch, commit, leave.
       Map<String, Object> consumerConfig = new HashMap<>();
       consumerConfig.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -131,12 +148,12 @@ class SerializeMessagesTest {
       try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerConfig)) {
         consumer.subscribe(List.of(TOPIC));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-        while (consumed.size() < 30 && System.nanoTime() < deadline) {
+        while (consumed.size() < 31 && System.nanoTime() < deadline) {
           consumer.poll(Duration.ofMillis(200)).forEach(record -> consumed.add(record.value()));
         }
         consumer.commitSync();
       }
-      assertEquals(30, consumed.size(), "records the group consumed");
+      assertEquals(31, consumed.size(), "records the group consumed");
 
       TopicPartition first = new TopicPartition(TOPIC, 0);
       Map<TopicPartition, OffsetAndMetadata> committed =

@@ -16,6 +16,11 @@ import dev.runnel.broker.group.JoinResult;
 import dev.runnel.broker.group.LeaveRequest;
 import dev.runnel.broker.group.LeaveResult;
 import dev.runnel.broker.group.OffsetCommitRequest;
+import dev.runnel.broker.group.TxnOffsetCommitRequest;
+import dev.runnel.broker.transaction.InitProducerIdResult;
+import dev.runnel.broker.transaction.TransactionCoordinator;
+import dev.runnel.broker.transaction.TransactionMetadata;
+import dev.runnel.broker.transaction.TransactionState;
 import dev.runnel.broker.group.OffsetFetchResult;
 import dev.runnel.broker.group.PartitionErrors;
 import dev.runnel.broker.group.Protocol;
@@ -88,7 +93,7 @@ class WireSerializationTest {
   /** The protocols whose commands may be sent from another node. */
   private static final List<Class<?>> PROTOCOLS = List.of(
       Partition.Command.class, GroupCoordinator.Command.class, TopicRegistry.Command.class,
-      ProducerIdManager.Command.class);
+      ProducerIdManager.Command.class, TransactionCoordinator.Command.class);
 
   private static final TopicPartition PARTITION = new TopicPartition("orders-eu.v2", 11);
   private static final TopicPartition OTHER = new TopicPartition("x", 0);
@@ -150,7 +155,20 @@ class WireSerializationTest {
         new TopicRegistry.CreatePartitions("orders-eu.v2", 24, ref()),
         new TopicRegistry.AlterConfigs("orders-eu.v2", Map.of(), ref()),
         new TopicRegistry.GetTopic("orders-eu.v2", ref()),
-        new ProducerIdManager.AllocateProducerId(ref()));
+        new ProducerIdManager.AllocateProducerId(ref()),
+        new GroupCoordinator.CommitTxnOffsets(new TxnOffsetCommitRequest(4_000_000_001L, (short) 3, "m-1", null, 3,
+            Map.of(PARTITION, new OffsetCommitRequest.Offset(42, 7, "meta"))), ref()),
+        new GroupCoordinator.CommitTxnOffsets(new TxnOffsetCommitRequest(9, (short) 0, "", "static-1", -1,
+            Map.of()), ref()),
+        new GroupCoordinator.SettleTxnOffsets(4_000_000_001L, (short) 3, true, ref()),
+        new TransactionCoordinator.InitProducerId(60_000, -1, (short) -1, ref()),
+        new TransactionCoordinator.InitProducerId(60_000, 4_000_000_001L, (short) 3, ref()),
+        new TransactionCoordinator.AddPartitions(4_000_000_001L, (short) 3, List.of(PARTITION, OTHER), false, ref()),
+        new TransactionCoordinator.AddPartitions(9, (short) 0, List.of(OTHER), true, ref()),
+        new TransactionCoordinator.AddOffsets(9, (short) 0, "group-1", ref()),
+        new TransactionCoordinator.EndTxn(9, (short) 0, true, ref()),
+        new TransactionCoordinator.Describe(ref()),
+        new TransactionCoordinator.Wake());
   }
 
   private static List<Object> replies() {
@@ -179,6 +197,13 @@ class WireSerializationTest {
             new LeaveResult.Left("", "static-1", Errors.UNKNOWN_MEMBER_ID))),
         new PartitionErrors(Errors.NONE, Map.of(PARTITION, Errors.NONE, OTHER, Errors.OFFSET_METADATA_TOO_LARGE)),
         new OffsetFetchResult(Errors.NONE, Map.of(PARTITION, new CommittedOffset(42, 7, "meta", 1_700_000_000_000L))),
+        new OffsetFetchResult(Errors.NONE, Map.of(), Set.of(PARTITION, OTHER)),
+        new InitProducerIdResult(Errors.NONE, 4_000_000_001L, (short) 3),
+        InitProducerIdResult.failed(Errors.CONCURRENT_TRANSACTIONS),
+        new TransactionMetadata("txn|1", 4_000_000_001L, (short) 3, 4_000_000_001L, (short) 2, 60_000,
+            TransactionState.PREPARE_COMMIT, Set.of(PARTITION, OTHER), Set.of("group-1"), 1_700_000_000_000L,
+            1_700_000_000_500L, 4),
+        TransactionMetadata.unused("fresh"),
         new GroupDescription("g-1", GroupState.STABLE, "consumer", "range", 4, "m-1",
             List.of(new GroupDescription.MemberDescription("m-1", null, "client", "/127.0.0.1", new byte[] {1},
                 new byte[] {2, 3})),

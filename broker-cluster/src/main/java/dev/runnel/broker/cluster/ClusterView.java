@@ -2,6 +2,7 @@ package dev.runnel.broker.cluster;
 
 import dev.runnel.broker.group.GroupCoordinator;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.transaction.TransactionCoordinator;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -15,7 +16,7 @@ import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * This node's view of the cluster, for the protocol doors: the members, the brokers clients may connect to, and
- * the leader of each partition and the coordinator of each group, all computed locally with {@link Placement}
+ * the leader of each partition and the coordinator of each group and transactional id, all computed locally with {@link Placement}
  * from the live members (Up and reachable), the same function the shard coordinator places shards with. During a
  * membership change the view may name the new owner a moment before the shard moved; a request that reaches any
  * node is served through sharding, so such a moment costs a hop, not an error.
@@ -36,6 +37,7 @@ public final class ClusterView implements Extension {
     }
   };
 
+  /** Pekko's default shard of an entity id, which group and transaction coordinators are sharded by. */
   private final HashCodeMessageExtractor<GroupCoordinator.Command> groupShards;
   private final AtomicReference<Snapshot> snapshot;
 
@@ -87,6 +89,11 @@ public final class ClusterView implements Extension {
   /** The node that hosts this group's coordinator, when it is live and its endpoint is known. */
   public Optional<BrokerEndpoint> groupCoordinator(String groupId) {
     return owner(GroupCoordinator.ENTITY_KEY.name(), groupShards.shardId(groupId));
+  }
+
+  /** The node that hosts this transactional id's coordinator, when it is live and its endpoint is known. */
+  public Optional<BrokerEndpoint> transactionCoordinator(String transactionalId) {
+    return owner(TransactionCoordinator.ENTITY_KEY.name(), groupShards.shardId(transactionalId));
   }
 
   /** The oldest live member, which hosts the cluster singletons (the topic registry): Kafka's "controller". */

@@ -16,6 +16,7 @@ import org.apache.kafka.common.TopicPartition;
  * @param deadline in {@link GroupState#PREPARING_REBALANCE} the end of the join phase, in
  *     {@link GroupState#COMPLETING_REBALANCE} the end of the wait for SyncGroup
  * @param joinNotBefore the earliest end of the join phase (the initial rebalance delay of an empty group)
+ * @param pending the offsets of transactions that have not ended
  */
 public record Group(
     String groupId,
@@ -29,7 +30,8 @@ public record Group(
     long stateTimestamp,
     long deadline,
     long joinNotBefore,
-    Map<TopicPartition, CommittedOffset> offsets) {
+    Map<TopicPartition, CommittedOffset> offsets,
+    PendingTxnOffsets pending) {
 
   public Group {
     members = Collections.unmodifiableMap(new LinkedHashMap<>(members));
@@ -53,7 +55,7 @@ public record Group(
     }
     GroupState state = members.isEmpty() ? GroupState.EMPTY : GroupState.STABLE;
     return new Group(groupId, state, stored.generationId(), stored.protocolType(), stored.protocolName(),
-        stored.leaderId(), members, Map.of(), stored.stateTimestamp(), 0, 0, stored.offsets());
+        stored.leaderId(), members, Map.of(), stored.stateTimestamp(), 0, 0, stored.offsets(), stored.pending());
   }
 
   /** Whether Kafka would list the group: it has members or committed offsets. */
@@ -84,6 +86,7 @@ public record Group(
     long deadline;
     long joinNotBefore;
     final Map<TopicPartition, CommittedOffset> offsets;
+    PendingTxnOffsets pending;
 
     private Draft(Group group) {
       groupId = group.groupId;
@@ -98,11 +101,12 @@ public record Group(
       deadline = group.deadline;
       joinNotBefore = group.joinNotBefore;
       offsets = new LinkedHashMap<>(group.offsets);
+      pending = group.pending;
     }
 
     Group build() {
       return new Group(groupId, state, generationId, protocolType, protocolName, leaderId, members, pendingMembers,
-          stateTimestamp, deadline, joinNotBefore, offsets);
+          stateTimestamp, deadline, joinNotBefore, offsets, pending);
     }
   }
 }

@@ -50,6 +50,14 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
 
   public record CommitOffsets(OffsetCommitRequest request, ActorRef<PartitionErrors> replyTo) implements Command {}
 
+  /** TxnOffsetCommit: offsets staged for the producer's transaction. */
+  public record CommitTxnOffsets(TxnOffsetCommitRequest request, ActorRef<PartitionErrors> replyTo)
+      implements Command {}
+
+  /** The transaction coordinator's marker for the group: the producer's staged offsets are committed or dropped. */
+  public record SettleTxnOffsets(long producerId, short producerEpoch, boolean commit, ActorRef<Errors> replyTo)
+      implements Command {}
+
   /** The committed offsets of {@code partitions}, or of all partitions when it is null. */
   public record FetchOffsets(List<TopicPartition> partitions, ActorRef<OffsetFetchResult> replyTo)
       implements Command {}
@@ -138,6 +146,10 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
         .onCommand(Heartbeat.class, c -> run(machine.heartbeat(group, c.request(), now()), c.replyTo(), null))
         .onCommand(Leave.class, c -> run(machine.leave(group, c.request(), now()), c.replyTo(), null))
         .onCommand(CommitOffsets.class, c -> run(machine.commit(group, c.request(), now()), c.replyTo(), null))
+        .onCommand(CommitTxnOffsets.class,
+            c -> run(machine.txnCommit(group, c.request(), now()), c.replyTo(), null))
+        .onCommand(SettleTxnOffsets.class,
+            c -> run(machine.settleTxn(group, c.producerId(), c.commit(), now()), c.replyTo(), null))
         .onCommand(FetchOffsets.class,
             c -> afterDeadlines(() -> c.replyTo().tell(machine.fetchOffsets(group, c.partitions()))))
         .onCommand(Describe.class, c -> afterDeadlines(() -> c.replyTo().tell(machine.describe(group))))

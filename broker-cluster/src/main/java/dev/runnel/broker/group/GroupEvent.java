@@ -46,6 +46,16 @@ public sealed interface GroupEvent {
     }
   }
 
+  /** TxnOffsetCommit: offsets staged for the producer's open transaction ({@link PendingTxnOffsets}). */
+  record TxnOffsetsStaged(long producerId, Map<TopicPartition, CommittedOffset> offsets) implements GroupEvent {
+    public TxnOffsetsStaged {
+      offsets = Map.copyOf(offsets);
+    }
+  }
+
+  /** The producer's transaction ended: its staged offsets became committed offsets, or were dropped. */
+  record TxnOffsetsSettled(long producerId, boolean commit) implements GroupEvent {}
+
   /** DeleteGroups: the group's generation and offsets are gone; the id may be used again. */
   record GroupDeleted(long timestamp) implements GroupEvent {}
 }

@@ -6,6 +6,8 @@ import dev.runnel.broker.group.GroupEvent.GroupDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsCommitted;
 import dev.runnel.broker.group.GroupEvent.OffsetsDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsExpired;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsSettled;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsStaged;
 import dev.runnel.broker.group.JoinResult.JoinedMember;
 import dev.runnel.broker.group.Outcome.JoinDelivery;
 import dev.runnel.broker.group.Outcome.SyncDelivery;
@@ -595,10 +597,14 @@ public final class GroupMachine {
     return g.state == GroupState.COMPLETING_REBALANCE ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE;
   }
 
-  /** The committed offsets of {@code partitions}, or of every partition when null. */
+  /**
+   * The committed offsets of {@code partitions}, or of every partition when null, and which of them an open
+   * transaction has an offset for.
+   */
   public OffsetFetchResult fetchOffsets(Group group, Collection<TopicPartition> partitions) {
+    Set<TopicPartition> unstable = new HashSet<>(group.pending().partitions());
     if (partitions == null) {
-      return new OffsetFetchResult(Errors.NONE, group.offsets());
+      return new OffsetFetchResult(Errors.NONE, group.offsets(), unstable);
     }
     Map<TopicPartition, CommittedOffset> found = new HashMap<>();
     for (TopicPartition partition : partitions) {
@@ -607,7 +613,65 @@ public final class GroupMachine {
         found.put(partition, offset);
       }
     }
-    return new OffsetFetchResult(Errors.NONE, found);
+    unstable.retainAll(partitions);
+    return new OffsetFetchResult(Errors.NONE, found, unstable);
+  }
+
+  // Transactional offsets (KIP-98): staged per producer until its transaction ends, see PendingTxnOffsets.
+
+  /**
+   * TxnOffsetCommit: stages the offsets for the producer's transaction. Unlike OffsetCommit it is accepted from
+   * outside the group's membership (no member id and generation -1), as Kafka accepts it from clients that predate
+   * KIP-447.
+   */
+  public Outcome<PartitionErrors> txnCommit(Group group, TxnOffsetCommitRequest request, long now) {
+    Step<PartitionErrors> step = new Step<>(group, now);
+    Group.Draft g = step.group;
+    boolean outsider = request.generationId() < 0 && request.memberId().isEmpty()
+        && request.groupInstanceId() == null;
+    if (!outsider) {
+      Errors invalid = validateMember(g, request.memberId(), request.groupInstanceId());
+      if (invalid == Errors.NONE && request.generationId() != g.generationId) {
+        invalid = Errors.ILLEGAL_GENERATION;
+      }
+      if (invalid != Errors.NONE) {
+        return step.reply(allFailed(request.offsets().keySet(), invalid));
+      }
+    }
+    Map<TopicPartition, Errors> results = new HashMap<>();
+    Map<TopicPartition, CommittedOffset> accepted = new HashMap<>();
+    request.offsets().forEach((partition, offset) -> {
+      String metadata = offset.metadata() == null ? "" : offset.metadata();
+      if (metadata.getBytes(StandardCharsets.UTF_8).length > settings.offsetMetadataMaxBytes()) {
+        results.put(partition, Errors.OFFSET_METADATA_TOO_LARGE);
+      } else {
+        results.put(partition, Errors.NONE);
+        accepted.put(partition, new CommittedOffset(offset.offset(), offset.leaderEpoch(), metadata, now));
+      }
+    });
+    if (!accepted.isEmpty()) {
+      g.pending = g.pending.staged(request.producerId(), accepted);
+      step.events.add(new TxnOffsetsStaged(request.producerId(), accepted));
+    }
+    return step.reply(new PartitionErrors(Errors.NONE, results));
+  }
+
+  /**
+   * The producer's transaction ended (its coordinator's marker): the offsets it staged become the group's committed
+   * offsets, or are dropped. Idempotent: nothing staged, nothing stored.
+   */
+  public Outcome<Errors> settleTxn(Group group, long producerId, boolean commit, long now) {
+    Step<Errors> step = new Step<>(group, now);
+    Group.Draft g = step.group;
+    Map<TopicPartition, CommittedOffset> staged = g.pending.of(producerId);
+    if (!staged.isEmpty()) {
+      if (commit) {
+        g.offsets.putAll(staged);
+      }
+      g.pending = g.pending.without(producerId);
+      step.events.add(new TxnOffsetsSettled(producerId, commit));
+    }
+    return step.reply(Errors.NONE);
   }
 
   /**

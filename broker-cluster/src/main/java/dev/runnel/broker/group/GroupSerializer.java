@@ -5,6 +5,8 @@ import dev.runnel.broker.group.GroupEvent.GroupDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsCommitted;
 import dev.runnel.broker.group.GroupEvent.OffsetsDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsExpired;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsSettled;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsStaged;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -32,7 +34,11 @@ public final class GroupSerializer extends SerializerWithStringManifest {
   private static final String DELETED = "GO1";
   private static final String EXPIRED = "GE1";
   private static final String GROUP_DELETED = "GD1";
-  private static final String STATE = "GS1";
+  private static final String TXN_STAGED = "GT1";
+  private static final String TXN_SETTLED = "GX1";
+  /** A snapshot without transactional offsets, as written before transactions. */
+  private static final String STATE_V1 = "GS1";
+  private static final String STATE = "GS2";
 
   @FunctionalInterface
   private interface Writer {
@@ -56,6 +62,10 @@ public final class GroupSerializer extends SerializerWithStringManifest {
       return EXPIRED;
     } else if (o instanceof GroupDeleted) {
       return GROUP_DELETED;
+    } else if (o instanceof TxnOffsetsStaged) {
+      return TXN_STAGED;
+    } else if (o instanceof TxnOffsetsSettled) {
+      return TXN_SETTLED;
     } else if (o instanceof StoredGroup) {
       return STATE;
     }
@@ -81,6 +91,16 @@ public final class GroupSerializer extends SerializerWithStringManifest {
       return bytes(out -> writePartitions(out, expired.partitions()));
     } else if (o instanceof GroupDeleted deleted) {
       return bytes(out -> out.writeLong(deleted.timestamp()));
+    } else if (o instanceof TxnOffsetsStaged staged) {
+      return bytes(out -> {
+        out.writeLong(staged.producerId());
+        writeOffsets(out, staged.offsets());
+      });
+    } else if (o instanceof TxnOffsetsSettled settled) {
+      return bytes(out -> {
+        out.writeLong(settled.producerId());
+        out.writeBoolean(settled.commit());
+      });
     } else if (o instanceof StoredGroup s) {
       return bytes(out -> {
         out.writeInt(s.generationId());
@@ -90,6 +110,11 @@ public final class GroupSerializer extends SerializerWithStringManifest {
         writeMembers(out, s.members());
         out.writeLong(s.stateTimestamp());
         writeOffsets(out, s.offsets());
+        out.writeInt(s.pending().byProducer().size());
+        for (Map.Entry<Long, Map<TopicPartition, CommittedOffset>> producer : s.pending().byProducer().entrySet()) {
+          out.writeLong(producer.getKey());
+          writeOffsets(out, producer.getValue());
+        }
       });
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
@@ -110,9 +135,25 @@ public final class GroupSerializer extends SerializerWithStringManifest {
           return new OffsetsExpired(readPartitions(in));
         case GROUP_DELETED:
           return new GroupDeleted(in.readLong());
-        case STATE:
+        case TXN_STAGED:
+          return new TxnOffsetsStaged(in.readLong(), readOffsets(in));
+        case TXN_SETTLED:
+          return new TxnOffsetsSettled(in.readLong(), in.readBoolean());
+        case STATE_V1:
           return new StoredGroup(in.readInt(), readNullable(in), readNullable(in), readNullable(in),
               readMembers(in), in.readLong(), readOffsets(in));
+        case STATE: {
+          StoredGroup stored = new StoredGroup(in.readInt(), readNullable(in), readNullable(in), readNullable(in),
+              readMembers(in), in.readLong(), readOffsets(in));
+          int producers = in.readInt();
+          Map<Long, Map<TopicPartition, CommittedOffset>> pending = new HashMap<>();
+          for (int i = 0; i < producers; i++) {
+            pending.put(in.readLong(), readOffsets(in));
+          }
+          return new StoredGroup(stored.generationId(), stored.protocolType(), stored.protocolName(),
+              stored.leaderId(), stored.members(), stored.stateTimestamp(), stored.offsets(),
+              new PendingTxnOffsets(pending));
+        }
         default:
           throw new NotSerializableException("unknown manifest " + manifest);
       }

@@ -108,6 +108,22 @@ public final class Groups {
         error -> allFailed(request.offsets().keySet(), error));
   }
 
+  /** TxnOffsetCommit: stages the offsets for the producer's transaction. */
+  public CompletionStage<PartitionErrors> commitTxnOffsets(String groupId, TxnOffsetCommitRequest request) {
+    return ask(groupId, replyTo -> new GroupCoordinator.CommitTxnOffsets(request, replyTo), askTimeout,
+        error -> allFailed(request.offsets().keySet(), error));
+  }
+
+  /**
+   * The end of a producer's transaction, from its coordinator: the offsets it staged in the group are committed or
+   * dropped. NONE once done; the caller retries any other answer.
+   */
+  public CompletionStage<Errors> settleTxnOffsets(String groupId, long producerId, short producerEpoch,
+      boolean commit) {
+    return ask(groupId, replyTo -> new GroupCoordinator.SettleTxnOffsets(producerId, producerEpoch, commit, replyTo),
+        askTimeout, error -> error);
+  }
+
   /** The committed offsets of {@code partitions}, or of all partitions when it is null. */
   public CompletionStage<OffsetFetchResult> fetchOffsets(String groupId, List<TopicPartition> partitions) {
     List<TopicPartition> asked = partitions == null ? null : List.copyOf(partitions);

@@ -5,14 +5,16 @@ import dev.runnel.broker.group.GroupEvent.GroupDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsCommitted;
 import dev.runnel.broker.group.GroupEvent.OffsetsDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsExpired;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsSettled;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsStaged;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * What a group coordinator recovers from its journal: the last completed generation and the committed offsets.
- * Immutable; {@link #apply} is the entity's event handler.
+ * What a group coordinator recovers from its journal: the last completed generation, the committed offsets and the
+ * offsets of open transactions. Immutable; {@link #apply} is the entity's event handler.
  *
  * @param stateTimestamp when the last generation was stored, in epoch milliseconds (0 if never)
  */
@@ -23,7 +25,8 @@ public record StoredGroup(
     String leaderId,
     List<StoredMember> members,
     long stateTimestamp,
-    Map<TopicPartition, CommittedOffset> offsets) {
+    Map<TopicPartition, CommittedOffset> offsets,
+    PendingTxnOffsets pending) {
 
   public static final StoredGroup EMPTY = new StoredGroup(0, null, null, null, List.of(), 0, Map.of());
 
@@ -32,10 +35,17 @@ public record StoredGroup(
     offsets = Map.copyOf(offsets);
   }
 
+  /** A group without transactional offsets. */
+  public StoredGroup(int generationId, String protocolType, String protocolName, String leaderId,
+      List<StoredMember> members, long stateTimestamp, Map<TopicPartition, CommittedOffset> offsets) {
+    this(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, offsets,
+        PendingTxnOffsets.NONE);
+  }
+
   public StoredGroup apply(GroupEvent event) {
     if (event instanceof GenerationStored stored) {
       return new StoredGroup(stored.generationId(), stored.protocolType(), stored.protocolName(),
-          stored.leaderId(), stored.members(), stored.timestamp(), offsets);
+          stored.leaderId(), stored.members(), stored.timestamp(), offsets, pending);
     } else if (event instanceof OffsetsCommitted committed) {
       Map<TopicPartition, CommittedOffset> next = new HashMap<>(offsets);
       next.putAll(committed.offsets());
@@ -44,6 +54,16 @@ public record StoredGroup(
       return withOffsets(without(offsets, deleted.partitions()));
     } else if (event instanceof OffsetsExpired expired) {
       return withOffsets(without(offsets, expired.partitions()));
+    } else if (event instanceof TxnOffsetsStaged staged) {
+      return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, offsets,
+          pending.staged(staged.producerId(), staged.offsets()));
+    } else if (event instanceof TxnOffsetsSettled settled) {
+      Map<TopicPartition, CommittedOffset> next = new HashMap<>(offsets);
+      if (settled.commit()) {
+        next.putAll(pending.of(settled.producerId()));
+      }
+      return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, next,
+          pending.without(settled.producerId()));
     } else if (event instanceof GroupDeleted) {
       return EMPTY;
     }
@@ -58,6 +78,7 @@ public record StoredGroup(
   }
 
   private StoredGroup withOffsets(Map<TopicPartition, CommittedOffset> next) {
-    return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, next);
+    return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, next,
+        pending);
   }
 }

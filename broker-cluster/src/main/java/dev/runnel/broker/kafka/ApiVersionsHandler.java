@@ -32,11 +32,16 @@ final class ApiVersionsHandler implements RequestHandler {
         ApiKeys.DELETE_RECORDS, ApiKeys.DESCRIBE_CLUSTER, ApiKeys.WRITE_TXN_MARKERS,
         ApiKeys.FIND_COORDINATOR, ApiKeys.JOIN_GROUP, ApiKeys.SYNC_GROUP, ApiKeys.HEARTBEAT, ApiKeys.LEAVE_GROUP,
         ApiKeys.OFFSET_COMMIT, ApiKeys.OFFSET_FETCH, ApiKeys.OFFSET_DELETE, ApiKeys.LIST_GROUPS,
-        ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS}) {
+        ApiKeys.DESCRIBE_GROUPS, ApiKeys.DELETE_GROUPS,
+        ApiKeys.ADD_PARTITIONS_TO_TXN, ApiKeys.ADD_OFFSETS_TO_TXN, ApiKeys.END_TXN, ApiKeys.TXN_OFFSET_COMMIT,
+        ApiKeys.DESCRIBE_TRANSACTIONS, ApiKeys.LIST_TRANSACTIONS}) {
       // KIP-896 removed Produce v0-v2, yet librdkafka only sends compressed batches to a broker that lists
       // Produce from v0 (KAFKA-18659); Kafka 4.0 lists them and refuses them, and so does this server.
       short min = key == ApiKeys.PRODUCE ? 0 : key.oldestVersion();
-      apis.put(key, new ApiVersion().setApiKey(key.id).setMinVersion(min).setMaxVersion(key.latestVersion()));
+      // EndTxn v5 and TxnOffsetCommit v5+ belong to KIP-890's transactions v2 (an epoch bump per transaction,
+      // partitions added by Produce), which this server does not serve; its transaction.version feature is 0.
+      short max = key == ApiKeys.END_TXN || key == ApiKeys.TXN_OFFSET_COMMIT ? (short) 4 : key.latestVersion();
+      apis.put(key, new ApiVersion().setApiKey(key.id).setMinVersion(min).setMaxVersion(max));
     }
     return apis;
   }

@@ -3,6 +3,7 @@ package dev.runnel.broker.kafka;
 import dev.runnel.broker.BrokerSettings;
 import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.topic.TopicConfigDef;
+import dev.runnel.broker.transaction.TransactionSettings;
 import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,7 +24,8 @@ record BrokerConfigs(int nodeId, Map<String, Config> configs) {
   /** One broker config: its value as Kafka would print it, its type and what it means here. */
   record Config(String value, ConfigType type, String documentation) {}
 
-  static BrokerConfigs of(BrokerSettings broker, KafkaSettings kafka, GroupSettings groups, KafkaNode node) {
+  static BrokerConfigs of(BrokerSettings broker, KafkaSettings kafka, GroupSettings groups,
+      TransactionSettings transactions, KafkaNode node) {
     Map<String, Config> configs = new TreeMap<>();
     TopicConfigDef.definitions().forEach((name, definition) -> {
       if (definition.brokerSynonym() != null) {
@@ -76,6 +78,13 @@ record BrokerConfigs(int nodeId, Map<String, Config> configs) {
         ConfigType.INT, "runnel.broker.group.offset-metadata-max-bytes"));
     configs.put("group.coordinator.rebalance.protocols", new Config("classic", ConfigType.LIST,
         "Consumer groups use the classic protocol (KIP-848's consumer protocol is not served)."));
+    configs.put("transaction.max.timeout.ms", new Config(String.valueOf(transactions.maxTimeout().toMillis()),
+        ConfigType.INT, "The longest transaction.timeout.ms a producer may ask for"
+            + " (runnel.broker.transaction.max-timeout)."));
+    configs.put("transaction.abort.timed.out.transaction.cleanup.interval.ms",
+        new Config(String.valueOf(transactions.timeoutCheckInterval().toMillis()), ConfigType.INT,
+            "How often a coordinator aborts its transaction once it timed out"
+                + " (runnel.broker.transaction.timeout-check-interval)."));
     return new BrokerConfigs(node.nodeId(), Collections.unmodifiableMap(configs));
   }
 }

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
@@ -40,7 +41,8 @@ import org.apache.kafka.common.requests.SyncGroupResponse;
 
 /**
  * FindCoordinator and the classic group membership protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup.
- * FindCoordinator names the node that hosts the group's coordinator entity ({@link ClusterView}), or this node
+ * FindCoordinator names the node that hosts the group's (or transactional id's) coordinator entity
+ * ({@link ClusterView}), or this node
  * while the view does not know it yet; any node serves any group's requests all the same, through sharding, so a
  * client that reaches another node (its coordinator moved or died) is served, not refused. Decisions are the
  * coordinator's; this class only translates versions.
@@ -57,29 +59,40 @@ final class GroupMembershipHandler {
     this.cluster = cluster;
   }
 
-  private BrokerEndpoint coordinatorOf(String groupId) {
-    return cluster.groupCoordinator(groupId)
-        .orElseGet(() -> new BrokerEndpoint(node.nodeId(), node.host(), node.port(), node.host(), -1));
+  /** The node hosting the coordinator of this key, or this node while the view does not know it; null if none. */
+  private BrokerEndpoint coordinatorOf(byte keyType, String key) {
+    Optional<BrokerEndpoint> host;
+    if (keyType == FindCoordinatorRequest.CoordinatorType.GROUP.id()) {
+      host = cluster.groupCoordinator(key);
+    } else if (keyType == FindCoordinatorRequest.CoordinatorType.TRANSACTION.id()) {
+      host = cluster.transactionCoordinator(key);
+    } else {
+      return null;
+    }
+    return host.orElseGet(() -> new BrokerEndpoint(node.nodeId(), node.host(), node.port(), node.host(), -1));
   }
 
   CompletionStage<AbstractResponse> findCoordinator(KafkaRequest request) {
     FindCoordinatorRequest body = (FindCoordinatorRequest) request.body();
     FindCoordinatorResponseData data = new FindCoordinatorResponseData();
-    boolean group = body.data().keyType() == FindCoordinatorRequest.CoordinatorType.GROUP.id();
-    // Transactions are not served: their coordinator is never available.
-    Errors error = group ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
+    byte keyType = body.data().keyType();
     if (request.version() < 4) {
-      BrokerEndpoint coordinator = group ? coordinatorOf(body.data().key()) : null;
-      data.setErrorCode(error.code()).setErrorMessage(group ? null : error.message())
-          .setNodeId(group ? coordinator.nodeId() : -1).setHost(group ? coordinator.kafkaHost() : "")
-          .setPort(group ? coordinator.kafkaPort() : -1);
+      BrokerEndpoint coordinator = coordinatorOf(keyType, body.data().key());
+      // Share groups are not served: their coordinator is never available.
+      Errors error = coordinator != null ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
+      data.setErrorCode(error.code()).setErrorMessage(coordinator != null ? null : error.message())
+          .setNodeId(coordinator != null ? coordinator.nodeId() : -1)
+          .setHost(coordinator != null ? coordinator.kafkaHost() : "")
+          .setPort(coordinator != null ? coordinator.kafkaPort() : -1);
     } else {
       for (String key : body.data().coordinatorKeys()) {
-        BrokerEndpoint coordinator = group ? coordinatorOf(key) : null;
+        BrokerEndpoint coordinator = coordinatorOf(keyType, key);
+        Errors error = coordinator != null ? Errors.NONE : Errors.COORDINATOR_NOT_AVAILABLE;
         data.coordinators().add(new Coordinator().setKey(key).setErrorCode(error.code())
-            .setErrorMessage(group ? null : error.message())
-            .setNodeId(group ? coordinator.nodeId() : -1).setHost(group ? coordinator.kafkaHost() : "")
-            .setPort(group ? coordinator.kafkaPort() : -1));
+            .setErrorMessage(coordinator != null ? null : error.message())
+            .setNodeId(coordinator != null ? coordinator.nodeId() : -1)
+            .setHost(coordinator != null ? coordinator.kafkaHost() : "")
+            .setPort(coordinator != null ? coordinator.kafkaPort() : -1));
       }
     }
     return CompletableFuture.completedFuture(new FindCoordinatorResponse(data));

@@ -39,7 +39,7 @@ import org.apache.kafka.common.requests.OffsetFetchRequest;
 import org.apache.kafka.common.requests.OffsetFetchResponse;
 
 /**
- * OffsetCommit, OffsetFetch and OffsetDelete. Offsets are kept by topic name; from v10 of OffsetCommit and
+ * OffsetCommit, OffsetFetch (with KIP-447's require_stable) and OffsetDelete. Offsets are kept by topic name; from v10 of OffsetCommit and
  * OffsetFetch clients name topics by id (KIP-848), translated here through this node's topic view.
  */
 final class GroupOffsetsHandler {
@@ -92,15 +92,21 @@ final class GroupOffsetsHandler {
     OffsetFetchRequest body = (OffsetFetchRequest) request.body();
     boolean useTopicIds = OffsetFetchRequest.useTopicIds(request.version());
     List<CompletableFuture<OffsetFetchResponseGroup>> results = new ArrayList<>();
+    boolean requireStable = body.data().requireStable();
     for (OffsetFetchRequestGroup group : body.groups()) {
-      results.add(fetchGroup(group, useTopicIds).toCompletableFuture());
+      results.add(fetchGroup(group, useTopicIds, requireStable).toCompletableFuture());
     }
     short version = request.version();
     return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done ->
         new OffsetFetchResponse.Builder(results.stream().map(CompletableFuture::join).toList()).build(version));
   }
 
-  private CompletionStage<OffsetFetchResponseGroup> fetchGroup(OffsetFetchRequestGroup group, boolean useTopicIds) {
+  /**
+   * @param requireStable KIP-447: a partition that an open transaction has an offset for is answered
+   *     UNSTABLE_OFFSET_COMMIT (the client asks again), as read_committed consumers ask
+   */
+  private CompletionStage<OffsetFetchResponseGroup> fetchGroup(
+      OffsetFetchRequestGroup group, boolean useTopicIds, boolean requireStable) {
     boolean all = OffsetFetchRequest.requestAllOffsets(group);
     List<TopicPartition> asked = new ArrayList<>();
     Map<String, Uuid> ids = new HashMap<>();
@@ -141,7 +147,9 @@ final class GroupOffsetsHandler {
         }
         OffsetFetchResponseTopics topic = topics.computeIfAbsent(partition.topic(), name ->
             new OffsetFetchResponseTopics().setName(useTopicIds ? "" : name).setTopicId(topicId));
-        topic.partitions().add(partitionOffset(result, partition));
+        topic.partitions().add(requireStable && result.unstable().contains(partition)
+            ? noOffset(partition.partition()).setErrorCode(Errors.UNSTABLE_OFFSET_COMMIT.code())
+            : partitionOffset(result, partition));
       }
       response.topics().addAll(topics.values());
       response.topics().addAll(unknownTopics);

@@ -6,6 +6,7 @@ import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadLeases;
+import dev.runnel.broker.transaction.Transactions;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.List;
@@ -43,7 +44,7 @@ public final class KafkaServer {
 
   /** Binds the server; the stage completes with the bound address once it listens. */
   public static CompletionStage<InetSocketAddress> start(
-      ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings) {
+      ActorSystem<?> system, Broker broker, Groups groups, Transactions transactions, KafkaSettings settings) {
     AtomicLong connections = new AtomicLong();
     GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
@@ -56,7 +57,8 @@ public final class KafkaServer {
           // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
           // ones before to the socket, which is when ReplyWriter releases their memory.
           connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
-              .join(connectionFlow(apis(system, broker, groups, settings, groupSettings, connection.localAddress()),
+              .join(connectionFlow(apis(system, broker, groups, transactions, settings, groupSettings,
+                  connection.localAddress()),
                   settings, leases, name))
               .run(system);
         }), Keep.left())
@@ -70,8 +72,8 @@ public final class KafkaServer {
   }
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
-  private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
-      GroupSettings groupSettings, InetSocketAddress local) {
+  private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, Transactions transactions,
+      KafkaSettings settings, GroupSettings groupSettings, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
@@ -79,7 +81,7 @@ public final class KafkaServer {
     OffsetsHandler offsets = new OffsetsHandler(broker);
     TopicAdminHandler topics = new TopicAdminHandler(broker);
     ConfigsHandler configs = new ConfigsHandler(
-        broker, BrokerConfigs.of(broker.settings(), settings, groupSettings, node));
+        broker, BrokerConfigs.of(broker.settings(), settings, groupSettings, transactions.settings(), node));
     Map<ApiKeys, RequestHandler> handlers = new EnumMap<>(ApiKeys.class);
     handlers.put(ApiKeys.API_VERSIONS, new ApiVersionsHandler());
     handlers.put(ApiKeys.METADATA, metadata::metadata);
@@ -88,7 +90,14 @@ public final class KafkaServer {
     handlers.put(ApiKeys.FETCH, new FetchHandler(broker));
     handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
     handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
-    handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker));
+    TransactionHandler transaction = new TransactionHandler(transactions, groups);
+    handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker, transaction));
+    handlers.put(ApiKeys.ADD_PARTITIONS_TO_TXN, transaction::addPartitionsToTxn);
+    handlers.put(ApiKeys.ADD_OFFSETS_TO_TXN, transaction::addOffsetsToTxn);
+    handlers.put(ApiKeys.END_TXN, transaction::endTxn);
+    handlers.put(ApiKeys.TXN_OFFSET_COMMIT, transaction::txnOffsetCommit);
+    handlers.put(ApiKeys.DESCRIBE_TRANSACTIONS, transaction::describeTransactions);
+    handlers.put(ApiKeys.LIST_TRANSACTIONS, transaction::listTransactions);
     handlers.put(ApiKeys.CREATE_TOPICS, topics::createTopics);
     handlers.put(ApiKeys.DELETE_TOPICS, topics::deleteTopics);
     handlers.put(ApiKeys.CREATE_PARTITIONS, topics::createPartitions);

@@ -14,21 +14,23 @@ import org.apache.kafka.common.requests.InitProducerIdResponse;
 /**
  * InitProducerId for idempotent producers: a new producer gets a fresh id at epoch 0; one that names its current id
  * and epoch (KIP-360, after a sequence error) gets the next epoch of the same id, or a fresh id once the epoch is
- * exhausted. Transactions have no coordinator here, so a transactional id is refused.
+ * exhausted. A request with a transactional id goes to that id's transaction coordinator.
  */
 final class ProducerIdHandler implements RequestHandler {
 
   private final Broker broker;
+  private final TransactionHandler transactions;
 
-  ProducerIdHandler(Broker broker) {
+  ProducerIdHandler(Broker broker, TransactionHandler transactions) {
     this.broker = broker;
+    this.transactions = transactions;
   }
 
   @Override
   public CompletionStage<AbstractResponse> handle(KafkaRequest request) {
     InitProducerIdRequestData body = ((InitProducerIdRequest) request.body()).data();
     if (body.transactionalId() != null) {
-      return CompletableFuture.completedFuture(error(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED));
+      return transactions.initProducerId(request, body);
     }
     boolean bump = body.producerId() != RecordBatch.NO_PRODUCER_ID
         && body.producerEpoch() != RecordBatch.NO_PRODUCER_EPOCH
@@ -40,15 +42,8 @@ final class ProducerIdHandler implements RequestHandler {
     }
     return broker.allocateProducerId()
         .handle((id, failure) -> failure != null
-            ? error(Errors.COORDINATOR_NOT_AVAILABLE)
+            ? TransactionHandler.initProducerIdError(Errors.COORDINATOR_NOT_AVAILABLE)
             : new InitProducerIdResponse(
                 new InitProducerIdResponseData().setProducerId(id).setProducerEpoch((short) 0)));
-  }
-
-  private static AbstractResponse error(Errors error) {
-    return new InitProducerIdResponse(new InitProducerIdResponseData()
-        .setErrorCode(error.code())
-        .setProducerId(RecordBatch.NO_PRODUCER_ID)
-        .setProducerEpoch(RecordBatch.NO_PRODUCER_EPOCH));
   }
 }

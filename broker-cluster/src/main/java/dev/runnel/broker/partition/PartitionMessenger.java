@@ -2,12 +2,17 @@ package dev.runnel.broker.partition;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
+import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -16,12 +21,16 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
  * Delivers the commands that nobody waits for, a deleted topic's {@link Partition.Delete} and the idle sweep's
- * {@link Partition.Wake}, to partitions wherever they are hosted, until each partition acknowledges. A partition on
+ * {@link Partition.Wake}, to partitions wherever they are hosted, until each partition acknowledges; and the
+ * transaction coordinators' {@link Partition.WriteTxnMarker}s, whose sender hears once every partition of the
+ * transaction has acknowledged its marker. A partition on
  * another node, or one moving between nodes, may miss a message; a deleted topic's log must still go, and a
  * passivated partition must still get its retention check. Each delivery is an ask with the partition request
  * timeout, retried with exponential backoff (up to {@link #MAX_BACKOFF}) as long as the node runs; at most
  * {@link #MAX_IN_FLIGHT} asks are out at once, the rest wait their turn, and a delivery already under way is not
- * queued twice. Delete and Wake are idempotent, so a retry after a lost acknowledgement is harmless.
+ * queued twice. Delete, Wake and a marker are idempotent, so a retry after a lost acknowledgement is harmless. A
+ * partition that answers a marker with a retriable error is asked again; one that refuses it for good (its
+ * producer has moved to a later epoch there) counts as acknowledged, with a warning.
  *
  * <p>Runs on every node; the topic registry's listener and the sweeper, wherever their singletons run, use the
  * messenger of their node. What it has not delivered when its node stops is lost: the registry's next recovery
@@ -37,7 +46,8 @@ public final class PartitionMessenger {
   /** What to deliver. */
   public enum Kind {
     DELETE,
-    WAKE
+    WAKE,
+    TXN_MARKER
   }
 
   /** Local only: the registry's listener and the sweeper on this node send these. */
@@ -50,7 +60,19 @@ public final class PartitionMessenger {
     }
   }
 
-  private record Delivery(Kind kind, PartitionId partition) {}
+  /**
+   * Writes one transaction's COMMIT or ABORT markers to every one of {@code partitions}; {@code replyTo} hears
+   * {@code Done} once each has acknowledged (at once if there are none).
+   */
+  public record WriteTxnMarkers(List<PartitionId> partitions, long producerId, short producerEpoch,
+      int coordinatorEpoch, boolean commit, ActorRef<Done> replyTo) implements Command {
+    public WriteTxnMarkers {
+      partitions = List.copyOf(partitions);
+    }
+  }
+
+  /** One message to one partition; {@code markers} is the transaction of a {@link Kind#TXN_MARKER}, else null. */
+  private record Delivery(Kind kind, PartitionId partition, WriteTxnMarkers markers) {}
 
   private record Acknowledged(Delivery delivery) implements Command {}
 
@@ -64,6 +86,8 @@ public final class PartitionMessenger {
   private final Duration timeout;
   private final Set<Delivery> underWay = new HashSet<>();
   private final Queue<Retry> waiting = new ArrayDeque<>();
+  /** The partitions of each transaction whose marker is not acknowledged yet. */
+  private final Map<WriteTxnMarkers, Set<PartitionId>> markersDue = new HashMap<>();
   private int inFlight;
 
   private PartitionMessenger(
@@ -86,7 +110,22 @@ public final class PartitionMessenger {
     return Behaviors.receive(Command.class)
         .onMessage(Deliver.class, deliver -> {
           for (PartitionId partition : deliver.partitions()) {
-            Delivery delivery = new Delivery(deliver.kind(), partition);
+            Delivery delivery = new Delivery(deliver.kind(), partition, null);
+            if (underWay.add(delivery)) {
+              send(new Retry(delivery, 0));
+            }
+          }
+          return Behaviors.same();
+        })
+        .onMessage(WriteTxnMarkers.class, markers -> {
+          Set<PartitionId> due = new HashSet<>(markers.partitions());
+          if (due.isEmpty()) {
+            markers.replyTo().tell(Done.getInstance());
+            return Behaviors.same();
+          }
+          markersDue.put(markers, due);
+          for (PartitionId partition : due) {
+            Delivery delivery = new Delivery(Kind.TXN_MARKER, partition, markers);
             if (underWay.add(delivery)) {
               send(new Retry(delivery, 0));
             }
@@ -99,6 +138,7 @@ public final class PartitionMessenger {
         })
         .onMessage(Acknowledged.class, acknowledged -> {
           underWay.remove(acknowledged.delivery());
+          markerAcknowledged(acknowledged.delivery());
           sendNextWaiting();
           return Behaviors.same();
         })
@@ -130,11 +170,44 @@ public final class PartitionMessenger {
     }
     inFlight++;
     Delivery delivery = retry.delivery();
-    context.ask(Done.class, sharding.entityRefFor(Partition.ENTITY_KEY, delivery.partition().entityId()), timeout,
+    var partition = sharding.entityRefFor(Partition.ENTITY_KEY, delivery.partition().entityId());
+    if (delivery.kind() == Kind.TXN_MARKER) {
+      WriteTxnMarkers markers = delivery.markers();
+      context.ask(TxnMarkerResult.class, partition, timeout,
+          replyTo -> new Partition.WriteTxnMarker(markers.producerId(), markers.producerEpoch(),
+              markers.coordinatorEpoch(), markers.commit(), replyTo),
+          (result, failure) -> {
+            if (failure != null) {
+              return new NotAcknowledged(delivery, retry.attempt(), failure);
+            }
+            if (result.error().exception() instanceof RetriableException retriable) {
+              return new NotAcknowledged(delivery, retry.attempt(), retriable);
+            }
+            if (result.error() != Errors.NONE) {
+              context.getLog().warn("Partition {} refused the {} marker of producer {} epoch {}: {}",
+                  delivery.partition(), markers.commit() ? "COMMIT" : "ABORT", markers.producerId(),
+                  markers.producerEpoch(), result.error());
+            }
+            return new Acknowledged(delivery);
+          });
+      return;
+    }
+    context.ask(Done.class, partition, timeout,
         replyTo -> delivery.kind() == Kind.DELETE ? new Partition.Delete(replyTo) : new Partition.Wake(replyTo),
         (done, failure) -> failure == null
             ? new Acknowledged(delivery)
             : new NotAcknowledged(delivery, retry.attempt(), failure));
+  }
+
+  private void markerAcknowledged(Delivery delivery) {
+    if (delivery.markers() == null) {
+      return;
+    }
+    Set<PartitionId> due = markersDue.get(delivery.markers());
+    if (due != null && due.remove(delivery.partition()) && due.isEmpty()) {
+      markersDue.remove(delivery.markers());
+      delivery.markers().replyTo().tell(Done.getInstance());
+    }
   }
 
   private void sendNextWaiting() {

@@ -9,6 +9,8 @@ import dev.runnel.broker.group.GroupEvent.GroupDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsCommitted;
 import dev.runnel.broker.group.GroupEvent.OffsetsDeleted;
 import dev.runnel.broker.group.GroupEvent.OffsetsExpired;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsSettled;
+import dev.runnel.broker.group.GroupEvent.TxnOffsetsStaged;
 import java.io.NotSerializableException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -48,7 +50,21 @@ class GroupSerializerTest {
         new OffsetsExpired(List.of(P3)),
         new GroupDeleted(123),
         StoredGroup.EMPTY,
-        new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC, STATIC), 77, OFFSETS));
+        new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC, STATIC), 77, OFFSETS),
+        new TxnOffsetsStaged(4_000_000_001L, OFFSETS),
+        new TxnOffsetsSettled(4_000_000_001L, true),
+        new TxnOffsetsSettled(7, false),
+        new StoredGroup(5, "consumer", "range", null, List.of(), 77, OFFSETS,
+            new PendingTxnOffsets(Map.of(7L, Map.of(P0, new CommittedOffset(50, -1, "", 2)), 8L, OFFSETS))));
+  }
+
+  @Test
+  void when_aSnapshotOfTheFormatBeforeTransactionsIsRead_then_ithasNoPendingOffsets() throws Exception {
+    StoredGroup before = new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC), 77, OFFSETS);
+    byte[] current = SERIALIZER.toBinary(before);
+    // GS1 is GS2 without the trailing count of producers with pending offsets.
+    byte[] v1 = Arrays.copyOf(current, current.length - 4);
+    assertEquals(before, SERIALIZER.fromBinary(v1, "GS1"));
   }
 
   @ParameterizedTest

@@ -15,6 +15,13 @@ import java.util.stream.Stream;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import dev.runnel.broker.transaction.InitProducerIdResult;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData.ApiVersion;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
@@ -95,6 +102,7 @@ class KafkaApiVersionsTest {
   void when_apiIsCalledAtAnAdvertisedVersion_then_itAnswersWithoutErrorAtThatVersion(ApiKeys key, short version)
       throws Exception {
     try (RawKafkaConnection connection = new RawKafkaConnection(node.kafkaPort())) {
+      prepareTransaction(key, version);
       RequestHeader header = connection.send(key, version, request(key, version));
       AbstractResponse response = connection.receive(header);
       assertEquals(key, response.apiKey());
@@ -110,8 +118,32 @@ class KafkaApiVersionsTest {
           ApiKeys.API_VERSIONS, (short) 3, request(ApiKeys.API_VERSIONS, (short) 3)));
       assertEquals(0, response.apiVersion(ApiKeys.PRODUCE.id).minVersion());
       assertEquals(4, response.apiVersion(ApiKeys.FETCH.id).minVersion());
-      assertEquals(27, response.data().apiKeys().size());
+      assertEquals(33, response.data().apiKeys().size());
       assertTrue(response.apiVersion(ApiKeys.CONSUMER_GROUP_HEARTBEAT.id) == null, "only implemented APIs are listed");
+    }
+  }
+
+  /** The producer of each transactional id a transaction API is called with, initialized before the call. */
+  private static final Map<String, InitProducerIdResult> PRODUCERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static String transactionalId(ApiKeys key, short v) {
+    return "versions-" + key.name + "-v" + v;
+  }
+
+  /** A transaction API needs an initialized transactional id; EndTxn an open transaction too. */
+  private static void prepareTransaction(ApiKeys key, short v) throws Exception {
+    if (key != ApiKeys.ADD_PARTITIONS_TO_TXN && key != ApiKeys.ADD_OFFSETS_TO_TXN && key != ApiKeys.END_TXN
+        && key != ApiKeys.TXN_OFFSET_COMMIT && key != ApiKeys.DESCRIBE_TRANSACTIONS) {
+      return;
+    }
+    String id = transactionalId(key, v);
+    InitProducerIdResult producer = node.transactions().initProducerId(id, 60_000, -1, (short) -1)
+        .toCompletableFuture().get(30, TimeUnit.SECONDS);
+    assertEquals(Errors.NONE, producer.error());
+    PRODUCERS.put(id, producer);
+    if (key == ApiKeys.END_TXN) {
+      assertEquals(Errors.NONE, node.transactions().addOffsets(id, producer.producerId(), producer.producerEpoch(),
+          "versions-group").toCompletableFuture().get(30, TimeUnit.SECONDS));
     }
   }
 
@@ -214,6 +246,48 @@ class KafkaApiVersionsTest {
             .setProducerId(4242).setProducerEpoch((short) 0).setCoordinatorEpoch(0).setTransactionResult(true)
             .setTopics(List.of(new WriteTxnMarkersRequestData.WritableTxnMarkerTopic().setName(TOPIC)
                 .setPartitionIndexes(List.of(0))))));
+      case ADD_PARTITIONS_TO_TXN: {
+        InitProducerIdResult producer = PRODUCERS.get(transactionalId(key, v));
+        AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection topics =
+            new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection();
+        topics.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(TOPIC)
+            .setPartitions(List.of(0)));
+        if (v < 4) {
+          return new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId(transactionalId(key, v))
+              .setV3AndBelowProducerId(producer.producerId()).setV3AndBelowProducerEpoch(producer.producerEpoch())
+              .setV3AndBelowTopics(topics);
+        }
+        AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection transactions =
+            new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransactionCollection();
+        transactions.add(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTransaction()
+            .setTransactionalId(transactionalId(key, v)).setProducerId(producer.producerId())
+            .setProducerEpoch(producer.producerEpoch()).setVerifyOnly(false).setTopics(topics));
+        return new AddPartitionsToTxnRequestData().setTransactions(transactions);
+      }
+      case ADD_OFFSETS_TO_TXN: {
+        InitProducerIdResult producer = PRODUCERS.get(transactionalId(key, v));
+        return new AddOffsetsToTxnRequestData().setTransactionalId(transactionalId(key, v))
+            .setProducerId(producer.producerId()).setProducerEpoch(producer.producerEpoch())
+            .setGroupId("versions-group");
+      }
+      case END_TXN: {
+        InitProducerIdResult producer = PRODUCERS.get(transactionalId(key, v));
+        return new EndTxnRequestData().setTransactionalId(transactionalId(key, v))
+            .setProducerId(producer.producerId()).setProducerEpoch(producer.producerEpoch()).setCommitted(true);
+      }
+      case TXN_OFFSET_COMMIT: {
+        InitProducerIdResult producer = PRODUCERS.get(transactionalId(key, v));
+        return new TxnOffsetCommitRequestData().setTransactionalId(transactionalId(key, v))
+            .setGroupId("versions-txn-group-v" + v).setProducerId(producer.producerId())
+            .setProducerEpoch(producer.producerEpoch()).setGenerationIdOrMemberEpoch(-1).setMemberId("")
+            .setTopics(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(TOPIC)
+                .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                    .setPartitionIndex(0).setCommittedOffset(0).setCommittedMetadata("")))));
+      }
+      case DESCRIBE_TRANSACTIONS:
+        return new DescribeTransactionsRequestData().setTransactionalIds(List.of(transactionalId(key, v)));
+      case LIST_TRANSACTIONS:
+        return new ListTransactionsRequestData();
       default:
         return GroupRequests.request(node, key, v, TOPIC, topicId);
     }
