@@ -1,6 +1,7 @@
 package dev.runnel.broker.stream;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;
@@ -129,6 +130,7 @@ final class PartitionSubscription {
       for (RecordBatch batch : MemoryRecords.readableRecords(records.duplicate()).batches()) {
         next = batch.nextOffset();
       }
+      RunnelMetrics.get(system()).recordsOut(partition, records, offset);
       ByteString frame = Protocol.encode(new Protocol.Records(stats.subscriptionId(), result.highWatermark(),
           ByteString.fromByteBuffer(records)));
       stats.read(frame.size());
