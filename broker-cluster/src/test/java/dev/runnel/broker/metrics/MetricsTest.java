@@ -19,13 +19,19 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -194,6 +200,23 @@ class MetricsTest {
     assertEquals(80, nativeRead.size());
     PrometheusSamples both = scrape();
     assertEquals(160, value(both, "runnel_partition_sent_records_total", partition(1)));
+
+    // Every series the Grafana dashboard queries is one a node exposes (all exist by now).
+    Set<String> exposed = both.samples().stream().map(PrometheusSamples.Sample::name).collect(Collectors.toSet());
+    JsonNode dashboard = JSON.readTree(Files.readString(Path.of("../deploy/grafana/runnel-dashboard.json")));
+    Pattern series = Pattern.compile("\\b((?:runnel|jvm|process)_[a-z_]+)");
+    int queried = 0;
+    for (JsonNode panel : dashboard.path("panels")) {
+      for (JsonNode target : panel.path("targets")) {
+        Matcher matcher = series.matcher(target.path("expr").asText());
+        while (matcher.find()) {
+          queried++;
+          assertTrue(exposed.contains(matcher.group(1)),
+              panel.path("title").asText() + " queries " + matcher.group(1) + ", which no node exposes");
+        }
+      }
+    }
+    assertTrue(queried >= 10, "dashboard queries " + queried + " series");
   }
 
   @Test
