@@ -1,8 +1,9 @@
 package dev.runnel.broker;
 
 import dev.runnel.broker.memory.ReadBudget;
-import dev.runnel.broker.partition.TailCacheBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
+import dev.runnel.broker.metrics.RunnelMetrics;
+import dev.runnel.broker.partition.TailCacheBudget;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
@@ -59,6 +60,7 @@ public final class Broker {
   private final ReadMemorySettings readMemory;
   private final ReadBudget readBudget;
   private final TailCacheBudget tailCacheBudget;
+  private final RunnelMetrics metrics;
 
   Broker(
       ActorSystem<?> system,
@@ -80,6 +82,7 @@ public final class Broker {
     this.ignoreAppends = system.ignoreRef();
     this.readMemory = ReadMemorySettings.create(system.settings().config());
     this.readBudget = new ReadBudget("runnel.broker.fetch.max-bytes-in-flight", readMemory.maxBytesInFlight());
+    this.metrics = RunnelMetrics.get(system);
   }
 
   public BrokerSettings settings() {
@@ -246,14 +249,23 @@ public final class Broker {
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
       validation.append(partition, records, config, valid -> {
+        metrics.recordsIn(partition, valid).stored();
         entity.tell(new Partition.Append(valid, ignoreAppends));
         return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
       });
       return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
     }
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
-    return validation.append(partition, records, config, valid ->
-            entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), wait))
+    return validation.append(partition, records, config, valid -> {
+          RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
+          return entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), wait)
+              .thenApply(result -> {
+                if (result.isStored()) {
+                  inbound.stored();
+                }
+                return result;
+              });
+        })
         .exceptionally(failure -> AppendResult.refused(Errors.REQUEST_TIMED_OUT,
             "Partition " + partition + " did not answer in " + wait));
   }

@@ -14,6 +14,7 @@ import dev.runnel.broker.http.HttpApi;
 import dev.runnel.broker.stream.StreamApi;
 import dev.runnel.broker.kafka.KafkaServer;
 import dev.runnel.broker.kafka.KafkaSettings;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.IdlePartitionSweeper;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -135,6 +136,7 @@ final class Guardian {
         @Override
         public void topicDeleted(TopicMetadata topic) {
           directory.tell(new TopicDirectory.Unpublish(topic));
+          RunnelMetrics.get(system).forgetTopic(topic.name());
           messenger.tell(new PartitionMessenger.Deliver(PartitionMessenger.Kind.DELETE, Broker.partitions(topic)));
         }
 

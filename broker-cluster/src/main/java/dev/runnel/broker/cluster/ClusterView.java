@@ -96,6 +96,15 @@ public final class ClusterView implements Extension {
     return owner(TransactionCoordinator.ENTITY_KEY.name(), groupShards.shardId(transactionalId));
   }
 
+  /**
+   * Whether this node hosts the group's coordinator by the current placement (the group's figures in
+   * {@code /metrics} come from this node then, and from no other).
+   */
+  public boolean hostsGroupCoordinator(String groupId) {
+    Snapshot now = snapshot.get();
+    return now.self().equals(ownerAddress(now, GroupCoordinator.ENTITY_KEY.name(), groupShards.shardId(groupId)));
+  }
+
   /** The oldest live member, which hosts the cluster singletons (the topic registry): Kafka's "controller". */
   public Optional<BrokerEndpoint> controller() {
     Snapshot now = snapshot.get();
@@ -104,9 +113,14 @@ public final class ClusterView implements Extension {
 
   private Optional<BrokerEndpoint> owner(String entityType, String shardId) {
     Snapshot now = snapshot.get();
-    List<Address> live = now.members().stream().filter(ClusterMember::live).map(ClusterMember::address).toList();
-    Address owner = Placement.owner(entityType, shardId, live);
+    Address owner = ownerAddress(now, entityType, shardId);
     return owner == null ? Optional.empty() : endpointOf(now, owner);
+  }
+
+  private static Address ownerAddress(Snapshot snapshot, String entityType, String shardId) {
+    List<Address> live =
+        snapshot.members().stream().filter(ClusterMember::live).map(ClusterMember::address).toList();
+    return Placement.owner(entityType, shardId, live);
   }
 
   private static Optional<BrokerEndpoint> endpointOf(Snapshot snapshot, Address address) {

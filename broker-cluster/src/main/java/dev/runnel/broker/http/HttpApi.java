@@ -24,6 +24,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.group.Groups;
+import dev.runnel.broker.metrics.RunnelMetrics;
+import dev.runnel.broker.metrics.ScrapeCollector;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicName;
 import java.util.List;
@@ -58,6 +60,11 @@ public final class HttpApi {
   static final ContentType NDJSON =
       MediaTypes.applicationWithFixedCharset("x-ndjson", HttpCharsets.UTF_8).toContentType();
 
+  /** Prometheus' text exposition format, version 0.0.4: what its scrapers and parsers read. */
+  private static final ContentType.WithCharset PROMETHEUS_TEXT = MediaTypes
+      .customWithOpenCharset("text", "plain", Map.of("version", "0.0.4"), true)
+      .toContentType(HttpCharsets.UTF_8);
+
   private static final Set<String> CREATE_FIELDS = Set.of("name", "partitions", "configs");
 
   private final Broker broker;
@@ -67,6 +74,7 @@ public final class HttpApi {
   private final RecordReader reader;
   private final GroupAdmin groups;
   private final ClusterAdmin cluster;
+  private final ScrapeCollector metrics;
 
   public HttpApi(Broker broker, Groups groups) {
     this.broker = broker;
@@ -76,6 +84,7 @@ public final class HttpApi {
     this.reader = new RecordReader(broker);
     this.groups = new GroupAdmin(groups);
     this.cluster = new ClusterAdmin(broker, groups);
+    this.metrics = new ScrapeCollector(broker.system(), broker, groups, settings.metricsCollectTimeout());
   }
 
   public Route route() {
@@ -91,6 +100,8 @@ public final class HttpApi {
                 : complete(StatusCodes.SERVICE_UNAVAILABLE,
                     HttpEntities.create(ContentTypes.APPLICATION_JSON, "{\"status\":\"NOT_UP_MEMBER\"}")))),
             path("cluster", () -> get(() -> ok(StatusCodes.OK, cluster.describe()))),
+            path("metrics", () -> get(() -> onSuccess(metrics.collect(), collected ->
+                complete(HttpEntities.create(PROMETHEUS_TEXT, RunnelMetrics.get(broker.system()).scrape()))))),
             pathPrefix("topics", this::topicsRoute),
             pathPrefix("groups", this::groupsRoute)))));
   }

@@ -22,7 +22,8 @@ public record HttpSettings(
     int defaultReadMaxBytes,
     int maxReadMaxBytes,
     Duration maxReadWait,
-    Duration followPollWait) {
+    Duration followPollWait,
+    Duration metricsCollectTimeout) {
 
   public HttpSettings {
     checkPositive(maxRequestBytes, "runnel.broker.http.max-request-size");
@@ -59,7 +60,8 @@ public record HttpSettings(
         Math.toIntExact(http.getBytes("default-read-max-bytes")),
         Math.toIntExact(http.getBytes("max-read-max-bytes")),
         http.getDuration("max-read-wait"),
-        http.getDuration("follow-poll-wait"));
+        http.getDuration("follow-poll-wait"),
+        http.getDuration("metrics-collect-timeout"));
     checkRequestTimeout(config, settings.maxReadWait());
     return settings;
   }

@@ -2,6 +2,7 @@ package dev.runnel.broker.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -57,9 +58,11 @@ final class RecordReader {
   private static final ByteString NEWLINE = ByteString.fromString("\n");
 
   private final Broker broker;
+  private final RunnelMetrics metrics;
 
   RecordReader(Broker broker) {
     this.broker = broker;
+    this.metrics = RunnelMetrics.get(broker.system());
   }
 
   /** The offset a read starts from when it names none: the log start. */
@@ -106,6 +109,7 @@ final class RecordReader {
     return broker.fetch(partition, sofar.nextOffset(), bytesLeft, maxWait, isolation).thenCompose(fetch -> {
       checkFetch(partition, sofar.nextOffset(), fetch);
       Page page = decode(partition, fetch, sofar.nextOffset(), limit - sofar.records().size(), format);
+      metrics.recordsOut(partition, page.records().size(), fetch.records().remaining());
       List<RecordView> records = new ArrayList<>(sofar.records());
       records.addAll(page.records());
       Page merged = new Page(records, page.nextOffset(), page.highWatermark());
@@ -156,6 +160,7 @@ final class RecordReader {
         return new Polled(fetch, new StreamState(state.offset, state.remaining, true), line);
       }
       Selection selection = select(fetch, state.offset, limit);
+      metrics.recordsOut(partition, selection.records().size(), fetch.records().remaining());
       // Rendering every record of a fetch at once would hold its JSON several times over beside the fetch.
       Iterable<ByteString> lines = () -> selection.records().stream()
           .map(record -> ByteString.fromArray(JsonCodec.write(view(partition.partition(), record, format)))

@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.memory.ReadLease;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.PartitionId;
@@ -75,9 +76,11 @@ final class FetchHandler implements RequestHandler {
   private static final Duration LONG_POLL_GRACE = Duration.ofMillis(200);
 
   private final Broker broker;
+  private final RunnelMetrics metrics;
 
   FetchHandler(Broker broker) {
     this.broker = broker;
+    this.metrics = RunnelMetrics.get(broker.system());
   }
 
   /** One partition of the request: where it reads, or the error it is answered with. */
@@ -246,6 +249,7 @@ final class FetchHandler implements RequestHandler {
       if (records.sizeInBytes() > 0) {
         anyRecords = true;
         budget -= records.sizeInBytes();
+        metrics.recordsOut(want.id(), records.buffer(), want.partition().fetchOffset());
       }
       current.partitions().add(new PartitionData()
           .setPartitionIndex(want.partition().partition())

@@ -17,6 +17,7 @@ import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.ResponseHeader;
 import dev.runnel.broker.memory.ReadLease;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,9 +33,11 @@ final class KafkaApis {
   private static final Logger log = LoggerFactory.getLogger(KafkaApis.class);
 
   private final Map<ApiKeys, RequestHandler> handlers;
+  private final RunnelMetrics metrics;
 
-  KafkaApis(Map<ApiKeys, RequestHandler> handlers) {
+  KafkaApis(Map<ApiKeys, RequestHandler> handlers, RunnelMetrics metrics) {
     this.handlers = new EnumMap<>(handlers);
+    this.metrics = metrics;
   }
 
   /** A request frame as read: a request to run, an answer given without running anything, or a reason to close. */
@@ -118,6 +121,7 @@ final class KafkaApis {
     RequestHeader header = run.header();
     AbstractRequest request = run.request();
     short version = header.apiVersion();
+    long started = System.nanoTime();
     CompletionStage<AbstractResponse> response;
     try {
       response = handlers.get(header.apiKey()).handle(new KafkaRequest(header, request, connection, lease));
@@ -127,6 +131,8 @@ final class KafkaApis {
     return response.handle((answer, failure) -> {
       AbstractResponse result =
           failure == null ? answer : request.getErrorResponse(0, KafkaErrors.of(failure).exception());
+      metrics.kafkaRequest(header.apiKey(), version, System.nanoTime() - started,
+          result == null ? Map.of() : result.errorCounts());
       return new Reply.Response(result == null ? Optional.<ByteString>empty()
           : Optional.of(encode(header.toResponseHeader(), result, version)), lease);
     });

@@ -6,6 +6,7 @@ import dev.runnel.broker.group.GroupSettings;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadLeases;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.transaction.Transactions;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.pekko.Done;
@@ -46,6 +48,7 @@ public final class KafkaServer {
   public static CompletionStage<InetSocketAddress> start(
       ActorSystem<?> system, Broker broker, Groups groups, Transactions transactions, KafkaSettings settings) {
     AtomicLong connections = new AtomicLong();
+    AtomicInteger open = RunnelMetrics.get(system).connections("kafka");
     GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
@@ -54,12 +57,13 @@ public final class KafkaServer {
           ReadLeases leases = new ReadLeases(List.of(
               new ReadBudget(name + " connection-max-bytes-in-flight", broker.readMemory().connectionMaxBytesInFlight()),
               broker.readBudget()));
+          open.incrementAndGet();
           // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
           // ones before to the socket, which is when ReplyWriter releases their memory.
           connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
               .join(connectionFlow(apis(system, broker, groups, transactions, settings, groupSettings,
                   connection.localAddress()),
-                  settings, leases, name))
+                  settings, leases, name, open))
               .run(system);
         }), Keep.left())
         .run(system)
@@ -120,7 +124,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.LIST_GROUPS, groupAdmin::listGroups);
     handlers.put(ApiKeys.DESCRIBE_GROUPS, groupAdmin::describeGroups);
     handlers.put(ApiKeys.DELETE_GROUPS, groupAdmin::deleteGroups);
-    return new KafkaApis(handlers);
+    return new KafkaApis(handlers, RunnelMetrics.get(system));
   }
 
   /**
@@ -129,7 +133,7 @@ public final class KafkaServer {
    * without an answer for the bad one, as Kafka's does.
    */
   private static Flow<ByteString, ByteString, ?> connectionFlow(
-      KafkaApis apis, KafkaSettings settings, ReadLeases leases, String name) {
+      KafkaApis apis, KafkaSettings settings, ReadLeases leases, String name, AtomicInteger open) {
     return Flow.<ByteString>create()
         .statefulMap(() -> new FrameDecoder(settings.maxRequestBytes()),
             (decoder, chunk) -> Pair.create(decoder, decoder.decode(chunk)),
@@ -144,6 +148,7 @@ public final class KafkaServer {
         .watchTermination((mat, done) -> {
           done.whenComplete((ok, failure) -> {
             leases.closeAll();
+            open.decrementAndGet();
             if (failure != null) {
               log.warn("{}: closing the connection: {}", name, failure.getMessage());
             } else {

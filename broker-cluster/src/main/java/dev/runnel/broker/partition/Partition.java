@@ -1,5 +1,6 @@
 package dev.runnel.broker.partition;
 
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.topic.TopicConfig;
 import dev.runnel.persistence.AbortedTxn;
 import dev.runnel.persistence.IndexEntry;
@@ -185,6 +186,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   private final PartitionJournal journal;
   private final Executor cleaner;
   private final TailCache tailCache;
+  private final RunnelMetrics metrics;
   /** Appends and transaction markers waiting for the next journal write. */
   private final List<Command> pending = new ArrayList<>();
   private final Map<Long, Waiter> waiters = new HashMap<>();
@@ -232,6 +234,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     this.journal = journal;
     this.cleaner = cleaner;
     this.tailCache = new TailCache(settings.tailCacheBytes(), tailCaches);
+    this.metrics = RunnelMetrics.get(context.getSystem());
   }
 
   @Override
@@ -364,7 +367,9 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       return Effect().none();
     }
     RecordsAppended event = outcome.event().get();
+    long started = System.nanoTime();
     return Effect().persist(event).thenRun(newState -> {
+      metrics.journalWrite(System.nanoTime() - started, group.size(), event.records().length);
       tailCache.add(newState.lastSequenceNr(), event);
       reply(group, outcome.results());
       wakeWaiters(newState);

@@ -2,6 +2,7 @@ package dev.runnel.broker.stream;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import java.nio.ByteBuffer;
@@ -143,6 +144,7 @@ final class PartitionSubscription {
         // Only markers or aborted data: nothing to send, read on after them.
         return read(partition, next);
       }
+      RunnelMetrics.get(system()).recordsOut(partition, visible.asByteBuffer(), offset);
       ByteString frame = Protocol.encode(new Protocol.Records(stats.subscriptionId(), result.highWatermark(),
           visible));
       stats.read(frame.size());

@@ -6,6 +6,8 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.group.Groups;
+import dev.runnel.broker.metrics.RunnelMetrics;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ws.Message;
@@ -22,6 +24,7 @@ public final class StreamApi {
   private final Groups groups;
   private final StreamRegistry registry;
   private final AtomicLong connections = new AtomicLong();
+  private final AtomicInteger open;
 
   private final long maxMessageBytes;
 
@@ -29,6 +32,7 @@ public final class StreamApi {
     this.broker = broker;
     this.groups = groups;
     this.registry = StreamRegistry.get(broker.system());
+    this.open = RunnelMetrics.get(broker.system()).connections("native");
     this.maxMessageBytes = broker.system().settings().config().getBytes("runnel.broker.stream.max-message-bytes");
   }
 
@@ -37,9 +41,14 @@ public final class StreamApi {
   }
 
   private Flow<Message, Message, NotUsed> connectionFlow() {
-    return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) ->
-            new StreamConnection(broker, groups, registry, connections.incrementAndGet(), maxMessageBytes,
-                materializer).flow())
-        .mapMaterializedValue(ignored -> NotUsed.getInstance());
+    return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) -> {
+          open.incrementAndGet();
+          return new StreamConnection(broker, groups, registry, connections.incrementAndGet(), maxMessageBytes,
+              materializer).flow();
+        })
+        .watchTermination((ignored, done) -> {
+          done.whenComplete((ok, failure) -> open.decrementAndGet());
+          return NotUsed.getInstance();
+        });
   }
 }
