@@ -133,7 +133,10 @@ final class TransactionHandler {
         .thenApply(error -> new EndTxnResponse(new EndTxnResponseData().setErrorCode(error.code())));
   }
 
-  /** TxnOffsetCommit goes to the group's coordinator, which holds the offsets until the transaction ends. */
+  /**
+   * TxnOffsetCommit goes to the group's coordinator, which holds the offsets until the transaction ends, once the
+   * transaction coordinator has confirmed the producer's epoch (a zombie is answered PRODUCER_FENCED).
+   */
   CompletionStage<AbstractResponse> txnOffsetCommit(KafkaRequest request) {
     TxnOffsetCommitRequestData body = ((org.apache.kafka.common.requests.TxnOffsetCommitRequest) request.body())
         .data();
@@ -146,11 +149,18 @@ final class TransactionHandler {
     }
     TxnOffsetCommitRequest commit = new TxnOffsetCommitRequest(body.producerId(), body.producerEpoch(),
         body.memberId(), body.groupInstanceId(), body.generationIdOrMemberEpoch(), offsets);
-    return groups.commitTxnOffsets(body.groupId(), commit).thenApply(result -> {
-      Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
-      offsets.keySet().forEach(p -> errors.put(p, result.partitions().getOrDefault(p, result.error())));
-      return new TxnOffsetCommitResponse(0, errors);
-    });
+    // First the coordinator confirms the group is in this producer's open transaction (AddOffsetsToTxn again,
+    // which changes nothing then): a fenced zombie's offsets must not be staged under the producer id its
+    // successor commits with.
+    return transactions.addOffsets(body.transactionalId(), body.producerId(), body.producerEpoch(), body.groupId())
+        .thenCompose(verified -> verified != Errors.NONE
+            ? CompletableFuture.completedFuture(new PartitionErrors(verified, Map.of()))
+            : groups.commitTxnOffsets(body.groupId(), commit))
+        .thenApply(result -> {
+          Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
+          offsets.keySet().forEach(p -> errors.put(p, result.partitions().getOrDefault(p, result.error())));
+          return new TxnOffsetCommitResponse(0, errors);
+        });
   }
 
   CompletionStage<AbstractResponse> describeTransactions(KafkaRequest request) {
