@@ -47,6 +47,7 @@ public final class KafkaServer {
     AtomicLong connections = new AtomicLong();
     GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
+    FetchSessions fetchSessions = new FetchSessions(settings);
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
@@ -56,7 +57,8 @@ public final class KafkaServer {
           // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
           // ones before to the socket, which is when ReplyWriter releases their memory.
           connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
-              .join(connectionFlow(apis(system, broker, groups, settings, groupSettings, connection.localAddress()),
+              .join(connectionFlow(apis(system, broker, groups, settings, groupSettings, fetchSessions,
+                  connection.localAddress()),
                   settings, leases, name))
               .run(system);
         }), Keep.left())
@@ -71,7 +73,7 @@ public final class KafkaServer {
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, KafkaSettings settings,
-      GroupSettings groupSettings, InetSocketAddress local) {
+      GroupSettings groupSettings, FetchSessions fetchSessions, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
@@ -85,7 +87,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.METADATA, metadata::metadata);
     handlers.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
     handlers.put(ApiKeys.PRODUCE, new ProduceHandler(broker));
-    handlers.put(ApiKeys.FETCH, new FetchHandler(broker));
+    handlers.put(ApiKeys.FETCH, new FetchHandler(broker, fetchSessions));
     handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
     handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
     handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker));
