@@ -54,9 +54,9 @@ public final class KafkaServer {
           ReadLeases leases = new ReadLeases(List.of(
               new ReadBudget(name + " connection-max-bytes-in-flight", broker.readMemory().connectionMaxBytesInFlight()),
               broker.readBudget()));
-          // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
-          // ones before to the socket, which is when ReplyWriter releases their memory.
-          connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
+          // A bounded write buffer: the TCP stage asks for more only while it holds less than that, which is when
+          // ReplyWriter releases the memory of the responses before (short by the buffer and one chunk at most).
+          connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(settings.socketWriteBuffer()))
               .join(connectionFlow(apis(system, broker, groups, settings, groupSettings, fetchSessions,
                   connection.localAddress()),
                   settings, leases, name))

@@ -13,9 +13,10 @@ import java.time.Duration;
  * @param fetchSessionCacheSlots Kafka's max.incremental.fetch.session.cache.slots: fetch sessions kept per node
  * @param fetchSessionEviction Kafka's min.incremental.fetch.session.eviction.ms: the idle time after which a session
  *     may be evicted for a new one
+ * @param socketWriteBuffer bytes the TCP stage of a connection takes ahead of the socket (see {@link ReplyWriter})
  */
 public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes, int maxInFlightRequests,
-    int fetchSessionCacheSlots, Duration fetchSessionEviction) {
+    int fetchSessionCacheSlots, Duration fetchSessionEviction, int socketWriteBuffer) {
 
   public KafkaSettings {
     if (advertisedPort < 0 || advertisedPort > 65535) {
@@ -32,6 +33,9 @@ public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes,
     }
     if (fetchSessionCacheSlots < 0) {
       throw new IllegalArgumentException("runnel.broker.kafka.fetch-session-cache-slots must not be negative");
+    }
+    if (socketWriteBuffer < 1) {
+      throw new IllegalArgumentException("runnel.broker.kafka.socket-write-buffer must be at least 1 byte");
     }
     if (fetchSessionEviction.isNegative()) {
       throw new IllegalArgumentException("runnel.broker.kafka.fetch-session-eviction must not be negative");
@@ -50,6 +54,7 @@ public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes,
         (int) maxRequestBytes,
         kafka.getInt("max-in-flight-requests"),
         kafka.getInt("fetch-session-cache-slots"),
-        kafka.getDuration("fetch-session-eviction"));
+        kafka.getDuration("fetch-session-eviction"),
+        (int) Math.min(Integer.MAX_VALUE, kafka.getBytes("socket-write-buffer")));
   }
 }
