@@ -146,6 +146,11 @@ public final class Broker {
     return topics.get(name);
   }
 
+  /** A topic as this node knows it, by its Kafka topic id (base64), without asking anyone. */
+  public Optional<TopicMetadata> topicById(String topicId) {
+    return topics.byId(topicId);
+  }
+
   /** All topics this node knows. */
   public Collection<TopicMetadata> topics() {
     return topics.all();

@@ -37,10 +37,11 @@ import org.apache.kafka.common.requests.FetchResponse;
  * Fetch, as Kafka serves a consumer: every partition is read at once; when that yields fewer than min_bytes and
  * max_wait_ms allows, every partition long-polls and the response goes out as soon as one of them has data (or the
  * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
- * limits still makes progress. Fetch sessions (KIP-227) are not kept: the response's session id 0 tells the client
- * to send full fetch requests. A read_committed fetch (its isolation_level) reads each partition only below its last
- * stable offset and is told the aborted transactions of the range it read, so the consumer drops their records;
- * both isolation levels are told the last stable offset.
+ * limits still makes progress. Incremental fetch sessions (KIP-227) are kept by {@link FetchSessions}: an
+ * incremental fetch reads all of its session's partitions and answers those with something new. A read_committed
+ * fetch (its isolation_level) reads each partition only below its last stable offset and is told the aborted
+ * transactions of the range it read, so the consumer drops their records; both isolation levels are told the last
+ * stable offset.
  *
  * <p><b>Read memory.</b> Before reading, a fetch reserves in its connection's lease min(max_bytes, the sum of its
  * partitions' max bytes), lowered to the connection's bound, and waits while that is not free
@@ -77,10 +78,12 @@ final class FetchHandler implements RequestHandler {
 
   private final Broker broker;
   private final RunnelMetrics metrics;
+  private final FetchSessions sessions;
 
-  FetchHandler(Broker broker) {
+  FetchHandler(Broker broker, FetchSessions sessions) {
     this.broker = broker;
     this.metrics = RunnelMetrics.get(broker.system());
+    this.sessions = sessions;
   }
 
   /** One partition of the request: where it reads, or the error it is answered with. */
@@ -90,14 +93,15 @@ final class FetchHandler implements RequestHandler {
   public CompletionStage<AbstractResponse> handle(KafkaRequest request) {
     FetchRequest fetch = (FetchRequest) request.body();
     FetchRequestData body = fetch.data();
-    if (body.sessionId() != FetchMetadata.INVALID_SESSION_ID) {
+    FetchSessions.Context session = sessions.open(body);
+    if (session.error() != Errors.NONE) {
       return CompletableFuture.completedFuture(FetchResponse.of(new FetchResponseData()
-          .setErrorCode(Errors.FETCH_SESSION_ID_NOT_FOUND.code())
+          .setErrorCode(session.error().code())
           .setSessionId(FetchMetadata.INVALID_SESSION_ID)));
     }
     boolean byId = request.version() >= FIRST_VERSION_WITH_TOPIC_IDS;
     List<Wanted> wanted = new ArrayList<>();
-    for (FetchTopic topic : body.topics()) {
+    for (FetchTopic topic : session.topics()) {
       Optional<TopicMetadata> metadata = byId ? TopicIds.find(broker, topic.topicId()) : broker.topic(topic.topic());
       for (FetchPartition partition : topic.partitions()) {
         wanted.add(wanted(topic, partition, metadata, byId));
@@ -113,6 +117,7 @@ final class FetchHandler implements RequestHandler {
       // When the partitions' own limits do not fit in the reservation together, each gets an equal share of it.
       int share = partitionsMax <= reserved ? maxBytes : (int) Math.max(1, reserved / Math.max(1, wanted.size()));
       return serve(fetch, wanted, maxBytes, share, byId).thenApply(response -> {
+        session.respond(response.data());
         // A first batch beyond a partition's limit (KIP-74) may make it more than reserved: counted all the same.
         lease.resize(recordBytes(response.data()));
         return (AbstractResponse) response;

@@ -51,6 +51,7 @@ public final class KafkaServer {
     AtomicInteger open = RunnelMetrics.get(system).connections("kafka");
     GroupSettings groupSettings = GroupSettings.create(system.settings().config().getConfig("runnel.broker.group"));
     String host = broker.settings().host();
+    FetchSessions fetchSessions = new FetchSessions(settings);
     return Tcp.get(system).bind(host, broker.settings().kafkaPort())
         .toMat(Sink.foreach(connection -> {
           String name = "kafka connection " + connections.incrementAndGet() + " from " + connection.remoteAddress();
@@ -58,10 +59,10 @@ public final class KafkaServer {
               new ReadBudget(name + " connection-max-bytes-in-flight", broker.readMemory().connectionMaxBytesInFlight()),
               broker.readBudget()));
           open.incrementAndGet();
-          // A write buffer of one byte: the TCP stage then asks for the next response only once it has handed the
-          // ones before to the socket, which is when ReplyWriter releases their memory.
-          connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(1))
-              .join(connectionFlow(apis(system, broker, groups, transactions, settings, groupSettings,
+          // A bounded write buffer: the TCP stage asks for more only while it holds less than that, which is when
+          // ReplyWriter releases the memory of the responses before (short by the buffer and one chunk at most).
+          connection.flow().addAttributes(TcpAttributes.tcpWriteBufferSize(settings.socketWriteBuffer()))
+              .join(connectionFlow(apis(system, broker, groups, transactions, settings, groupSettings, fetchSessions,
                   connection.localAddress()),
                   settings, leases, name, open))
               .run(system);
@@ -77,7 +78,7 @@ public final class KafkaServer {
 
   /** The handlers of one connection: the Produce handler keeps that connection's request order. */
   private static KafkaApis apis(ActorSystem<?> system, Broker broker, Groups groups, Transactions transactions,
-      KafkaSettings settings, GroupSettings groupSettings, InetSocketAddress local) {
+      KafkaSettings settings, GroupSettings groupSettings, FetchSessions fetchSessions, InetSocketAddress local) {
     int port = settings.advertisedPort() != 0 ? settings.advertisedPort() : local.getPort();
     KafkaNode node = new KafkaNode(settings.nodeId(), broker.settings().advertisedHost(), port,
         KafkaNode.clusterId(system.name()));
@@ -91,7 +92,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.METADATA, metadata::metadata);
     handlers.put(ApiKeys.DESCRIBE_CLUSTER, metadata::describeCluster);
     handlers.put(ApiKeys.PRODUCE, new ProduceHandler(broker));
-    handlers.put(ApiKeys.FETCH, new FetchHandler(broker));
+    handlers.put(ApiKeys.FETCH, new FetchHandler(broker, fetchSessions));
     handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
     handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
     TransactionHandler transaction = new TransactionHandler(transactions, groups);

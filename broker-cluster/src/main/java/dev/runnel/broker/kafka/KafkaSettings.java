@@ -1,6 +1,7 @@
 package dev.runnel.broker.kafka;
 
 import com.typesafe.config.Config;
+import java.time.Duration;
 
 /**
  * Settings of the Kafka protocol server, read once from {@code runnel.broker.kafka} (see {@code reference.conf}).
@@ -9,8 +10,13 @@ import com.typesafe.config.Config;
  * @param nodeId this node's broker id in Metadata responses
  * @param maxRequestBytes Kafka's socket.request.max.bytes: a larger frame closes the connection
  * @param maxInFlightRequests pipelined requests of one connection handled at once (answered in order regardless)
+ * @param fetchSessionCacheSlots Kafka's max.incremental.fetch.session.cache.slots: fetch sessions kept per node
+ * @param fetchSessionEviction Kafka's min.incremental.fetch.session.eviction.ms: the idle time after which a session
+ *     may be evicted for a new one
+ * @param socketWriteBuffer bytes the TCP stage of a connection takes ahead of the socket (see {@link ReplyWriter})
  */
-public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes, int maxInFlightRequests) {
+public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes, int maxInFlightRequests,
+    int fetchSessionCacheSlots, Duration fetchSessionEviction, int socketWriteBuffer) {
 
   public KafkaSettings {
     if (advertisedPort < 0 || advertisedPort > 65535) {
@@ -25,6 +31,15 @@ public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes,
     if (maxInFlightRequests < 1) {
       throw new IllegalArgumentException("runnel.broker.kafka.max-in-flight-requests must be positive");
     }
+    if (fetchSessionCacheSlots < 0) {
+      throw new IllegalArgumentException("runnel.broker.kafka.fetch-session-cache-slots must not be negative");
+    }
+    if (socketWriteBuffer < 1) {
+      throw new IllegalArgumentException("runnel.broker.kafka.socket-write-buffer must be at least 1 byte");
+    }
+    if (fetchSessionEviction.isNegative()) {
+      throw new IllegalArgumentException("runnel.broker.kafka.fetch-session-eviction must not be negative");
+    }
   }
 
   public static KafkaSettings create(Config config) {
@@ -37,6 +52,9 @@ public record KafkaSettings(int advertisedPort, int nodeId, int maxRequestBytes,
         kafka.getInt("advertised-port"),
         kafka.getInt("node-id"),
         (int) maxRequestBytes,
-        kafka.getInt("max-in-flight-requests"));
+        kafka.getInt("max-in-flight-requests"),
+        kafka.getInt("fetch-session-cache-slots"),
+        kafka.getDuration("fetch-session-eviction"),
+        (int) Math.min(Integer.MAX_VALUE, kafka.getBytes("socket-write-buffer")));
   }
 }

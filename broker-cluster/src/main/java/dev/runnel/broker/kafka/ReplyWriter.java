@@ -20,16 +20,18 @@ import org.slf4j.LoggerFactory;
  * A {@link KafkaApis.Reply.Close} ends the connection (after everything before it, since replies come in request
  * order).
  *
- * <p>When bytes are written is learnt from demand: the TCP stage, with a write buffer of one byte
- * ({@link KafkaServer}), asks for the next chunk only when it holds nothing but the chunk it is writing, the last
- * one pushed. So once the last chunk of a response has been pushed and the TCP stage asks again, at most that chunk
- * is unwritten, and the response's lease is released. (Waiting for the chunk itself cannot work: the TCP stage says
+ * <p>When bytes are written is learnt from demand: the TCP stage asks for the next chunk only while it holds less
+ * than its write buffer ({@code runnel.broker.kafka.socket-write-buffer}, {@link KafkaServer}). So once the last
+ * chunk of a response has been pushed and the TCP stage asks again, at most the write buffer and that chunk are
+ * unwritten, and the response's lease is released. (Waiting for the chunk itself cannot work: the TCP stage says
  * nothing more until it is given something, and the next response may be waiting for exactly that memory.) The
- * count of a connection's read memory is thus short by at most one chunk.
+ * count of a connection's read memory is thus short by at most the write buffer plus one chunk. A write buffer of one
+ * byte makes that one chunk, but every chunk then waits for the write before it to be acknowledged: small responses
+ * (Produce) cannot share a write, and the socket idles between chunks.
  */
 final class ReplyWriter extends GraphStage<FlowShape<KafkaApis.Reply, ByteString>> {
 
-  /** Unaccounted bytes per connection at most: the last chunk of a response while the socket takes it. */
+  /** Unaccounted bytes per connection, beyond the write buffer: the last chunk of a response. */
   static final int CHUNK_BYTES = 256 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(ReplyWriter.class);

@@ -16,7 +16,6 @@ final class TopicIds {
 
   /** The topic with this id, as this node knows it. */
   static Optional<TopicMetadata> find(Broker broker, Uuid topicId) {
-    String id = topicId.toString();
-    return broker.topics().stream().filter(topic -> topic.topicId().equals(id)).findFirst();
+    return broker.topicById(topicId.toString());
   }
 }

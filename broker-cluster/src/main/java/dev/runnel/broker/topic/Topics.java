@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * This node's view of the topic metadata, kept current by {@link TopicDirectory} from the registry's replicated
@@ -21,6 +22,13 @@ public final class Topics {
 
   private final Map<String, String> defaults;
   private volatile Map<String, TopicMetadata> topics = Map.of();
+  private volatile Map<String, TopicMetadata> byId = Map.of();
+  /**
+   * Resolved configs of the published topics: resolving parses every config, which took a twentieth of a produce's
+   * CPU time when done per request. Keyed by the metadata itself, so a changed topic is resolved anew; a new map
+   * with each publication, so it holds no more than the topics.
+   */
+  private volatile Map<TopicMetadata, TopicConfig> resolved = new ConcurrentHashMap<>();
   private Map<String, TopicMetadata> replicated = Map.of();
   private final Map<String, TopicMetadata> localChanges = new HashMap<>();
   private final Set<String> localDeletions = new HashSet<>();
@@ -40,7 +48,15 @@ public final class Topics {
   /** The effective configuration of a topic; the broker's defaults for a topic this node does not know. */
   public TopicConfig config(String name) {
     TopicMetadata topic = topics.get(name);
-    return TopicConfig.resolve(defaults, topic == null ? Map.of() : topic.configs());
+    if (topic == null) {
+      return TopicConfig.resolve(defaults, Map.of());
+    }
+    return resolved.computeIfAbsent(topic, known -> TopicConfig.resolve(defaults, known.configs()));
+  }
+
+  /** The topic with this Kafka topic id (base64), as this node knows it. */
+  public Optional<TopicMetadata> byId(String topicId) {
+    return Optional.ofNullable(byId.get(topicId));
   }
 
   /** The broker's default topic configs. */
@@ -73,6 +89,10 @@ public final class Topics {
     Map<String, TopicMetadata> view = new HashMap<>(replicated);
     view.putAll(localChanges);
     view.values().removeIf(topic -> localDeletions.contains(topic.topicId()));
+    Map<String, TopicMetadata> ids = new HashMap<>();
+    view.values().forEach(topic -> ids.put(topic.topicId(), topic));
+    resolved = new ConcurrentHashMap<>();
+    byId = Map.copyOf(ids);
     topics = Map.copyOf(view);
   }
 }

@@ -76,18 +76,6 @@ class LogAppenderTest {
   }
 
   @Test
-  void when_aBatchHasABadCrc_then_onlyItIsRefusedWithCorruptMessage() {
-    ByteBuffer corrupt = plain("x", "y");
-    corrupt.put(corrupt.limit() - 1, (byte) (corrupt.get(corrupt.limit() - 1) ^ 0x5a));
-    LogAppender.Outcome outcome = appendData(PartitionState.EMPTY, List.of(plain("a"), corrupt, plain("b")), MAX, NO_APPEND_TIME);
-    assertEquals(Errors.NONE, outcome.results().get(0).error());
-    assertEquals(Errors.CORRUPT_MESSAGE, outcome.results().get(1).error());
-    assertEquals(Errors.NONE, outcome.results().get(2).error());
-    assertEquals(1, outcome.results().get(2).baseOffset(), "the refused batch takes no offsets");
-    assertEquals(1, outcome.event().orElseThrow().lastOffset());
-  }
-
-  @Test
   void when_recordsAreTruncatedOrGarbage_then_theyAreRefusedWithCorruptMessage() {
     ByteBuffer whole = plain("a", "b", "c");
     ByteBuffer truncated = ByteBuffer.wrap(whole.array(), 0, whole.remaining() - 3).slice();
