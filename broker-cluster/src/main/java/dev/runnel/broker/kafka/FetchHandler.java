@@ -51,7 +51,9 @@ import org.apache.kafka.common.requests.FetchResponse;
  * <p>Each partition is answered on its own: one that has not answered the first read by max_wait, and at least
  * {@link #FIRST_READ_DEADLINE} after the request came, goes into the response as {@link #LATE} (no records, no
  * error, high watermark -1), and one that has not answered its long poll shortly after the wait keeps what its
- * first read said; so a slow or moving partition never holds back the others. Kafka consumers skip the unknown
+ * first read said; so a slow or moving partition never holds back the others. When no other partition has anything
+ * to send by then, the late ones are waited for up to the partition request timeout instead: a large read from the
+ * journal finishes rather than being thrown away and asked for again. Kafka consumers skip the unknown
  * (negative) offsets and fetch that partition again; an error code such as REQUEST_TIMED_OUT is no choice, as
  * their fetcher throws on codes it does not expect.
  */
@@ -136,17 +138,25 @@ final class FetchHandler implements RequestHandler {
     long start = System.nanoTime();
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
     Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
-    CompletableFuture<List<FetchResult>> immediate =
-        allOrLate(read(wanted, i -> share, Duration.ZERO, fetch.isolationLevel()), firstReadDeadline);
+    List<CompletableFuture<FetchResult>> reads = read(wanted, i -> share, Duration.ZERO, fetch.isolationLevel());
+    CompletableFuture<List<FetchResult>> immediate = allOrLate(reads, firstReadDeadline).thenCompose(results ->
+        // With nothing else to send, a partition still reading (a large read from the journal) is worth waiting
+        // for, up to its own deadline: answering it empty would only have the client ask for the same read again.
+        isLate(results) && bytes(results) == 0 && !hasError(results)
+            ? allOrLate(reads, broker.partitionTimeout())
+            : CompletableFuture.completedFuture(results));
     return immediate.thenCompose(results -> {
       Duration left = maxWait.minusNanos(System.nanoTime() - start);
-      boolean late = results.stream().anyMatch(result -> result == LATE);
-      if (late || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
+      if (isLate(results) || left.isNegative() || left.isZero() || bytes(results) >= fetch.minBytes() || hasError(results)) {
         return CompletableFuture.completedFuture(response(fetch, wanted, results, maxBytes, byId));
       }
       return longPoll(wanted, share, left, results, fetch.isolationLevel())
           .thenApply(polled -> response(fetch, wanted, polled, maxBytes, byId));
     });
+  }
+
+  private static boolean isLate(List<FetchResult> results) {
+    return results.stream().anyMatch(result -> result == LATE);
   }
 
   /** Completes when every read has, or at the deadline, whichever comes first. */
