@@ -178,7 +178,7 @@ final class SegmentLog implements AutoCloseable {
     if (active != null && pendingEnd < settings.segmentBytes()) {
       return active;
     }
-    Files.createDirectories(dir);
+    SegmentStore.createDirectory(dir, persistenceId);
     Segment segment = Segment.create(dir, firstSequenceNr, settings.maxEntryBytes());
     List<Segment> next = new ArrayList<>(current);
     next.add(segment);
@@ -227,7 +227,7 @@ final class SegmentLog implements AutoCloseable {
   }
 
   private void writeDeletedTo(long to, boolean forceDirectory) throws IOException {
-    Files.createDirectories(dir);
+    SegmentStore.createDirectory(dir, persistenceId);
     ByteBuffer buffer = ByteBuffer.allocate(12).putLong(to);
     CRC32C crc = new CRC32C();
     crc.update(buffer.array(), 0, 8);

@@ -83,7 +83,7 @@ public final class SegmentSnapshotStore extends SnapshotStore {
       crc.update(content.array(), 4, content.capacity() - 4);
       content.putInt(0, (int) crc.getValue()).flip();
       Path pidDir = dir.resolve(SegmentStore.directoryName(metadata.persistenceId()));
-      Files.createDirectories(pidDir);
+      SegmentStore.createDirectory(pidDir, metadata.persistenceId());
       Path tmp = pidDir.resolve(UUID.randomUUID() + ".tmp");
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         while (content.hasRemaining()) {

@@ -9,9 +9,13 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -44,6 +48,9 @@ public final class SegmentStore implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SegmentStore.class);
   private static final int MAX_FILE_NAME_BYTES = 255;
+  private static final String HASHED_PREFIX = "~";
+  private static final int HASHED_READABLE_CHARS = 100;
+  static final String ID_FILE = "persistence-id";
 
   private final SegmentJournalSettings settings;
   private final ConcurrentHashMap<String, SegmentLog> logs = new ConcurrentHashMap<>();
@@ -163,22 +170,57 @@ public final class SegmentStore implements AutoCloseable {
 
   /** The persistence ids that have a log in this store's directory. */
   public List<String> persistenceIds() throws IOException {
+    List<String> ids = new ArrayList<>();
     try (Stream<Path> listing = Files.list(settings.dir())) {
-      return listing.filter(Files::isDirectory)
-          .map(dir -> URLDecoder.decode(dir.getFileName().toString(), StandardCharsets.UTF_8))
-          .sorted()
-          .toList();
+      for (Path dir : (Iterable<Path>) listing.filter(Files::isDirectory)::iterator) {
+        String name = dir.getFileName().toString();
+        if (!name.startsWith(HASHED_PREFIX)) {
+          ids.add(URLDecoder.decode(name, StandardCharsets.UTF_8));
+        } else if (Files.exists(dir.resolve(ID_FILE))) {
+          // A directory made but killed before its id was written holds no entry yet: it names no log.
+          ids.add(Files.readString(dir.resolve(ID_FILE), StandardCharsets.UTF_8));
+        }
+      }
+    }
+    ids.sort(null);
+    return ids;
+  }
+
+  /**
+   * The directory name of a persistence id's log (and of its snapshots): URL-encoded, with dots and stars encoded
+   * too. An id too long for a file name (a 300-character Kafka group id, a topic name near Kafka's 249 characters
+   * inside a partition's id) gets {@link #HASHED_PREFIX}, a readable start of the encoding and the SHA-256 of the
+   * whole id; its directory then keeps the id in {@link #ID_FILE} (see {@link #createDirectory}). URL encoding
+   * never yields {@code ~}, so the two kinds of name cannot collide.
+   */
+  static String directoryName(String persistenceId) {
+    if (persistenceId.isEmpty()) {
+      throw new IllegalArgumentException("the segment journal needs a non-empty persistence id");
+    }
+    String name = URLEncoder.encode(persistenceId, StandardCharsets.UTF_8).replace(".", "%2E").replace("*", "%2A");
+    if (name.length() <= MAX_FILE_NAME_BYTES) {
+      return name;
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(persistenceId.getBytes(StandardCharsets.UTF_8));
+      return HASHED_PREFIX + name.substring(0, HASHED_READABLE_CHARS) + "-" + HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java platform has SHA-256", e);
     }
   }
 
-  /** The directory name of a persistence id's log: URL-encoded, with dots and stars encoded too. */
-  static String directoryName(String persistenceId) {
-    String name = URLEncoder.encode(persistenceId, StandardCharsets.UTF_8).replace(".", "%2E").replace("*", "%2A");
-    if (name.isEmpty() || name.length() > MAX_FILE_NAME_BYTES) {
-      throw new IllegalArgumentException("persistence id \"" + persistenceId + "\" makes a directory name of "
-          + name.length() + " bytes; the segment journal needs 1 to " + MAX_FILE_NAME_BYTES);
+  /**
+   * Creates the directory of a persistence id named by {@link #directoryName}; for a hashed name the id is written
+   * into it first (atomically), so {@link #persistenceIds} can name it.
+   */
+  static void createDirectory(Path dir, String persistenceId) throws IOException {
+    Files.createDirectories(dir);
+    Path idFile = dir.resolve(ID_FILE);
+    if (dir.getFileName().toString().startsWith(HASHED_PREFIX) && !Files.exists(idFile)) {
+      Path tmp = dir.resolve(ID_FILE + ".tmp");
+      Files.writeString(tmp, persistenceId, StandardCharsets.UTF_8);
+      Files.move(tmp, idFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
-    return name;
   }
 
   private SegmentLog log(String persistenceId) {

@@ -332,4 +332,23 @@ class SegmentStoreTest {
           store.persistenceIds());
     }
   }
+
+  @Test
+  void when_aPersistenceIdIsTooLongForAFileName_then_itsLogLivesUnderAHashedNameAndIsListedByItsId()
+      throws Exception {
+    String group = "group|" + "t".repeat(300);
+    String other = "group|" + "t".repeat(299) + "u";
+    try (SegmentStore store = SegmentStore.open(settings(1 << 20, FsyncPolicy.NEVER))) {
+      append(store, group, 1, 3, 10);
+      append(store, other, 1, 1, 10);
+      assertTrue(SegmentStore.directoryName(group).length() <= 255);
+      assertTrue(!SegmentStore.directoryName(group).equals(SegmentStore.directoryName(other)),
+          "ids sharing a long prefix get names of their own");
+      assertEquals(List.of(group, other).stream().sorted().toList(), store.persistenceIds());
+    }
+    try (SegmentStore store = SegmentStore.open(settings(1 << 20, FsyncPolicy.NEVER))) {
+      assertEquals(range(1, 3), sequenceNrs(store.read(group, 1, 10, Long.MAX_VALUE, Long.MAX_VALUE)),
+          "found again after a reopen");
+    }
+  }
 }
