@@ -2,7 +2,6 @@ package dev.runnel.broker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.LoggerFactory;
@@ -61,7 +60,7 @@ public final class Main {
     }
     RunnelNode node;
     try {
-      node = RunnelNode.start(config, Duration.ofSeconds(60));
+      node = RunnelNode.start(config, config.getDuration("runnel.start-timeout"));
     } catch (RuntimeException e) {
       fail("Runnel did not start: " + e.getMessage());
       return;

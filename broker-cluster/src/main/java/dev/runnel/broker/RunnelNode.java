@@ -47,7 +47,11 @@ public final class RunnelNode implements AutoCloseable {
       Thread.currentThread().interrupt();
       system.terminate();
       throw new IllegalStateException("interrupted while starting", e);
-    } catch (ExecutionException | TimeoutException e) {
+    } catch (TimeoutException e) {
+      system.terminate();
+      throw new IllegalStateException("node did not start within " + timeout
+          + " (runnel.start-timeout): its servers were not bound and its cluster not joined by then", e);
+    } catch (ExecutionException e) {
       system.terminate();
       throw new IllegalStateException("node did not start: " + Broker.unwrap(e).getMessage(), Broker.unwrap(e));
     }
