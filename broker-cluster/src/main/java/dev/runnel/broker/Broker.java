@@ -1,5 +1,6 @@
 package dev.runnel.broker;
 
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.metrics.RunnelMetrics;
@@ -61,6 +62,7 @@ public final class Broker {
   private final ReadBudget readBudget;
   private final TailCacheBudget tailCacheBudget;
   private final RunnelMetrics metrics;
+  private final ClusterView cluster;
 
   Broker(
       ActorSystem<?> system,
@@ -83,6 +85,7 @@ public final class Broker {
     this.readMemory = ReadMemorySettings.create(system.settings().config());
     this.readBudget = new ReadBudget("runnel.broker.fetch.max-bytes-in-flight", readMemory.maxBytesInFlight());
     this.metrics = RunnelMetrics.get(system);
+    this.cluster = ClusterView.get(system);
   }
 
   public BrokerSettings settings() {
@@ -260,6 +263,9 @@ public final class Broker {
       });
       return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
     }
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onUnreachable(partition)));
+    }
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
@@ -289,6 +295,9 @@ public final class Broker {
    */
   public CompletionStage<FetchResult> fetch(
       PartitionId partition, long offset, int maxBytes, Duration maxWait, IsolationLevel isolation) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1));
+    }
     Duration timeout = partitionTimeout().plus(maxWait);
     return entity(partition)
         .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
@@ -355,6 +364,11 @@ public final class Broker {
           }
           return id;
         });
+  }
+
+  private static String onUnreachable(PartitionId partition) {
+    return "Partition " + partition + " is on a node that is unreachable; it moves to a live node once that node is"
+        + " removed from the cluster (seconds)";
   }
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {

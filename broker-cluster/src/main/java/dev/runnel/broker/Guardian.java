@@ -5,6 +5,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import dev.runnel.broker.cluster.BrokerEndpoint;
 import dev.runnel.broker.cluster.ClusterFormation;
 import dev.runnel.broker.cluster.ClusterMonitor;
+import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.cluster.PartitionShards;
 import dev.runnel.broker.cluster.PlacementStrategy;
 import dev.runnel.broker.group.GroupCoordinator;
@@ -115,6 +116,8 @@ final class Guardian {
           context.spawn(TopicDirectory.create(topics, Duration.ofSeconds(3)), "topic-directory");
 
       ClusterSharding sharding = ClusterSharding.get(system);
+      ClusterView clusterView = ClusterView.get(system);
+      org.apache.pekko.actor.ActorRef declined = Adapter.toClassic(system).deadLetters();
       PartitionJournal journal = new PartitionJournal(system, settings.partition().journalTimeout());
       TailCacheBudget tailCaches = new TailCacheBudget(settings.partition().tailCacheTotalBytes());
       Executor cleaner = environment.cleanerExecutor()
@@ -122,7 +125,7 @@ final class Guardian {
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
               PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner, tailCaches))
           .withMessageExtractor(new PartitionShards())
-          .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self)));
+          .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self, clusterView, declined)));
 
       ActorRef<PartitionMessenger.Command> messenger = context.spawn(
           PartitionMessenger.create(sharding, settings.partition().requestTimeout()), "partition-messenger");
@@ -161,10 +164,10 @@ final class Guardian {
       Broker broker = new Broker(system, sharding, registry, producerIds, topics, settings, validation, tailCaches);
       Groups groups = Groups.init(system, broker,
           GroupSettings.create(system.settings().config().getConfig("runnel.broker.group")),
-          new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self));
+          new PlacementStrategy(GroupCoordinator.ENTITY_KEY.name(), self, clusterView, declined));
       Transactions transactions = Transactions.init(system, broker, groups, messenger,
           TransactionSettings.create(system.settings().config().getConfig("runnel.broker.transaction")),
-          new PlacementStrategy(TransactionCoordinator.ENTITY_KEY.name(), self));
+          new PlacementStrategy(TransactionCoordinator.ENTITY_KEY.name(), self, clusterView, declined));
       ClusterSingleton.get(system).init(
           SingletonActor.of(TransactionRecovery.create(transactions), "transaction-recovery"));
       KafkaSettings kafkaSettings = KafkaSettings.create(system.settings().config());

@@ -75,6 +75,36 @@ public final class ClusterView implements Extension {
         .anyMatch(m -> m.address().equals(now.self()) && m.status().equals("Up") && m.endpoint().isPresent());
   }
 
+  /** The addresses of the live members (Up and reachable): the members {@link Placement} places shards on. */
+  public List<Address> liveMembers() {
+    return snapshot.get().members().stream().filter(ClusterMember::live).map(ClusterMember::address).toList();
+  }
+
+  /** Whether every member is Up and reachable: no one joining, leaving or suspected dead. */
+  public boolean stable() {
+    List<ClusterMember> members = snapshot.get().members();
+    return !members.isEmpty() && members.stream().allMatch(ClusterMember::live);
+  }
+
+  /**
+   * Whether this partition is, as far as this node can tell, still hosted by a member that is unreachable but not
+   * yet removed: the owner by placement over the Up members, the unreachable ones included, which is where the shard
+   * coordinator put it while that member was live. A request sent there now is lost with the node, so the doors
+   * answer such a partition with a retriable error at once instead of waiting out the request timeout.
+   */
+  public boolean partitionOnUnreachableMember(PartitionId partition) {
+    return onUnreachableMember(snapshot.get().members(), partition);
+  }
+
+  static boolean onUnreachableMember(List<ClusterMember> members, PartitionId partition) {
+    if (members.stream().allMatch(ClusterMember::reachable)) {
+      return false;
+    }
+    List<Address> up = members.stream().filter(m -> m.status().equals("Up")).map(ClusterMember::address).toList();
+    Address owner = Placement.owner(PartitionShards.ENTITY_TYPE, partition.entityId(), up);
+    return owner != null && members.stream().anyMatch(m -> m.address().equals(owner) && !m.reachable());
+  }
+
   /** The live members' endpoints, by node id: the brokers of Metadata and DescribeCluster. */
   public List<BrokerEndpoint> brokers() {
     return snapshot.get().members().stream().filter(ClusterMember::live).flatMap(m -> m.endpoint().stream())

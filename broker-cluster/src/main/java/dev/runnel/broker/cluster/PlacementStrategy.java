@@ -2,6 +2,7 @@ package dev.runnel.broker.cluster;
 
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.pekko.actor.ActorRef;
@@ -12,9 +13,16 @@ import scala.concurrent.Future;
 
 /**
  * The shard coordinator's allocation strategy: a shard goes to the region of the member {@link Placement} names
- * among the regions the coordinator knows, and a rebalance moves every shard that is elsewhere (after a node
- * joins, or when a shard was placed on its requester while the coordinator knew fewer regions). Because the
- * placement is a function of the members, every node computes the same leaders without asking.
+ * among the live members ({@link ClusterView#liveMembers()}, the same members every node names leaders from), and
+ * a rebalance moves every shard that is elsewhere (after a node joined or left).
+ *
+ * <p>Two rules keep failover from dropping requests. A shard whose owner's region has not registered with the
+ * coordinator yet (the coordinator just moved, or the node just started) is not allocated anywhere else meanwhile:
+ * the allocation is declined (answered with a region the coordinator does not know, which it ignores) and the
+ * requesting region asks again after its retry interval, its messages buffered. Placing it on another region and
+ * moving it later would hand it off, and a hand-off drops the messages buffered for it. And rebalancing waits
+ * until every member is Up and reachable: a hand-off needs every region's acknowledgement, and an unreachable
+ * region's never comes.
  *
  * <p>Used only inside the shard coordinator's actor, one call at a time.
  */
@@ -22,35 +30,52 @@ public final class PlacementStrategy extends ShardCoordinator.AbstractShardAlloc
 
   private final String entityType;
   private final Address self;
+  private final ClusterView cluster;
+  private final ActorRef declined;
 
   /**
    * @param entityType the sharded entity type's name
    * @param self this node's address: the coordinator's own region has a local actor path without host and port
+   * @param cluster the live members to place shards on
+   * @param declined an actor that is no shard region (dead letters): the answer that declines an allocation
    */
-  public PlacementStrategy(String entityType, Address self) {
+  public PlacementStrategy(String entityType, Address self, ClusterView cluster, ActorRef declined) {
     this.entityType = entityType;
     this.self = self;
+    this.cluster = cluster;
+    this.declined = declined;
   }
 
   @Override
   public Future<ActorRef> allocateShard(
       ActorRef requester, String shardId, Map<ActorRef, IndexedSeq<String>> currentShardAllocations) {
     Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);
-    Address owner = Placement.owner(entityType, shardId, regions.keySet());
-    return Future.successful(owner == null ? requester : regions.get(owner));
+    List<Address> live = cluster.liveMembers();
+    if (live.isEmpty()) {
+      // Before this node sees itself Up (a one-node cluster forming): the regions registered so far.
+      Address owner = Placement.owner(entityType, shardId, regions.keySet());
+      return Future.successful(owner == null ? requester : regions.get(owner));
+    }
+    ActorRef owner = regions.get(Placement.owner(entityType, shardId, live));
+    return Future.successful(owner == null ? declined : owner);
   }
 
   @Override
   public Future<Set<String>> rebalance(
       Map<ActorRef, IndexedSeq<String>> currentShardAllocations, Set<String> rebalanceInProgress) {
-    Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);
     Set<String> misplaced = new HashSet<>();
+    if (!cluster.stable()) {
+      return Future.successful(misplaced);
+    }
+    Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);
+    List<Address> live = cluster.liveMembers();
     for (Map.Entry<ActorRef, IndexedSeq<String>> region : currentShardAllocations.entrySet()) {
       Address at = address(region.getKey());
       scala.collection.Iterator<String> shards = region.getValue().iterator();
       while (shards.hasNext()) {
         String shard = shards.next();
-        if (!rebalanceInProgress.contains(shard) && !at.equals(Placement.owner(entityType, shard, regions.keySet()))) {
+        Address owner = Placement.owner(entityType, shard, live);
+        if (!rebalanceInProgress.contains(shard) && !at.equals(owner) && regions.containsKey(owner)) {
           misplaced.add(shard);
         }
       }

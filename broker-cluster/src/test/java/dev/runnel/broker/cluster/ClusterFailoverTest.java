@@ -44,6 +44,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -54,8 +55,10 @@ import org.junit.jupiter.api.Timeout;
  * a two-member consumer group), through a node's SIGKILL, a node added, a graceful leave (SIGTERM): every
  * acknowledged record stays readable exactly once at its offset, in each key's order, the consumer groups keep
  * their offsets and consume everything, and every door works through every node. One cluster for the whole
- * class (its steps build on each other, in order), to keep CI time down.
+ * class (its steps build on each other, in order), to keep CI time down. Tagged exclusive: it asserts on the failover
+ * time, so it runs alone, after the other classes (see this module's pom).
  */
+@Tag("exclusive")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterFailoverTest {

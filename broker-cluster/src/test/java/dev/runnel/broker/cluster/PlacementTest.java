@@ -65,6 +65,32 @@ class PlacementTest {
   }
 
   @Test
+  void when_memberOfThreeDies_then_mostOfTheSurvivorsPartitionsStayWhereTheyWere() {
+    List<Address> members = members(3);
+    int survivorsPartitions = 0;
+    int survivorsMoved = 0;
+    for (int topic = 0; topic < 200; topic++) {
+      String topicId = "topic-" + topic;
+      Address dead = members.get(topic % 3);
+      List<Address> rest = new ArrayList<>(members);
+      rest.remove(dead);
+      for (int p = 0; p < 12; p++) {
+        String shard = new PartitionId("orders", topicId, p).entityId();
+        Address before = Placement.owner(PartitionShards.ENTITY_TYPE, shard, members);
+        Address after = Placement.owner(PartitionShards.ENTITY_TYPE, shard, rest);
+        assertTrue(rest.contains(after));
+        if (!before.equals(dead)) {
+          survivorsPartitions++;
+          survivorsMoved += before.equals(after) ? 0 : 1;
+        }
+      }
+    }
+    // Plain round robin over the topic's member order moves about half of them.
+    assertTrue(survivorsMoved < survivorsPartitions * 0.35,
+        survivorsMoved + " of the survivors' " + survivorsPartitions + " partitions moved");
+  }
+
+  @Test
   void when_memberLeaves_then_onlyTheGroupShardsItOwnedMove() {
     List<Address> members = members(4);
     Address leaving = members.get(2);
