@@ -311,6 +311,9 @@ public final class Broker {
 
   /** {@link #listOffsets(PartitionId, long)} where latest is the last stable offset for READ_COMMITTED. */
   public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp, IsolationLevel isolation) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
+    }
     return entity(partition)
         .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
@@ -340,6 +343,10 @@ public final class Broker {
 
   /** The partition's log start, log end and the bytes of record batches it holds. */
   public CompletionStage<PartitionStatus> status(PartitionId partition) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.failedFuture(
+          new org.apache.kafka.common.errors.NotLeaderOrFollowerException(onUnreachable(partition)));
+    }
     return entity(partition).ask(Partition.GetStatus::new, partitionTimeout());
   }
 

@@ -20,9 +20,10 @@ import scala.concurrent.Future;
  * coordinator yet (the coordinator just moved, or the node just started) is not allocated anywhere else meanwhile:
  * the allocation is declined (answered with a region the coordinator does not know, which it ignores) and the
  * requesting region asks again after its retry interval, its messages buffered. Placing it on another region and
- * moving it later would hand it off, and a hand-off drops the messages buffered for it. And rebalancing waits
- * until every member is Up and reachable: a hand-off needs every region's acknowledgement, and an unreachable
- * region's never comes.
+ * moving it later would hand it off, and a hand-off drops the messages buffered for it. And a rebalance waits
+ * until every member is Up and reachable and no removed member's region is still registered: a hand-off needs
+ * the acknowledgement of every registered region, and a dead one never gives it (the coordinator frees a dead
+ * region's shards itself once it sees the region terminate, after the removal margin).
  *
  * <p>Used only inside the shard coordinator's actor, one call at a time.
  */
@@ -69,6 +70,10 @@ public final class PlacementStrategy extends ShardCoordinator.AbstractShardAlloc
     }
     Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);
     List<Address> live = cluster.liveMembers();
+    if (!live.containsAll(regions.keySet())) {
+      // A removed member's region, registered until the coordinator sees it terminate (after the removal margin).
+      return Future.successful(misplaced);
+    }
     for (Map.Entry<ActorRef, IndexedSeq<String>> region : currentShardAllocations.entrySet()) {
       Address at = address(region.getKey());
       scala.collection.Iterator<String> shards = region.getValue().iterator();

@@ -19,7 +19,11 @@ final class KafkaErrors {
 
   static ApiError of(Throwable failure) {
     Throwable cause = Broker.unwrap(failure);
-    Errors error = Errors.forException(cause);
+    // An ask that timed out (a partition or coordinator that did not answer in time, e.g. on a node that just
+    // died) is Kafka's retriable REQUEST_TIMED_OUT, not an unknown error that clients give up on.
+    Errors error = cause instanceof java.util.concurrent.TimeoutException
+        ? Errors.REQUEST_TIMED_OUT
+        : Errors.forException(cause);
     if (error == Errors.UNKNOWN_SERVER_ERROR) {
       log.warn("Kafka request failed unexpectedly", cause);
     }
