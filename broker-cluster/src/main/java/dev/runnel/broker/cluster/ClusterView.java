@@ -3,6 +3,7 @@ package dev.runnel.broker.cluster;
 import dev.runnel.broker.group.GroupCoordinator;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.transaction.TransactionCoordinator;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -40,6 +41,7 @@ public final class ClusterView implements Extension {
   /** Pekko's default shard of an entity id, which group and transaction coordinators are sharded by. */
   private final HashCodeMessageExtractor<GroupCoordinator.Command> groupShards;
   private final AtomicReference<Snapshot> snapshot;
+  private volatile long membershipChangedAt = System.nanoTime();
 
   private ClusterView(Address self, int groupShardCount) {
     this.groupShards = new HashCodeMessageExtractor<>(groupShardCount);
@@ -51,7 +53,15 @@ public final class ClusterView implements Extension {
   }
 
   void update(Snapshot next) {
-    snapshot.set(next);
+    Snapshot previous = snapshot.getAndSet(next);
+    if (!membership(previous).equals(membership(next))) {
+      membershipChangedAt = System.nanoTime();
+    }
+  }
+
+  /** Who is a member, with what status and reachability: what placement and rebalancing depend on. */
+  private static List<String> membership(Snapshot snapshot) {
+    return snapshot.members().stream().map(m -> m.address() + " " + m.status() + " " + m.reachable()).toList();
   }
 
   /** Every member this node knows, with its status. */
@@ -80,10 +90,14 @@ public final class ClusterView implements Extension {
     return snapshot.get().members().stream().filter(ClusterMember::live).map(ClusterMember::address).toList();
   }
 
-  /** Whether every member is Up and reachable: no one joining, leaving or suspected dead. */
-  public boolean stable() {
+  /**
+   * Whether every member is Up and reachable (no one joining, leaving or suspected dead) and the membership has not
+   * changed for {@code settle}.
+   */
+  public boolean stableFor(Duration settle) {
     List<ClusterMember> members = snapshot.get().members();
-    return !members.isEmpty() && members.stream().allMatch(ClusterMember::live);
+    return !members.isEmpty() && members.stream().allMatch(ClusterMember::live)
+        && System.nanoTime() - membershipChangedAt >= settle.toNanos();
   }
 
   /**

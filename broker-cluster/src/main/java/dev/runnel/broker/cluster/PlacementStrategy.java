@@ -1,5 +1,6 @@
 package dev.runnel.broker.cluster;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -21,13 +22,22 @@ import scala.concurrent.Future;
  * the allocation is declined (answered with a region the coordinator does not know, which it ignores) and the
  * requesting region asks again after its retry interval, its messages buffered. Placing it on another region and
  * moving it later would hand it off, and a hand-off drops the messages buffered for it. And a rebalance waits
- * until every member is Up and reachable and no removed member's region is still registered: a hand-off needs
- * the acknowledgement of every registered region, and a dead one never gives it (the coordinator frees a dead
- * region's shards itself once it sees the region terminate, after the removal margin).
+ * until every member is Up and reachable, membership has settled ({@link #SETTLE}), and no removed member's region
+ * is still registered: a hand-off needs the acknowledgement of every registered region, and a dead one never gives
+ * it (the coordinator frees a dead region's shards itself once it sees the region terminate, after the removal
+ * margin).
  *
  * <p>Used only inside the shard coordinator's actor, one call at a time.
  */
 public final class PlacementStrategy extends ShardCoordinator.AbstractShardAllocationStrategy {
+
+  /**
+   * How long membership must have stayed the same before shards move to where placement puts them. Right after a
+   * death or a join, regions still buffer requests for shards that are being allocated; a hand-off begun then drops
+   * them (their senders wait out the request timeout). A little later every region knows every home and a hand-off
+   * drops nothing. Two rebalance ticks.
+   */
+  private static final Duration SETTLE = Duration.ofSeconds(4);
 
   private final String entityType;
   private final Address self;
@@ -65,7 +75,7 @@ public final class PlacementStrategy extends ShardCoordinator.AbstractShardAlloc
   public Future<Set<String>> rebalance(
       Map<ActorRef, IndexedSeq<String>> currentShardAllocations, Set<String> rebalanceInProgress) {
     Set<String> misplaced = new HashSet<>();
-    if (!cluster.stable()) {
+    if (!cluster.stableFor(SETTLE)) {
       return Future.successful(misplaced);
     }
     Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);
