@@ -212,6 +212,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(CheckRetention.INSTANCE, settings.retentionCheckInterval());
       timers.startTimerWithFixedDelay(CheckCompaction.INSTANCE, settings.compactionCheckInterval());
+      LocalPartitions.get(context.getSystem()).started(id);
       return new Partition(context, id, settings, topicConfigs, journal, cleaner, tailCaches);
     }));
   }
@@ -269,7 +270,10 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         .onSignal(SnapshotCompleted.class, (state, completed) ->
             deleteObsoleteEvents(state, completed.metadata().sequenceNr()))
         // A stopped (passivated) or restarting partition's cached bytes go back to the node's budget.
-        .onSignal(PostStop.instance(), state -> tailCache.clear())
+        .onSignal(PostStop.instance(), state -> {
+          tailCache.clear();
+          LocalPartitions.get(context.getSystem()).stopped(id);
+        })
         .onSignal(PreRestart.instance(), state -> tailCache.clear())
         .build();
   }
