@@ -69,10 +69,12 @@ public final class Main {
       return;
     }
     BrokerSettings settings = node.broker().settings();
-    System.out.printf("Runnel ready: http=%s:%d kafka=%s:%d data-dir=%s%s%n",
+    System.out.printf("Runnel ready: http=%s:%d kafka=%s:%d data-dir=%s%s%s%n",
         node.httpAddress().getHostString(), node.httpPort(),
         node.kafkaAddress().getHostString(), node.kafkaPort(), settings.dataDir(),
-        node.managementAddress().map(a -> " management=" + a.getHostString() + ":" + a.getPort()).orElse(""));
+        node.managementAddress().map(a -> " management=" + a.getHostString() + ":" + a.getPort()).orElse(""),
+        node.schemaRegistryAddress().map(a -> " schema-registry=" + a.getHostString() + ":" + a.getPort())
+            .orElse(""));
     System.out.flush();
   }
 
