@@ -38,8 +38,8 @@ import org.apache.kafka.common.utils.internals.Crc32C;
  *       batch's maxTimestamp equal to the newest record's; LogAppendTime topics get the append time from the
  *       partition, which overwrites the batch's ({@link LogAppender});
  *   <li>producer fields: producer id -1 (epoch and sequence then unchecked, as Kafka does), or a producer id of at
- *       least 0 with epoch and sequence of at least 0; a producer id this broker never handed out is accepted (as Kafka does, it just
- *       starts that producer's state); an idempotent producer sends one batch per partition.
+ *       least 0 with epoch and sequence of at least 0; a producer id this broker never handed out is accepted (as
+ *       Kafka does, it just starts that producer's state); an idempotent producer sends one batch per partition.
  * </ul>
  *
  * <p>Structural damage is refused with {@link CorruptRecordException} (CORRUPT_MESSAGE), a well-formed batch that

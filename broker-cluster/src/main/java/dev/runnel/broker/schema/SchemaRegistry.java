@@ -48,6 +48,11 @@ public final class SchemaRegistry {
     return view.state();
   }
 
+  /** Completes once this node has read what the registry held when it started; reads wait for it. */
+  CompletionStage<Void> caughtUp() {
+    return view.caughtUp();
+  }
+
   /**
    * Asks the writer to make a change; completes with its answer once this node's view holds it, or fails with a
    * {@link RegistryException} (the writer's refusal, or 50002 when the writer or the view takes too long).

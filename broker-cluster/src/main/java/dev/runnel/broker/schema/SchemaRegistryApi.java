@@ -68,15 +68,16 @@ public final class SchemaRegistryApi {
   }
 
   public Route route() {
-    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-        pathEndOrSingleSlash(() -> get(() -> ok(JSON.createObjectNode()))),
-        pathPrefix("subjects", this::subjectsRoute),
-        pathPrefix("schemas", this::schemasRoute),
-        pathPrefix("config", this::configRoute),
-        pathPrefix("compatibility", this::compatibilityRoute),
-        pathPrefix("mode", () -> concat(
-            pathEndOrSingleSlash(() -> get(() -> ok(mode()))),
-            path(PathMatchers.segment(), subject -> get(() -> ok(mode()))))))));
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () ->
+        onSuccess(registry.caughtUp(), caughtUp -> concat(
+            pathEndOrSingleSlash(() -> get(() -> ok(JSON.createObjectNode()))),
+            pathPrefix("subjects", this::subjectsRoute),
+            pathPrefix("schemas", this::schemasRoute),
+            pathPrefix("config", this::configRoute),
+            pathPrefix("compatibility", this::compatibilityRoute),
+            pathPrefix("mode", () -> concat(
+                pathEndOrSingleSlash(() -> get(() -> ok(mode()))),
+                path(PathMatchers.segment(), subject -> get(() -> ok(mode())))))))));
   }
 
   /** The registry always takes writes: Confluent's IMPORT and READONLY modes are not offered. */

@@ -35,6 +35,7 @@ public final class SchemaView {
   private final List<Waiter> waiters = new ArrayList<>();
   private volatile RegistryState published = new RegistryState();
   private long nextOffset;
+  private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
   private volatile boolean stopped;
 
   SchemaView(ActorSystem<?> system, SchemaLog schemaLog, SchemaRegistrySettings settings) {
@@ -45,7 +46,38 @@ public final class SchemaView {
 
   void start() {
     system.getWhenTerminated().thenRun(() -> stopped = true);
-    findTopic();
+    firstLook();
+  }
+
+  /**
+   * Completes once this view holds everything {@code _schemas} held when the node started (at once if there was no
+   * topic), so a restarted node never answers "not found" for a schema it has not read yet; failed with 50002 if
+   * that takes longer than the request timeout.
+   */
+  CompletionStage<Void> caughtUp() {
+    if (caughtUp.isDone()) {
+      return caughtUp;
+    }
+    return caughtUp.copy().orTimeout(settings.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(new RegistryException(RegistryError.of(
+            RegistryError.OPERATION_TIMEOUT, "This node has not yet read " + schemaLog.topic() + " (it is starting)"))));
+  }
+
+  /** At start, asks the topic registry whether the topic exists: this node's own list may not be filled yet. */
+  private void firstLook() {
+    if (stopped) {
+      return;
+    }
+    schemaLog.existing().whenComplete((partition, failure) -> {
+      if (failure != null) {
+        later(this::firstLook);
+      } else if (partition.isPresent()) {
+        tail(partition.get());
+      } else {
+        caughtUp.complete(null);
+        later(this::findTopic);
+      }
+    });
   }
 
   /** The registry as this node has read it so far. */
@@ -97,6 +129,9 @@ public final class SchemaView {
         return;
       }
       publish(chunk);
+      if (chunk.nextOffset() >= chunk.highWatermark()) {
+        caughtUp.complete(null);
+      }
       tail(partition);
     });
   }

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
  * The registry's one writer, run as a cluster singleton so that schema ids and versions are given out by one
  * decider for the whole cluster. It reads {@code _schemas} to its end before it takes a request (the topic is created
  * with the first change), then decides each write with {@link RegistryMachine} against that state, appends the
- * changes and answers once they are stored, one write at a time (others wait in the stash). A failed append may still have been
- * stored, so after one it reads the topic again before the next write.
+ * changes and answers once they are stored, one write at a time (others wait in the stash). A failed append may
+ * still have been stored, so after one it reads the topic again before the next write.
  */
 public final class SchemaWriter {
 

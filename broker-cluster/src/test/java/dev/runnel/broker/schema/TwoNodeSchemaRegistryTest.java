@@ -70,7 +70,8 @@ class TwoNodeSchemaRegistryTest {
     assertEquals(200, registered.status(), registered.text());
     int id = registered.json().path("id").asInt();
     await().atMost(Duration.ofSeconds(30)).until(() -> one.get("/schemas/ids/" + id).status() == 200);
-    assertEquals(two.get("/subjects/users-value/versions/1").text(), one.get("/subjects/users-value/versions/1").text());
+    assertEquals(two.get("/subjects/users-value/versions/1").text(),
+        one.get("/subjects/users-value/versions/1").text());
 
     int each = 10;
     List<CompletableFuture<RegistryTestClient.Answer>> answers = new ArrayList<>();
