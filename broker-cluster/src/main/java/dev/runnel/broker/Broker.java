@@ -29,6 +29,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -269,7 +270,8 @@ public final class Broker {
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
-          return entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), wait)
+          return DirectAsk.<Partition.Command, AppendResult>ask(
+                  entity, replyTo -> new Partition.Append(valid, replyTo), wait)
               .thenApply(result -> {
                 if (result.isStored()) {
                   inbound.stored();
@@ -299,8 +301,8 @@ public final class Broker {
       return CompletableFuture.completedFuture(FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1));
     }
     Duration timeout = partitionTimeout().plus(maxWait);
-    return entity(partition)
-        .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
+    return ask(partition, (ActorRef<FetchResult> replyTo) ->
+            new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
   }
 
@@ -314,8 +316,8 @@ public final class Broker {
     if (cluster.partitionOnUnreachableMember(partition)) {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
-    return entity(partition)
-        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
+    return ask(partition, (ActorRef<OffsetLookup> replyTo) ->
+            new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
 
@@ -380,6 +382,12 @@ public final class Broker {
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {
     return sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId());
+  }
+
+  /** Asks a partition entity; the stage completes on the replying thread ({@link DirectAsk}). */
+  private <R> CompletableFuture<R> ask(
+      PartitionId partition, Function<ActorRef<R>, Partition.Command> command, Duration timeout) {
+    return DirectAsk.ask(entity(partition), command, timeout);
   }
 
   private CompletionStage<TopicMetadata> registryChange(
