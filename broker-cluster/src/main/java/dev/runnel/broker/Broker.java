@@ -5,9 +5,11 @@ import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.TailCacheBudget;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.LocalPartitions;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
@@ -258,6 +260,19 @@ public final class Broker {
    * most the partition request timeout) if the partition has not answered by then; the append may still be stored.
    */
   public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout) {
+    return append(partition, records, acks, timeout, null);
+  }
+
+  /**
+   * Appends record batches only if {@code condition} holds (acks all): the partition decides it atomically with its
+   * group commit, and a conflict is answered {@link AppendResult#isConflict()} with nothing stored.
+   */
+  public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, AppendCondition condition) {
+    return append(partition, records, (short) -1, partitionTimeout(), condition);
+  }
+
+  private CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout,
+      AppendCondition condition) {
     EntityRef<Partition.Command> entity = entity(partition);
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
@@ -275,7 +290,7 @@ public final class Broker {
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
           return crossNode(partition, DirectAsk.<Partition.Command, AppendResult>ask(
-                      entity, replyTo -> new Partition.Append(valid, replyTo), wait),
+                      entity, replyTo -> new Partition.Append(valid, condition, replyTo), wait),
                   () -> AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
               .thenApply(result -> {
                 if (result.isStored()) {
@@ -311,6 +326,22 @@ public final class Broker {
                 new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
             () -> FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1))
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
+  }
+
+  /**
+   * Reads one key's records from {@code fromOffset} through the partition's key index (see
+   * {@link dev.runnel.broker.partition.KeyReader}); a page at a time: continue from the answer's next offset until it
+   * says end of key.
+   */
+  public CompletionStage<KeyReadResult> readKey(PartitionId partition, byte[] key, long fromOffset) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER,
+          onUnreachable(partition)));
+    }
+    return entity(partition)
+        .<KeyReadResult>ask(replyTo -> new Partition.ReadKey(key, fromOffset, replyTo), partitionTimeout())
+        .exceptionally(failure -> KeyReadResult.error(Errors.REQUEST_TIMED_OUT,
+            "Partition " + partition + " did not answer in " + partitionTimeout()));
   }
 
   /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
