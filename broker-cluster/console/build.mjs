@@ -12,6 +12,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = resolve(process.argv[2] ?? join(here, "dist"));
 const env = { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", npm_config_color: "false" };
 
+// Vite 8's floor (its package.json "engines"): an older Node.js fails deep inside the build, so say it here.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 20 || (major === 20 && minor < 19) || (major === 22 && minor < 12)) {
+  console.error(`console: Node.js ${process.versions.node} is too old to build the console: it needs 20.19 or later ` +
+    "(or build with -Dconsole.skip, leaving the console out)");
+  process.exit(1);
+}
+
 function run(command, args) {
   const result = spawnSync(command, args, { cwd: here, env, stdio: "inherit" });
   if (result.error) {
