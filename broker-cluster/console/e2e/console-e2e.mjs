@@ -5,7 +5,8 @@
 // when every check passed. A failure prints "FAILED: ..." and leaves failure.png beside the other screenshots.
 //
 // Environment: RUNNEL_CHROMIUM (default /usr/bin/chromium); RUNNEL_E2E_GROUP, a group with a live member that the
-// caller keeps running, whose members and assignment the group page must show.
+// caller keeps running, whose members and assignment the group page must show; RUNNEL_E2E_COMPRESSED_TOPIC, a
+// one-partition topic holding a gzip batch of records gzip-0..gzip-4 and then an lz4 batch of 3 records.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -19,6 +20,7 @@ mkdirSync(shots, { recursive: true });
 const topic = `console-e2e-${Date.now()}`;
 const lagGroup = `${topic}-lag`;
 const memberGroup = process.env.RUNNEL_E2E_GROUP;
+const compressedTopic = process.env.RUNNEL_E2E_COMPRESSED_TOPIC;
 const WAIT = 20_000;
 let passed = 0;
 
@@ -192,6 +194,21 @@ try {
     const refused = await page.textContent("[data-testid=reset-error]");
     check(refused.startsWith("NON_EMPTY_GROUP:"), `a reset of a group with members shows the broker's error (${refused})`);
     await page.screenshot({ path: join(shots, "group-members.png"), fullPage: true });
+  }
+  if (compressedTopic) {
+    await page.goto(`${base}/#/topics/${compressedTopic}`);
+    await page.waitForSelector("[data-testid=partitions] tbody tr");
+    await page.selectOption("[data-testid=tail-from]", "earliest");
+    await page.click("[data-testid=tail-start]");
+    await waitFor("the tail to read the 8 compressed records", async () =>
+      (await numberOf(page, "[data-testid=tail-stats]", "data-received")) === 8);
+    const shown = await page.innerText("[data-testid=tail-records]");
+    const stats = await page.innerText("[data-testid=tail-stats]");
+    check([0, 1, 2, 3, 4].every((i) => shown.includes(`gzip-${i}`)) && !shown.includes("lz4-")
+      && stats.includes("3 records in batches the browser cannot decompress")
+      && (await numberOf(page, "[data-testid=tail-stats]", "data-gaps")) === 0,
+      "the tail shows the records of a gzip batch and counts those of an lz4 batch");
+    await page.screenshot({ path: join(shots, "tail-compressed.png"), fullPage: true });
   }
   check(pageErrors.length === 0, `no script error in the page ${JSON.stringify(pageErrors)}`);
   console.log(`console-e2e: all ${passed} checks passed`);

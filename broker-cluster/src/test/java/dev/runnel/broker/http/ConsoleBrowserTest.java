@@ -13,13 +13,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,13 +35,15 @@ import org.junit.jupiter.api.Timeout;
  * from npm) uses it as a person would — {@code console/e2e/console-e2e.mjs} creates a topic, sees a bad name refused
  * with the broker's error, changes a config, watches the live tail while records are produced over HTTP, pauses
  * it (the count stays while records keep coming), resumes it (every record, no offset missed), watches a group's
- * lag chart rise and fall, and sees a live member's assignment. Screenshots are left in
+ * lag chart rise and fall, sees a live member's assignment, and tails from the beginning a topic of Kafka-producer
+ * batches compressed with gzip (shown record by record) and lz4 (counted). Screenshots are left in
  * {@code target/console-e2e/}. The page is the one the Maven build put into the broker's classes.
  */
 @Timeout(180)
 class ConsoleBrowserTest {
 
   private static final String GROUP = "console-readers";
+  private static final String COMPRESSED = "console-compressed";
 
   @Test
   void when_personUsesConsoleInChromium_then_everyCheckOfTheScriptPasses() throws Exception {
@@ -46,6 +55,8 @@ class ConsoleBrowserTest {
         Map.of("runnel.broker.group.initial-rebalance-delay", "0 s"))) {
       HttpTestClient http = new HttpTestClient(node.httpPort());
       assertEquals(201, http.post("/topics", "{\"name\": \"console-members\", \"partitions\": 1}").status());
+      produceCompressed(node, "gzip", 5);
+      produceCompressed(node, "lz4", 3);
       AtomicBoolean stop = new AtomicBoolean();
       Thread member = new Thread(() -> consume(node, stop), "console-member");
       member.start();
@@ -60,6 +71,28 @@ class ConsoleBrowserTest {
       } finally {
         stop.set(true);
         member.join(TimeUnit.SECONDS.toMillis(30));
+      }
+    }
+  }
+
+  /**
+   * Records "CODEC-i" in one batch compressed with {@code codec}, by Kafka's producer: the tail reads gzip batches
+   * record by record and counts the records of the codecs a browser cannot decompress.
+   */
+  private static void produceCompressed(RunnelNode node, String codec, int records) throws Exception {
+    try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.<String, Object>of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "127.0.0.1:" + node.kafkaPort(),
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, codec,
+        ProducerConfig.LINGER_MS_CONFIG, 1000,
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class))) {
+      List<Future<RecordMetadata>> sent = new ArrayList<>();
+      for (int i = 0; i < records; i++) {
+        sent.add(producer.send(new ProducerRecord<>(COMPRESSED, 0, "k" + i, codec + "-" + i)));
+      }
+      producer.flush();
+      for (Future<RecordMetadata> ack : sent) {
+        ack.get(60, TimeUnit.SECONDS);
       }
     }
   }
@@ -101,6 +134,7 @@ class ConsoleBrowserTest {
         .directory(Path.of("console").toFile())
         .redirectErrorStream(true);
     command.environment().put("RUNNEL_E2E_GROUP", GROUP);
+    command.environment().put("RUNNEL_E2E_COMPRESSED_TOPIC", COMPRESSED);
     Process script = command.start();
     script.getOutputStream().close();
     List<String> output;
