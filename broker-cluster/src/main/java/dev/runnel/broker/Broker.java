@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
@@ -273,7 +274,8 @@ public final class Broker {
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
-          return crossNode(partition, entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), wait),
+          return crossNode(partition, DirectAsk.<Partition.Command, AppendResult>ask(
+                      entity, replyTo -> new Partition.Append(valid, replyTo), wait),
                   () -> AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
               .thenApply(result -> {
                 if (result.isStored()) {
@@ -305,8 +307,8 @@ public final class Broker {
     }
     Duration timeout = partitionTimeout().plus(maxWait);
     return crossNode(partition,
-            entity(partition).<FetchResult>ask(
-                replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
+            ask(partition, (ActorRef<FetchResult> replyTo) ->
+                new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
             () -> FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1))
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
   }
@@ -322,8 +324,8 @@ public final class Broker {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
     return crossNode(partition,
-            entity(partition).<OffsetLookup>ask(
-                replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
+            ask(partition, (ActorRef<OffsetLookup> replyTo) ->
+                new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
             () -> OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER))
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
@@ -402,6 +404,12 @@ public final class Broker {
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {
     return sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId());
+  }
+
+  /** Asks a partition entity; the stage completes on the replying thread ({@link DirectAsk}). */
+  private <R> CompletableFuture<R> ask(
+      PartitionId partition, Function<ActorRef<R>, Partition.Command> command, Duration timeout) {
+    return DirectAsk.ask(entity(partition), command, timeout);
   }
 
   private CompletionStage<TopicMetadata> registryChange(

@@ -31,6 +31,7 @@ import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -174,7 +175,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   private record WaitExpired(long waiterId) implements Command, NoSerializationVerificationNeeded {}
 
-  private record Waiter(long id, Fetch fetch) {}
+  /** A fetch waiting at the log end, and the timer that ends its wait: cancelled when data wakes it first. */
+  private record Waiter(long id, Fetch fetch, Cancellable expiry) {}
 
   /** About the size of a transaction marker's control batch, for the journal write's size bound. */
   private static final int MARKER_BYTES = 78;
@@ -413,8 +415,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, state.logEndOffset(), state.logStartOffset()));
     } else if (fetch.offset() >= readLimit(state, fetch) && fetch.maxWait().compareTo(Duration.ZERO) > 0) {
       long waiterId = nextWaiterId++;
-      waiters.put(waiterId, new Waiter(waiterId, fetch));
-      context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId));
+      waiters.put(waiterId, new Waiter(waiterId, fetch,
+          context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId))));
     } else {
       read(state, fetch);
     }
@@ -441,9 +443,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     }
     var it = waiters.values().iterator();
     while (it.hasNext()) {
-      Fetch fetch = it.next().fetch();
+      Waiter waiter = it.next();
+      Fetch fetch = waiter.fetch();
       if (fetch.offset() < readLimit(state, fetch)) {
         it.remove();
+        // Nearly every tail consumer's fetch waits and is woken: its timer would be one more message to this actor.
+        waiter.expiry().cancel();
         read(state, fetch);
       }
     }
