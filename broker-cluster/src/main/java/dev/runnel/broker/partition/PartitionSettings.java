@@ -3,6 +3,7 @@ package dev.runnel.broker.partition;
 import com.typesafe.config.Config;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Settings of the partition entities, from {@code runnel.broker.partition}.
@@ -15,6 +16,7 @@ import java.time.Duration;
  * @param retentionCheckInterval how often retention by time and size is checked
  * @param compactionCheckInterval how often a compacted topic's partition looks for a compaction to run
  * @param idleSweepInterval how often every partition is woken, so passivated ones get their checks too
+ * @param idleTimeout how long a partition no request used stays in memory before it is passivated; empty: for ever
  * @param requestTimeout how long a request waits for one partition's answer (Fetch: beyond its wait), after
  *     which that partition alone is answered {@code REQUEST_TIMED_OUT}
  * @param clock the time retention and compaction measure ages against; tests pass a clock they control
@@ -28,6 +30,7 @@ public record PartitionSettings(
     Duration retentionCheckInterval,
     Duration compactionCheckInterval,
     Duration idleSweepInterval,
+    Optional<Duration> idleTimeout,
     Duration requestTimeout,
     Clock clock) {
 
@@ -53,6 +56,9 @@ public record PartitionSettings(
     if (idleSweepInterval.isNegative() || idleSweepInterval.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.idle-sweep-interval must be positive");
     }
+    if (idleTimeout.isPresent() && (idleTimeout.get().isNegative() || idleTimeout.get().isZero())) {
+      throw new IllegalArgumentException("runnel.broker.partition.idle-timeout must be positive or off");
+    }
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.request-timeout must be positive");
     }
@@ -69,12 +75,14 @@ public record PartitionSettings(
         partition.getDuration("retention-check-interval"),
         partition.getDuration("compaction-check-interval"),
         partition.getDuration("idle-sweep-interval"),
+        partition.getString("idle-timeout").equals("off")
+            ? Optional.empty() : Optional.of(partition.getDuration("idle-timeout")),
         partition.getDuration("request-timeout"),
         Clock.systemUTC());
   }
 
   public PartitionSettings withClock(Clock clock) {
     return new PartitionSettings(tailCacheBytes, tailCacheTotalBytes, maxWriteBytes, snapshotEvery, journalTimeout,
-        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, clock);
+        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, idleTimeout, requestTimeout, clock);
   }
 }
