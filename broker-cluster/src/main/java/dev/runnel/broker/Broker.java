@@ -5,9 +5,12 @@ import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.TailCacheBudget;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.KeyReadResult;
+import dev.runnel.broker.partition.LocalPartitions;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -30,6 +33,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -64,6 +68,7 @@ public final class Broker {
   private final TailCacheBudget tailCacheBudget;
   private final RunnelMetrics metrics;
   private final ClusterView cluster;
+  private final LocalPartitions localPartitions;
 
   Broker(
       ActorSystem<?> system,
@@ -87,6 +92,7 @@ public final class Broker {
     this.readBudget = new ReadBudget("runnel.broker.fetch.max-bytes-in-flight", readMemory.maxBytesInFlight());
     this.metrics = RunnelMetrics.get(system);
     this.cluster = ClusterView.get(system);
+    this.localPartitions = LocalPartitions.get(system);
   }
 
   public BrokerSettings settings() {
@@ -254,6 +260,19 @@ public final class Broker {
    * most the partition request timeout) if the partition has not answered by then; the append may still be stored.
    */
   public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout) {
+    return append(partition, records, acks, timeout, null);
+  }
+
+  /**
+   * Appends record batches only if {@code condition} holds (acks all): the partition decides it atomically with its
+   * group commit, and a conflict is answered {@link AppendResult#isConflict()} with nothing stored.
+   */
+  public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, AppendCondition condition) {
+    return append(partition, records, (short) -1, partitionTimeout(), condition);
+  }
+
+  private CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout,
+      AppendCondition condition) {
     EntityRef<Partition.Command> entity = entity(partition);
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
@@ -270,8 +289,9 @@ public final class Broker {
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
-          return DirectAsk.<Partition.Command, AppendResult>ask(
-                  entity, replyTo -> new Partition.Append(valid, replyTo), wait)
+          return crossNode(partition, DirectAsk.<Partition.Command, AppendResult>ask(
+                      entity, replyTo -> new Partition.Append(valid, condition, replyTo), wait),
+                  () -> AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
               .thenApply(result -> {
                 if (result.isStored()) {
                   inbound.stored();
@@ -301,9 +321,27 @@ public final class Broker {
       return CompletableFuture.completedFuture(FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1));
     }
     Duration timeout = partitionTimeout().plus(maxWait);
-    return ask(partition, (ActorRef<FetchResult> replyTo) ->
-            new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
+    return crossNode(partition,
+            ask(partition, (ActorRef<FetchResult> replyTo) ->
+                new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
+            () -> FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1))
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
+  }
+
+  /**
+   * Reads one key's records from {@code fromOffset} through the partition's key index (see
+   * {@link dev.runnel.broker.partition.KeyReader}); a page at a time: continue from the answer's next offset until it
+   * says end of key.
+   */
+  public CompletionStage<KeyReadResult> readKey(PartitionId partition, byte[] key, long fromOffset) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER,
+          onUnreachable(partition)));
+    }
+    return entity(partition)
+        .<KeyReadResult>ask(replyTo -> new Partition.ReadKey(key, fromOffset, replyTo), partitionTimeout())
+        .exceptionally(failure -> KeyReadResult.error(Errors.REQUEST_TIMED_OUT,
+            "Partition " + partition + " did not answer in " + partitionTimeout()));
   }
 
   /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
@@ -316,8 +354,10 @@ public final class Broker {
     if (cluster.partitionOnUnreachableMember(partition)) {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
-    return ask(partition, (ActorRef<OffsetLookup> replyTo) ->
-            new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
+    return crossNode(partition,
+            ask(partition, (ActorRef<OffsetLookup> replyTo) ->
+                new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
+            () -> OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER))
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
 
@@ -373,6 +413,19 @@ public final class Broker {
           }
           return id;
         });
+  }
+
+  /**
+   * {@code ask} to this partition, answered {@code lost} at once if the partition runs on another node and a member
+   * is lost before it answers ({@link ClusterView#unlessMemberLost}): the request may have died with that node.
+   */
+  private <T> CompletionStage<T> crossNode(PartitionId partition, CompletionStage<T> ask, Supplier<T> lost) {
+    return localPartitions.hosts(partition) ? ask : cluster.unlessMemberLost(ask, lost);
+  }
+
+  private static String onLost(PartitionId partition) {
+    return "A node of the cluster was lost while partition " + partition + " was being asked; the partition is"
+        + " served again on a live node within seconds";
   }
 
   private static String onUnreachable(PartitionId partition) {
