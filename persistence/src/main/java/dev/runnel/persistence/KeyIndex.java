@@ -153,6 +153,11 @@ public final class KeyIndex {
    * batch order (as the partition assigns them; batches that already carry those offsets give the same answer).
    */
   public KeyIndex appended(ByteBuffer batches, long firstOffset, Limits limits) {
+    if (limits.maxKeys() == 0) {
+      // The index is off: no walk of the records at all, and what an earlier setting indexed is dropped, since it
+      // would no longer be kept up to date.
+      return UNKNOWN;
+    }
     HashMap<Key, Entry> next = entries;
     boolean full = overflowed;
     long base = firstOffset;
