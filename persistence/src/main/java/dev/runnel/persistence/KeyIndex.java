@@ -153,46 +153,68 @@ public final class KeyIndex {
    * batch order (as the partition assigns them; batches that already carry those offsets give the same answer).
    */
   public KeyIndex appended(ByteBuffer batches, long firstOffset, Limits limits) {
-    HashMap<Key, Entry> next = entries;
-    boolean full = overflowed;
+    if (limits.maxKeys() == 0) {
+      // The index is off: no walk of the records at all, and what an earlier setting indexed is dropped, since it
+      // would no longer be kept up to date.
+      return UNKNOWN;
+    }
+    // The append's offsets are gathered per key first, so the persistent map and each key's offsets are updated
+    // once per key and append, not once per record.
+    java.util.Map<Key, LongList> found = new java.util.LinkedHashMap<>();
     long base = firstOffset;
     for (MutableRecordBatch batch : MemoryRecords.readableRecords(batches.duplicate()).batches()) {
       long shift = base - batch.baseOffset();
       if (!batch.isControlBatch()) {
         for (Record record : batch) {
-          if (!record.hasKey()) {
-            continue;
-          }
-          Key key = Key.of(record.key());
-          long offset = record.offset() + shift;
-          scala.Option<Entry> found = next.get(key);
-          if (found.isDefined()) {
-            next = next.updated(key, withOffset(found.get(), offset, limits));
-          } else if (!full && next.size() < limits.maxKeys()) {
-            next = next.updated(key, new Entry(1, new long[] {offset}, true));
-          } else {
-            full = true;
+          if (record.hasKey()) {
+            found.computeIfAbsent(Key.of(record.key()), key -> new LongList()).add(record.offset() + shift);
           }
         }
       }
       base += batch.lastOffset() - batch.baseOffset() + 1;
     }
-    return next == entries && full == overflowed ? this : new KeyIndex(next, full);
+    if (found.isEmpty()) {
+      return this;
+    }
+    HashMap<Key, Entry> next = entries;
+    boolean full = overflowed;
+    for (var pair : found.entrySet()) {
+      scala.Option<Entry> known = next.get(pair.getKey());
+      if (known.isDefined()) {
+        next = next.updated(pair.getKey(), withOffsets(known.get(), pair.getValue(), limits));
+      } else if (!full && next.size() < limits.maxKeys()) {
+        next = next.updated(pair.getKey(), withOffsets(new Entry(0, new long[0], true), pair.getValue(), limits));
+      } else {
+        full = true;
+      }
+    }
+    return new KeyIndex(next, full);
   }
 
-  private static Entry withOffset(Entry entry, long offset, Limits limits) {
-    long[] offsets = entry.offsets();
-    boolean complete = entry.complete();
-    long[] next;
-    if (offsets.length < limits.maxOffsetsPerKey()) {
-      next = Arrays.copyOf(offsets, offsets.length + 1);
-    } else {
-      next = new long[limits.maxOffsetsPerKey()];
-      System.arraycopy(offsets, offsets.length - next.length + 1, next, 0, next.length - 1);
-      complete = false;
+  /** A growable list of offsets, for gathering one append's. */
+  private static final class LongList {
+    private long[] values = new long[4];
+    private int size;
+
+    void add(long value) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = value;
     }
-    next[next.length - 1] = offset;
-    return new Entry(entry.version() + 1, next, complete);
+  }
+
+  private static Entry withOffsets(Entry entry, LongList added, Limits limits) {
+    long[] offsets = entry.offsets();
+    int total = offsets.length + added.size;
+    int kept = Math.min(total, limits.maxOffsetsPerKey());
+    long[] next = new long[kept];
+    // The newest {@code kept} of the old offsets followed by the new ones.
+    int fromNew = Math.min(added.size, kept);
+    int fromOld = kept - fromNew;
+    System.arraycopy(offsets, offsets.length - fromOld, next, 0, fromOld);
+    System.arraycopy(added.values, added.size - fromNew, next, fromOld, fromNew);
+    return new Entry(entry.version() + added.size, next, entry.complete() && total <= kept);
   }
 
   /** The index once the records below {@code logStartOffset} are gone (retention, DeleteRecords). */

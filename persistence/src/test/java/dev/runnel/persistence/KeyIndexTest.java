@@ -125,9 +125,10 @@ class KeyIndexTest {
   }
 
   @Test
-  void when_zeroKeysAreAllowed_then_theFirstKeyOverflowsTheIndex() {
-    KeyIndex keys = KeyIndex.EMPTY.appended(batch(0, Compression.NONE, "a"), 0, new KeyIndex.Limits(0, 4));
-    assertTrue(keys.overflowed());
+  void when_zeroKeysAreAllowed_then_theIndexIsOffAndDropsWhatItHeld() {
+    KeyIndex held = KeyIndex.EMPTY.appended(batch(0, Compression.NONE, "a"), 0, LIMITS);
+    KeyIndex keys = held.appended(batch(0, Compression.NONE, (String) null), 1, new KeyIndex.Limits(0, 4));
+    assertTrue(keys.overflowed(), "reads scan and keyed conditions are refused");
     assertEquals(0, keys.size());
     assertEquals(List.of(), keys.entries());
   }
