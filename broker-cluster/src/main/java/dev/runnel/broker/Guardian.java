@@ -21,6 +21,9 @@ import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.partition.PartitionMessenger;
 import dev.runnel.broker.producer.ProducerIdManager;
+import dev.runnel.broker.schema.SchemaRegistry;
+import dev.runnel.broker.schema.SchemaRegistryApi;
+import dev.runnel.broker.schema.SchemaRegistrySettings;
 import dev.runnel.broker.topic.TopicDirectory;
 import dev.runnel.broker.topic.TopicMetadata;
 import dev.runnel.broker.topic.TopicRegistry;
@@ -63,14 +66,15 @@ import org.apache.pekko.management.javadsl.PekkoManagement;
  * Bootstrap, with Pekko Management's endpoint when configured; refusing other members on a local journal profile:
  * embedded, h2), starts the cluster monitor, sharding of partitions, group and transaction coordinators placed by
  * {@link PlacementStrategy}, the topic registry singleton, the producer id allocator singleton, the transaction
- * recovery singleton, the topic directory and the servers, publishes this
+ * recovery singleton, the topic directory, the servers and the schema registry (its writer singleton, its view and
+ * its own port), publishes this
  * node's endpoint and reports the bound addresses. It wires and does nothing else.
  */
 final class Guardian {
 
   /** Where a started node listens. */
   record Bound(Broker broker, Groups groups, Transactions transactions, InetSocketAddress http,
-      InetSocketAddress kafka, Optional<InetSocketAddress> management) {}
+      InetSocketAddress kafka, Optional<InetSocketAddress> management, Optional<InetSocketAddress> schemaRegistry) {}
 
   private Guardian() {}
 
@@ -184,9 +188,12 @@ final class Guardian {
             return binding.localAddress();
           })
           .thenCombine(KafkaServer.start(system, broker, groups, transactions, kafkaSettings),
-              (http, kafka) -> new Bound(broker, groups, transactions, http, kafka, Optional.empty()))
+              (http, kafka) -> new Bound(broker, groups, transactions, http, kafka, Optional.empty(), Optional.empty()))
           .thenCombine(management, (servers, endpoint) -> new Bound(servers.broker(), servers.groups(),
-              servers.transactions(), servers.http(), servers.kafka(), endpoint))
+              servers.transactions(), servers.http(), servers.kafka(), endpoint, Optional.empty()))
+          .thenCombine(schemaRegistry(system, broker, settings), (servers, schemas) -> new Bound(servers.broker(),
+              servers.groups(), servers.transactions(), servers.http(), servers.kafka(), servers.management(),
+              schemas))
           .whenComplete((result, failure) -> {
             if (failure != null) {
               bound.completeExceptionally(failure);
@@ -200,5 +207,22 @@ final class Guardian {
           });
       return Behaviors.empty();
     }
+  }
+
+  /** The schema registry's server on its own port, when enabled; its reads and writes go through {@code broker}. */
+  private static CompletionStage<Optional<InetSocketAddress>> schemaRegistry(
+      ActorSystem<Void> system, Broker broker, BrokerSettings settings) {
+    SchemaRegistrySettings registrySettings = SchemaRegistrySettings.create(system.settings().config());
+    if (!registrySettings.enabled()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    SchemaRegistry registry = SchemaRegistry.start(system, broker, registrySettings);
+    return Http.get(system)
+        .newServerAt(settings.host(), registrySettings.port())
+        .bind(new SchemaRegistryApi(registry).route())
+        .thenApply(binding -> {
+          binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
+          return Optional.of(binding.localAddress());
+        });
   }
 }

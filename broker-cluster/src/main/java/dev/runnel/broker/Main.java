@@ -7,7 +7,8 @@ import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
- * Starts a node in the foreground: {@code runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--config FILE]}.
+ * Starts a node in the foreground: {@code runnel [--data-dir DIR] [--http-port N] [--kafka-port N]
+ * [--schema-registry-port N] [--config FILE]}.
  * Command-line options override environment variables, which override HOCON ({@code -Dconfig.file} or
  * {@code --config}), which overrides {@code reference.conf}. SIGTERM stops the node cleanly.
  */
@@ -27,7 +28,8 @@ public final class Main {
     for (int i = 0; i < args.length; i++) {
       String option = args[i];
       if (option.equals("--help") || option.equals("-h")) {
-        System.out.println("usage: runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--host HOST]"
+        System.out.println("usage: runnel [--data-dir DIR] [--http-port N] [--kafka-port N] [--schema-registry-port N]"
+            + " [--host HOST]"
             + " [--advertised-host HOST] [--config FILE]");
         return;
       }
@@ -39,6 +41,7 @@ public final class Main {
         case "--data-dir" -> overrides.put("runnel.data-dir", value);
         case "--http-port" -> overrides.put("runnel.broker.http.port", port(option, value));
         case "--kafka-port" -> overrides.put("runnel.broker.kafka.port", port(option, value));
+        case "--schema-registry-port" -> overrides.put("runnel.broker.schema-registry.port", port(option, value));
         case "--host" -> overrides.put("runnel.broker.host", value);
         case "--advertised-host" -> overrides.put("runnel.broker.advertised-host", value);
         case "--config" -> {
@@ -66,10 +69,12 @@ public final class Main {
       return;
     }
     BrokerSettings settings = node.broker().settings();
-    System.out.printf("Runnel ready: http=%s:%d kafka=%s:%d data-dir=%s%s%n",
+    System.out.printf("Runnel ready: http=%s:%d kafka=%s:%d data-dir=%s%s%s%n",
         node.httpAddress().getHostString(), node.httpPort(),
         node.kafkaAddress().getHostString(), node.kafkaPort(), settings.dataDir(),
-        node.managementAddress().map(a -> " management=" + a.getHostString() + ":" + a.getPort()).orElse(""));
+        node.managementAddress().map(a -> " management=" + a.getHostString() + ":" + a.getPort()).orElse(""),
+        node.schemaRegistryAddress().map(a -> " schema-registry=" + a.getHostString() + ":" + a.getPort())
+            .orElse(""));
     System.out.flush();
   }
 

@@ -100,6 +100,11 @@ public final class RunnelNode implements AutoCloseable {
     return bound.management();
   }
 
+  /** Where the schema registry listens, unless {@code runnel.broker.schema-registry.enabled} is off. */
+  public Optional<InetSocketAddress> schemaRegistryAddress() {
+    return bound.schemaRegistry();
+  }
+
   public InetSocketAddress kafkaAddress() {
     return bound.kafka();
   }

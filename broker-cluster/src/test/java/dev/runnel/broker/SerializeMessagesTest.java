@@ -182,6 +182,16 @@ class SerializeMessagesTest {
       assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(base + "/groups/" + GROUP)).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode());
 
+      // Schema registry: a registration goes to the writer singleton and back, then is read from the view.
+      String registry = "http://127.0.0.1:" + node.schemaRegistryAddress().orElseThrow().getPort();
+      HttpResponse<String> registered = http.send(HttpRequest.newBuilder(URI.create(registry
+              + "/subjects/wire-value/versions"))
+          .POST(HttpRequest.BodyPublishers.ofString("{\"schema\": \"\\\"string\\\"\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, registered.statusCode(), registered.body());
+      assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(registry + "/subjects/wire-value/versions/1"))
+          .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+
       // The native protocol: producer, reader, group consumer.
       String ws = "ws://127.0.0.1:" + node.httpPort();
       try (Producer producer = Producer.create(ProducerSettings.create(client).withBootstrap(ws), client)) {

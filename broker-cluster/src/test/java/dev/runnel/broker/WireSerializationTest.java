@@ -60,6 +60,13 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import dev.runnel.broker.schema.CompatibilityLevel;
+import dev.runnel.broker.schema.RegistryError;
+import dev.runnel.broker.schema.SchemaDraft;
+import dev.runnel.broker.schema.SchemaReference;
+import dev.runnel.broker.schema.SchemaType;
+import dev.runnel.broker.schema.SchemaWriter;
+import dev.runnel.broker.schema.WriteAnswer;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -96,7 +103,8 @@ class WireSerializationTest {
   /** The protocols whose commands may be sent from another node. */
   private static final List<Class<?>> PROTOCOLS = List.of(
       Partition.Command.class, GroupCoordinator.Command.class, TopicRegistry.Command.class,
-      ProducerIdManager.Command.class, TransactionCoordinator.Command.class);
+      ProducerIdManager.Command.class, TransactionCoordinator.Command.class, SchemaWriter.Command.class,
+      SchemaWriter.Write.class);
 
   private static final TopicPartition PARTITION = new TopicPartition("orders-eu.v2", 11);
   private static final TopicPartition OTHER = new TopicPartition("x", 0);
@@ -175,7 +183,15 @@ class WireSerializationTest {
         new TransactionCoordinator.AddOffsets(9, (short) 0, "group-1", ref()),
         new TransactionCoordinator.EndTxn(9, (short) 0, true, ref()),
         new TransactionCoordinator.Describe(ref()),
-        new TransactionCoordinator.Wake());
+        new TransactionCoordinator.Wake(),
+        new SchemaWriter.Register("users-value", new SchemaDraft(SchemaType.AVRO, "\"string\"",
+            List.of(new SchemaReference("com.example.Address", "address-value", 3))), ref()),
+        new SchemaWriter.Register("person-value", new SchemaDraft(SchemaType.JSON, "{}", null), ref()),
+        new SchemaWriter.DeleteSubject("users-value", true, ref()),
+        new SchemaWriter.DeleteVersion("users-value", "latest", false, ref()),
+        new SchemaWriter.SetConfig(null, CompatibilityLevel.FULL_TRANSITIVE, ref()),
+        new SchemaWriter.SetConfig("users-value", CompatibilityLevel.NONE, ref()),
+        new SchemaWriter.DeleteConfig("users-value", ref()));
   }
 
   private static List<Object> replies() {
@@ -221,7 +237,10 @@ class WireSerializationTest {
             Map.of(PARTITION, new CommittedOffset(42, -1, "", 5L))),
         new TopicRegistry.Reply(topic(), Errors.NONE, null),
         new TopicRegistry.Reply(null, Errors.TOPIC_ALREADY_EXISTS, "Topic 'orders-eu.v2' already exists."),
-        7L);
+        7L,
+        new SchemaWriter.Written(new WriteAnswer(12, null, null), null, 40),
+        new SchemaWriter.Written(new WriteAnswer(null, List.of(1, 2), CompatibilityLevel.BACKWARD), null, 41),
+        new SchemaWriter.Written(null, new RegistryError(409, 409, "incompatible"), -1));
   }
 
   @Test

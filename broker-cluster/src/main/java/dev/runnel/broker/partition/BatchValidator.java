@@ -37,8 +37,8 @@ import org.apache.kafka.common.utils.internals.BufferSupplier;
  *       {@code message.timestamp.before.max.ms} / {@code message.timestamp.after.max.ms} of now (KIP-937), and the
  *       batch's maxTimestamp equal to the newest record's; LogAppendTime topics get the append time from the
  *       partition, which overwrites the batch's ({@link LogAppender});
- *   <li>producer fields: producer id -1 with epoch -1 and sequence -1, or a producer id of at least 0 with epoch
- *       and sequence of at least 0; a producer id this broker never handed out is accepted (as Kafka does, it just
+ *   <li>producer fields: producer id -1 (epoch and sequence then unchecked, as Kafka does), or a producer id of at
+ *       least 0 with epoch and sequence of at least 0; a producer id this broker never handed out is accepted (as Kafka does, it just
  *       starts that producer's state); an idempotent producer sends one batch per partition.
  * </ul>
  *
@@ -299,11 +299,8 @@ public final class BatchValidator {
       if (producerId < RecordBatch.NO_PRODUCER_ID) {
         throw new InvalidRecordException(batch + " has producer id " + producerId + "; -1 (none) or a non-negative id");
       }
-      if (producerId == RecordBatch.NO_PRODUCER_ID
-          && (producerEpoch != RecordBatch.NO_PRODUCER_EPOCH || baseSequence != RecordBatch.NO_SEQUENCE)) {
-        throw new InvalidRecordException(batch + " has no producer id but producer epoch " + producerEpoch
-            + " and base sequence " + baseSequence + "; both must be -1 without one");
-      }
+      // Without a producer id the epoch and sequence mean nothing and, as in Kafka's LogValidator, are not checked:
+      // kafkajs' non-idempotent producer sends epoch 0 and sequence 0 there.
       if (producerId >= 0 && (producerEpoch < 0 || baseSequence < 0)) {
         throw new InvalidRecordException(batch + " of producer " + producerId + " has producer epoch "
             + producerEpoch + " and base sequence " + baseSequence + "; an idempotent batch needs both at least 0");

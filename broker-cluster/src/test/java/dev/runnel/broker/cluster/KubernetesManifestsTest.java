@@ -163,6 +163,7 @@ class KubernetesManifestsTest {
   void containerPortsAreTheOnesTheNodeListensOn() {
     assertEquals(config.getInt("runnel.broker.kafka.port"), containerPort("kafka"));
     assertEquals(config.getInt("runnel.broker.http.port"), containerPort("http"));
+    assertEquals(config.getInt("runnel.broker.schema-registry.port"), containerPort("schema-registry"));
     assertEquals(config.getInt("pekko.remote.artery.canonical.port"), containerPort("remoting"));
     assertEquals(config.getInt("pekko.management.http.port"), containerPort("management"));
     for (JsonNode service : byKind.get("Service")) {

@@ -62,6 +62,15 @@ class BatchValidatorTest {
   }
 
   @Test
+  void when_aBatchHasNoProducerIdButEpochAndSequenceZero_then_itPassesAsInKafka() {
+    // kafkajs' plain producer writes producer id -1 with epoch 0 and base sequence 0; Kafka takes it.
+    ByteBuffer kafkajs = MalformedBatches.producer(MalformedBatches.good(NOW), -1L, (short) 0, 0);
+    assertEquals(1, BatchValidator.validate(kafkajs, RULES, NOW).batches());
+    ByteBuffer anySequence = MalformedBatches.producer(MalformedBatches.good(NOW), -1L, (short) -1, 42);
+    assertEquals(1, BatchValidator.validate(anySequence, RULES, NOW).batches());
+  }
+
+  @Test
   void when_batchesAreWellFormed_then_theyPassWhateverTheirCodecKeysAndHeaders() {
     for (Compression compression : List.of(Compression.NONE, Compression.gzip().build(), Compression.snappy().build(),
         Compression.lz4().build(), Compression.zstd().build())) {

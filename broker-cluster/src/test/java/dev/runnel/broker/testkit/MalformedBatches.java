@@ -152,8 +152,6 @@ public final class MalformedBatches {
         now -> producer(good(now), 8_472_619_331L, (short) 0, -17)));
     kinds.add(new Kind("producer id with a negative epoch", Errors.INVALID_RECORD,
         now -> producer(good(now), 41L, (short) -3, 0)));
-    kinds.add(new Kind("a sequence without a producer id", Errors.INVALID_RECORD,
-        now -> producer(good(now), -1L, (short) -1, 42)));
     return kinds;
   }
 
@@ -201,7 +199,8 @@ public final class MalformedBatches {
     return batch;
   }
 
-  private static ByteBuffer producer(ByteBuffer batch, long producerId, short epoch, int sequence) {
+  /** A copy of the one batch in {@code batch} with these producer fields and its CRC recomputed. */
+  public static ByteBuffer producer(ByteBuffer batch, long producerId, short epoch, int sequence) {
     ByteBuffer copy = copy(batch);
     copy.putLong(PRODUCER_ID, producerId);
     copy.putShort(PRODUCER_EPOCH, epoch);

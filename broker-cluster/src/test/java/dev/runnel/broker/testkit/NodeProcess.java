@@ -49,6 +49,9 @@ public final class NodeProcess implements AutoCloseable {
       throws Exception {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    // A free registry port unless the options name one (the JVM takes the last -D of a name): several test nodes
+    // on one machine must not all reach for 8081.
+    command.add("-Drunnel.broker.schema-registry.port=0");
     command.addAll(jvmOptions);
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
         "--data-dir", dataDir.toString(),

@@ -34,6 +34,7 @@ public final class TestNodes {
     settings.put("runnel.data-dir", dataDir.toString());
     settings.put("runnel.broker.http.port", 0);
     settings.put("runnel.broker.kafka.port", 0);
+    settings.put("runnel.broker.schema-registry.port", 0);
     settings.put("pekko.remote.artery.canonical.port", 0);
     settings.put("pekko.cluster.jmx.multi-mbeans-in-same-jvm", "on");
     settings.put("pekko.loglevel", "WARNING");

@@ -51,6 +51,7 @@ public final class NativeClientBench {
       Config config = RunnelConfig.load(Map.of(
           "runnel.data-dir", dataDir.toString(),
           "runnel.broker.http.port", 0,
+          "runnel.broker.schema-registry.port", 0,
           "runnel.broker.kafka.port", 0,
           "runnel.broker.num-partitions", partitions,
           "pekko.loglevel", "WARNING"));

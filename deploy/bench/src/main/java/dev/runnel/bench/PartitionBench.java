@@ -50,6 +50,7 @@ public final class PartitionBench {
     Map<String, Object> settings = new HashMap<>();
     settings.put("runnel.data-dir", dataDir.toString());
     settings.put("runnel.broker.http.port", 0);
+    settings.put("runnel.broker.schema-registry.port", 0);
     settings.put("runnel.broker.kafka.port", 0);
     settings.put("pekko.loglevel", "WARNING");
     try (RunnelNode node = RunnelNode.start(RunnelConfig.load(settings), Duration.ofSeconds(60))) {
