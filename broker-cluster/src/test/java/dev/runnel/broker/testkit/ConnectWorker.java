@@ -73,6 +73,8 @@ public final class ConnectWorker implements AutoCloseable {
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("stdout.log").toFile())
         .start();
+    // A test JVM that ends abruptly (a Surefire timeout) must not leave workers running on the machine.
+    Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "connect-worker-reaper"));
     return new ConnectWorker(process, restPort, dir);
   }
 
