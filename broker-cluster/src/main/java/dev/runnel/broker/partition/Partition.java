@@ -31,6 +31,7 @@ import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -90,8 +91,24 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   /** Serialized by {@link PartitionProtocolSerializer}, for the partitions hosted on other nodes. */
   public sealed interface Command {}
 
-  /** Appends record batches (one producer request's data for this partition). */
-  public record Append(ByteBuffer records, ActorRef<AppendResult> replyTo) implements Command {}
+  /**
+   * Appends record batches (one producer request's data for this partition), only if {@code condition} holds when
+   * it is null; a conditional append that finds otherwise is answered {@link AppendResult#conflicted} and stores
+   * nothing.
+   */
+  public record Append(ByteBuffer records, AppendCondition condition, ActorRef<AppendResult> replyTo)
+      implements Command {
+
+    public Append(ByteBuffer records, ActorRef<AppendResult> replyTo) {
+      this(records, null, replyTo);
+    }
+  }
+
+  /**
+   * Reads one key's records from {@code fromOffset} through the key index, examining at most
+   * {@code runnel.broker.partition.key-read-max-bytes} of journal events (see {@link KeyReader}).
+   */
+  public record ReadKey(byte[] key, long fromOffset, ActorRef<KeyReadResult> replyTo) implements Command {}
 
   /**
    * Reads batches from {@code offset}, at most {@code maxBytes} (but at least one whole batch); at the log end
@@ -174,7 +191,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   private record WaitExpired(long waiterId) implements Command, NoSerializationVerificationNeeded {}
 
-  private record Waiter(long id, Fetch fetch) {}
+  /** A fetch waiting at the log end, and the timer that ends its wait: cancelled when data wakes it first. */
+  private record Waiter(long id, Fetch fetch, Cancellable expiry) {}
 
   /** About the size of a transaction marker's control batch, for the journal write's size bound. */
   private static final int MARKER_BYTES = 78;
@@ -280,7 +298,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   @Override
   public EventHandler<PartitionState, PartitionEvent> eventHandler() {
-    return PartitionState::apply;
+    return (state, event) -> state.apply(event, settings.keyIndex());
   }
 
   @Override
@@ -290,6 +308,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         .onCommand(Append.class, this::onAppend)
         .onCommand(Flush.class, this::onFlush)
         .onCommand(Fetch.class, this::onFetch)
+        .onCommand(ReadKey.class, this::onReadKey)
         .onCommand(WaitExpired.class, this::onWaitExpired)
         .onCommand(ListOffsets.class, this::onListOffsets)
         .onCommand(GetStatus.class, (state, command) -> {
@@ -361,11 +380,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       writes.add(command instanceof WriteTxnMarker marker
           ? new LogAppender.Marker(marker.producerId(), marker.producerEpoch(), marker.coordinatorEpoch(),
               marker.commit(), now)
-          : new LogAppender.Data(((Append) command).records()));
+          : new LogAppender.Data(((Append) command).records(), ((Append) command).condition()));
     }
     TopicConfig config = topicConfigs.apply(id.topic());
     long logAppendTime = config.messageTimestampType() == TimestampType.LOG_APPEND_TIME ? now : RecordBatch.NO_TIMESTAMP;
-    LogAppender.Outcome outcome = LogAppender.append(state, writes, config.maxMessageBytes(), logAppendTime);
+    LogAppender.Outcome outcome =
+        LogAppender.append(state, writes, config.maxMessageBytes(), logAppendTime, settings.keyIndex());
     if (outcome.event().isEmpty()) {
       reply(group, outcome.results());
       return Effect().none();
@@ -413,11 +433,52 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, state.logEndOffset(), state.logStartOffset()));
     } else if (fetch.offset() >= readLimit(state, fetch) && fetch.maxWait().compareTo(Duration.ZERO) > 0) {
       long waiterId = nextWaiterId++;
-      waiters.put(waiterId, new Waiter(waiterId, fetch));
-      context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId));
+      waiters.put(waiterId, new Waiter(waiterId, fetch,
+          context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId))));
     } else {
       read(state, fetch);
     }
+    return Effect().none();
+  }
+
+  /**
+   * Reads one key's records: the plan is made here, on the state; the events it names come from the tail cache or,
+   * outside this actor, from the journal, and are filtered there too.
+   */
+  private Effect<PartitionEvent, PartitionState> onReadKey(PartitionState state, ReadKey read) {
+    if (state.deleted()) {
+      read.replyTo().tell(KeyReadResult.error(Errors.UNKNOWN_TOPIC_OR_PARTITION, "Partition " + id + " was deleted"));
+      return Effect().none();
+    }
+    KeyReader.Plan plan = KeyReader.plan(state, read.key(), read.fromOffset(), settings.keyReadMaxBytes());
+    List<Records> cached = new ArrayList<>(plan.events().size());
+    List<Long> missing = new ArrayList<>();
+    for (IndexEntry entry : plan.events()) {
+      Records event = tailCache.get(entry.sequenceNr());
+      cached.add(event);
+      if (event == null) {
+        missing.add(entry.sequenceNr());
+      }
+    }
+    ActorRef<KeyReadResult> replyTo = read.replyTo();
+    if (missing.isEmpty()) {
+      replyTo.tell(KeyReader.collect(plan, cached));
+      return Effect().none();
+    }
+    journal.read(persistenceId().id(), missing).whenComplete((events, failure) -> {
+      if (failure != null || events.size() != missing.size()) {
+        // Retention may have deleted events meanwhile: the reader asks again and finds the new log start.
+        replyTo.tell(KeyReadResult.error(Errors.KAFKA_STORAGE_ERROR, failure != null ? failure.getMessage()
+            : "the journal returned " + events.size() + " of " + missing.size() + " events"));
+        return;
+      }
+      List<Records> all = new ArrayList<>(cached.size());
+      int next = 0;
+      for (Records event : cached) {
+        all.add(event != null ? event : events.get(next++));
+      }
+      replyTo.tell(KeyReader.collect(plan, all));
+    });
     return Effect().none();
   }
 
@@ -441,9 +502,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     }
     var it = waiters.values().iterator();
     while (it.hasNext()) {
-      Fetch fetch = it.next().fetch();
+      Waiter waiter = it.next();
+      Fetch fetch = waiter.fetch();
       if (fetch.offset() < readLimit(state, fetch)) {
         it.remove();
+        // Nearly every tail consumer's fetch waits and is woken: its timer would be one more message to this actor.
+        waiter.expiry().cancel();
         read(state, fetch);
       }
     }

@@ -1,6 +1,7 @@
 package dev.runnel.broker.partition;
 
 import com.typesafe.config.Config;
+import dev.runnel.persistence.KeyIndex;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -17,6 +18,8 @@ import java.time.Duration;
  * @param idleSweepInterval how often every partition is woken, so passivated ones get their checks too
  * @param requestTimeout how long a request waits for one partition's answer (Fetch: beyond its wait), after
  *     which that partition alone is answered {@code REQUEST_TIMED_OUT}
+ * @param keyIndex the bounds of each partition's key index (see {@link KeyIndex})
+ * @param keyReadMaxBytes bytes of journal events one read of a key's records examines, at most (at least one event)
  * @param clock the time retention and compaction measure ages against; tests pass a clock they control
  */
 public record PartitionSettings(
@@ -29,6 +32,8 @@ public record PartitionSettings(
     Duration compactionCheckInterval,
     Duration idleSweepInterval,
     Duration requestTimeout,
+    KeyIndex.Limits keyIndex,
+    int keyReadMaxBytes,
     Clock clock) {
 
   public PartitionSettings {
@@ -56,6 +61,9 @@ public record PartitionSettings(
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.request-timeout must be positive");
     }
+    if (keyReadMaxBytes <= 0) {
+      throw new IllegalArgumentException("runnel.broker.partition.key-read-max-bytes must be positive");
+    }
   }
 
   /** The settings in {@code partition}, measuring time with the system clock. */
@@ -70,11 +78,26 @@ public record PartitionSettings(
         partition.getDuration("compaction-check-interval"),
         partition.getDuration("idle-sweep-interval"),
         partition.getDuration("request-timeout"),
+        keyIndex(partition.getConfig("key-index")),
+        partition.getBytes("key-read-max-bytes").intValue(),
         Clock.systemUTC());
+  }
+
+  private static KeyIndex.Limits keyIndex(Config keyIndex) {
+    int maxKeys = keyIndex.getInt("max-keys");
+    int maxOffsets = keyIndex.getInt("max-offsets-per-key");
+    if (maxKeys < 0) {
+      throw new IllegalArgumentException("runnel.broker.partition.key-index.max-keys must not be negative");
+    }
+    if (maxOffsets <= 0) {
+      throw new IllegalArgumentException("runnel.broker.partition.key-index.max-offsets-per-key must be positive");
+    }
+    return new KeyIndex.Limits(maxKeys, maxOffsets);
   }
 
   public PartitionSettings withClock(Clock clock) {
     return new PartitionSettings(tailCacheBytes, tailCacheTotalBytes, maxWriteBytes, snapshotEvery, journalTimeout,
-        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, clock);
+        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, keyIndex, keyReadMaxBytes,
+        clock);
   }
 }
