@@ -63,6 +63,17 @@ function startProducing() {
   return producer;
 }
 
+/** Records of the topic the broker has sent to clients, from its /metrics (every door; only the tail reads it). */
+async function sentByBroker() {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sent = 0;
+  for (const line of text.split("\n")) {
+    const sample = /^runnel_partition_sent_records_total\{([^}]*)\} (\S+)/.exec(line);
+    if (sample !== null && sample[1].includes(`topic="${topic}"`)) sent += Number(sample[2]);
+  }
+  return sent;
+}
+
 async function numberOf(page, selector, attribute) {
   return Number(await page.getAttribute(selector, attribute));
 }
@@ -134,12 +145,16 @@ try {
   await page.click("[data-testid=tail-pause]");
   await page.waitForSelector("[data-testid=tail-status][data-flow=paused]");
   const atPause = await numberOf(page, "[data-testid=tail-stats]", "data-received");
+  const sentAtPause = await sentByBroker();
   const producedAtPause = producer.stored;
   await waitFor("30 more records to be produced", async () => producer.stored >= producedAtPause + 30);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const whilePaused = await numberOf(page, "[data-testid=tail-stats]", "data-received");
   check(whilePaused === atPause,
     `paused, the tail stays at ${atPause} records while ${producer.stored - producedAtPause} more were produced`);
+  const sentWhilePaused = await sentByBroker();
+  check(sentWhilePaused === sentAtPause && sentAtPause >= atPause,
+    `paused, the broker sends the tail nothing: ${sentAtPause} records sent before, ${sentWhilePaused} after`);
   await page.screenshot({ path: join(shots, "tail-paused.png"), fullPage: true });
 
   await page.click("[data-testid=tail-pause]");
