@@ -7,7 +7,7 @@
 // Environment: RUNNEL_CHROMIUM (default /usr/bin/chromium); RUNNEL_E2E_GROUP, a group with a live member that the
 // caller keeps running, whose members and assignment the group page must show; RUNNEL_E2E_COMPRESSED_TOPIC, a
 // one-partition topic holding a gzip batch of records gzip-0..gzip-4 and then an lz4 batch of 3 records.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -87,8 +87,14 @@ async function waitFor(description, condition, timeout = WAIT) {
   }
 }
 
+const executablePath = process.env.RUNNEL_CHROMIUM ?? "/usr/bin/chromium";
+if (!existsSync(executablePath)) {
+  console.log(`FAILED: no Chromium at ${executablePath}: install Debian's chromium (deploy/bin/test-services does) ` +
+    "or point RUNNEL_CHROMIUM at one");
+  process.exit(1);
+}
 const browser = await chromium.launch({
-  executablePath: process.env.RUNNEL_CHROMIUM ?? "/usr/bin/chromium",
+  executablePath,
   // As root in a container Chromium needs --no-sandbox; the rest keeps it off the (closed) network.
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync"],
