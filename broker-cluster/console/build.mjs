@@ -2,7 +2,7 @@
 // resources are packaged): installs the npm packages of package-lock.json when node_modules is missing or older
 // than the lock (npm ci, from npm's cache when it holds them), then type-checks and builds the page into OUT_DIR,
 // which the broker serves. Nothing is done (or printed) when OUT_DIR is newer than every input, so builds after the
-// first cost nothing here. Output without colours: the launcher shows build lines as they come.
+// first cost nothing here. Output without colours: the launchers show a failed build's log as it is.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
