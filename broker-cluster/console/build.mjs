@@ -1,8 +1,8 @@
 // The Maven build's step for the console (broker-cluster/pom.xml runs `node build.mjs OUT_DIR` before the
 // resources are packaged): installs the npm packages of package-lock.json when node_modules is missing or older
 // than the lock (npm ci, from npm's cache when it holds them), then type-checks and builds the page into OUT_DIR,
-// which the broker serves. Nothing is done when OUT_DIR is newer than every input, so builds after the first cost
-// nothing here. Output without colours: the launcher shows build lines as they come.
+// which the broker serves. Nothing is done (or printed) when OUT_DIR is newer than every input, so builds after the
+// first cost nothing here. Output without colours: the launchers show a failed build's log as it is.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -48,7 +48,6 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 const inputs = ["src", "index.html", "package-lock.json", "tsconfig.json", "vite.config.ts", "build.mjs"];
 const built = join(out, "index.html");
 if (existsSync(built) && statSync(built).mtimeMs > Math.max(...inputs.map((i) => newest(join(here, i))))) {
-  console.log(`console: up to date in ${out}`);
   process.exit(0);
 }
 console.log(`console: building into ${out}`);

@@ -4,9 +4,6 @@ import { defineConfig } from "vite";
 // starts with /console/. The Maven build passes --outDir (the broker's classes directory, under console/).
 export default defineConfig({
   base: "/console/",
-  build: {
-    emptyOutDir: true,
-    assetsDir: "assets",
-    chunkSizeWarningLimit: 300,
-  },
+  // The output directory is outside this folder, which Vite otherwise refuses to empty before a build.
+  build: { emptyOutDir: true },
 });

@@ -7,7 +7,7 @@
 // Environment: RUNNEL_CHROMIUM (default /usr/bin/chromium); RUNNEL_E2E_GROUP, a group with a live member that the
 // caller keeps running, whose members and assignment the group page must show; RUNNEL_E2E_COMPRESSED_TOPIC, a
 // one-partition topic holding a gzip batch of records gzip-0..gzip-4 and then an lz4 batch of 3 records.
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -63,6 +63,17 @@ function startProducing() {
   return producer;
 }
 
+/** Records of the topic the broker has sent to clients, from its /metrics (every door; only the tail reads it). */
+async function sentByBroker() {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  let sent = 0;
+  for (const line of text.split("\n")) {
+    const sample = /^runnel_partition_sent_records_total\{([^}]*)\} (\S+)/.exec(line);
+    if (sample !== null && sample[1].includes(`topic="${topic}"`)) sent += Number(sample[2]);
+  }
+  return sent;
+}
+
 async function numberOf(page, selector, attribute) {
   return Number(await page.getAttribute(selector, attribute));
 }
@@ -76,8 +87,14 @@ async function waitFor(description, condition, timeout = WAIT) {
   }
 }
 
+const executablePath = process.env.RUNNEL_CHROMIUM ?? "/usr/bin/chromium";
+if (!existsSync(executablePath)) {
+  console.log(`FAILED: no Chromium at ${executablePath}: install Debian's chromium (deploy/bin/test-services does) ` +
+    "or point RUNNEL_CHROMIUM at one");
+  process.exit(1);
+}
 const browser = await chromium.launch({
-  executablePath: process.env.RUNNEL_CHROMIUM ?? "/usr/bin/chromium",
+  executablePath,
   // As root in a container Chromium needs --no-sandbox; the rest keeps it off the (closed) network.
   args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync"],
@@ -134,12 +151,16 @@ try {
   await page.click("[data-testid=tail-pause]");
   await page.waitForSelector("[data-testid=tail-status][data-flow=paused]");
   const atPause = await numberOf(page, "[data-testid=tail-stats]", "data-received");
+  const sentAtPause = await sentByBroker();
   const producedAtPause = producer.stored;
   await waitFor("30 more records to be produced", async () => producer.stored >= producedAtPause + 30);
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const whilePaused = await numberOf(page, "[data-testid=tail-stats]", "data-received");
   check(whilePaused === atPause,
     `paused, the tail stays at ${atPause} records while ${producer.stored - producedAtPause} more were produced`);
+  const sentWhilePaused = await sentByBroker();
+  check(sentWhilePaused === sentAtPause && sentAtPause >= atPause,
+    `paused, the broker sends the tail nothing: ${sentAtPause} records sent before, ${sentWhilePaused} after`);
   await page.screenshot({ path: join(shots, "tail-paused.png"), fullPage: true });
 
   await page.click("[data-testid=tail-pause]");

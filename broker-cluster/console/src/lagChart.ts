@@ -66,7 +66,11 @@ export class LagChart {
     return {
       width: Math.max(320, Math.min(900, this.container.clientWidth || 900)),
       height: 260,
-      scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+      // At least a minute wide, so that the first samples are not spread over an axis of years.
+      scales: {
+        x: { time: true, range: (_u, min, max) => [Math.min(min, max - 60), max] },
+        y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
+      },
       axes: [{}, { label: "records behind" }],
       series: [
         {},

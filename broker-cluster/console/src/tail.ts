@@ -74,7 +74,7 @@ export class Tail {
     };
     this.socket.onclose = () => {
       this.state.connection = "closed";
-      if (!this.stopped) this.state.error ??= "the broker closed the stream";
+      this.state.error ??= "the broker closed the stream";
       this.changed();
     };
     this.socket.onmessage = (event) => {
@@ -174,8 +174,9 @@ export class Tail {
     this.state.received += records;
   }
 
+  /** A stopped tail tells no more: its socket still closes after stop(), while a new tail may own the page. */
   private changed(): void {
-    this.onChange(this.state);
+    if (!this.stopped) this.onChange(this.state);
   }
 }
 

@@ -24,7 +24,7 @@ export const clusterView: View = (root) => {
           cluster.members,
           (m) => [
             m.node_id, m.status, m.reachable ? "yes" : "NO", m.kafka ?? "-",
-            m.http === null ? "-" : m.http, m.roles.join(", "), m.address,
+            m.http ?? "-", m.roles.join(", "), m.address,
             `${leads.get(m.node_id) ?? 0} partitions`, `${coordinates.get(m.node_id) ?? 0} groups`,
           ]),
         el("h3", {}, "Partition leaders"),

@@ -34,8 +34,8 @@ import org.junit.jupiter.api.Timeout;
  * The web console end to end: a node serves it, headless Chromium (Debian's {@code chromium}, driven by Playwright
  * from npm) uses it as a person would — {@code console/e2e/console-e2e.mjs} creates a topic, sees a bad name refused
  * with the broker's error, changes a config, watches the live tail while records are produced over HTTP, pauses
- * it (the count stays while records keep coming), resumes it (every record, no offset missed), watches a group's
- * lag chart rise and fall, sees a live member's assignment, and tails from the beginning a topic of Kafka-producer
+ * it (the count, and the broker's count of records sent, stay while records keep coming), resumes it (every record,
+ * no offset missed), watches a group's lag chart rise and fall, sees a live member's assignment, and tails from the beginning a topic of Kafka-producer
  * batches compressed with gzip (shown record by record) and lz4 (counted). Screenshots are left in
  * {@code target/console-e2e/}. The page is the one the Maven build put into the broker's classes.
  */

@@ -51,6 +51,10 @@ class ConsoleRouteTest {
     assertEquals(200, asset.statusCode());
     assertTrue(asset.headers().firstValue("Content-Type").orElse("").contains("javascript"), asset.headers().toString());
     assertTrue(asset.headers().firstValue("Cache-Control").orElse("").contains("max-age=31536000"));
+
+    HttpResponse<String> pageAgain = get("/console/index.html");
+    assertEquals(200, pageAgain.statusCode());
+    assertEquals("no-cache", pageAgain.headers().firstValue("Cache-Control").orElse(""), "only assets are kept");
   }
 
   @Test
