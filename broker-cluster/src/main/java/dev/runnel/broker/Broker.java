@@ -5,9 +5,11 @@ import dev.runnel.broker.memory.ReadBudget;
 import dev.runnel.broker.memory.ReadMemorySettings;
 import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.partition.TailCacheBudget;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.LocalPartitions;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
@@ -30,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
@@ -257,6 +260,19 @@ public final class Broker {
    * most the partition request timeout) if the partition has not answered by then; the append may still be stored.
    */
   public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout) {
+    return append(partition, records, acks, timeout, null);
+  }
+
+  /**
+   * Appends record batches only if {@code condition} holds (acks all): the partition decides it atomically with its
+   * group commit, and a conflict is answered {@link AppendResult#isConflict()} with nothing stored.
+   */
+  public CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, AppendCondition condition) {
+    return append(partition, records, (short) -1, partitionTimeout(), condition);
+  }
+
+  private CompletionStage<AppendResult> append(PartitionId partition, ByteBuffer records, short acks, Duration timeout,
+      AppendCondition condition) {
     EntityRef<Partition.Command> entity = entity(partition);
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
@@ -273,7 +289,8 @@ public final class Broker {
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
-          return crossNode(partition, entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, replyTo), wait),
+          return crossNode(partition, DirectAsk.<Partition.Command, AppendResult>ask(
+                      entity, replyTo -> new Partition.Append(valid, condition, replyTo), wait),
                   () -> AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
               .thenApply(result -> {
                 if (result.isStored()) {
@@ -305,10 +322,26 @@ public final class Broker {
     }
     Duration timeout = partitionTimeout().plus(maxWait);
     return crossNode(partition,
-            entity(partition).<FetchResult>ask(
-                replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
+            ask(partition, (ActorRef<FetchResult> replyTo) ->
+                new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
             () -> FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1))
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
+  }
+
+  /**
+   * Reads one key's records from {@code fromOffset} through the partition's key index (see
+   * {@link dev.runnel.broker.partition.KeyReader}); a page at a time: continue from the answer's next offset until it
+   * says end of key.
+   */
+  public CompletionStage<KeyReadResult> readKey(PartitionId partition, byte[] key, long fromOffset) {
+    if (cluster.partitionOnUnreachableMember(partition)) {
+      return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER,
+          onUnreachable(partition)));
+    }
+    return entity(partition)
+        .<KeyReadResult>ask(replyTo -> new Partition.ReadKey(key, fromOffset, replyTo), partitionTimeout())
+        .exceptionally(failure -> KeyReadResult.error(Errors.REQUEST_TIMED_OUT,
+            "Partition " + partition + " did not answer in " + partitionTimeout()));
   }
 
   /** Kafka's ListOffsets for one partition: earliest (-2), latest (-1) or the first offset at a timestamp. */
@@ -322,8 +355,8 @@ public final class Broker {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
     return crossNode(partition,
-            entity(partition).<OffsetLookup>ask(
-                replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
+            ask(partition, (ActorRef<OffsetLookup> replyTo) ->
+                new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
             () -> OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER))
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
@@ -402,6 +435,12 @@ public final class Broker {
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {
     return sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId());
+  }
+
+  /** Asks a partition entity; the stage completes on the replying thread ({@link DirectAsk}). */
+  private <R> CompletableFuture<R> ask(
+      PartitionId partition, Function<ActorRef<R>, Partition.Command> command, Duration timeout) {
+    return DirectAsk.ask(entity(partition), command, timeout);
   }
 
   private CompletionStage<TopicMetadata> registryChange(

@@ -26,9 +26,11 @@ import dev.runnel.broker.group.PartitionErrors;
 import dev.runnel.broker.group.Protocol;
 import dev.runnel.broker.group.SyncRequest;
 import dev.runnel.broker.group.SyncResult;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionProtocolSerializer;
@@ -45,6 +47,7 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -131,6 +134,10 @@ class WireSerializationTest {
     byte[] subscription = {0, 1, 2, 3};
     return List.of(
         new Partition.Append(batch(), ref()),
+        new Partition.Append(batch(), AppendCondition.endOffset(12), ref()),
+        new Partition.Append(batch(), new AppendCondition(AppendCondition.ANY, "k1".getBytes(StandardCharsets.UTF_8),
+            AppendCondition.NO_RECORD, 0), ref()),
+        new Partition.ReadKey("k1".getBytes(StandardCharsets.UTF_8), 3, ref()),
         new Partition.Fetch(5, 1024, Duration.ofMillis(500), ref()),
         new Partition.Fetch(5, 1024, Duration.ZERO, IsolationLevel.READ_COMMITTED, ref()),
         new Partition.ListOffsets(Partition.LATEST_TIMESTAMP, IsolationLevel.READ_COMMITTED, ref()),
@@ -191,6 +198,10 @@ class WireSerializationTest {
     return List.of(
         AppendResult.stored(40, 3),
         AppendResult.refused(Errors.MESSAGE_TOO_LARGE, "batch of 2000000 bytes"),
+        AppendResult.conflicted(new AppendCondition.Conflict(44, 40, 3, "Condition not met: the key's version is 3")),
+        AppendResult.conflicted(new AppendCondition.Conflict(44, AppendCondition.ANY, AppendCondition.ANY, null)),
+        KeyReadResult.of(batch(), 45, true, 2, 1),
+        KeyReadResult.error(Errors.KAFKA_STORAGE_ERROR, "journal read failed"),
         FetchResult.of(44, 3, batch()),
         FetchResult.of(44, 40, 3, List.of(new AbortedTxn(7, 38, 42), new AbortedTxn(9, 39, 43)), batch()),
         FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, 44, 3),

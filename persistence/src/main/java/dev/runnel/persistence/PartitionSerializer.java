@@ -34,7 +34,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
   static final String PARTITION_STATE_V1 = "S1";
   /** The state without transactions, written before they existed; read only. */
   static final String PARTITION_STATE_V2 = "S2";
-  static final String PARTITION_STATE = "S3";
+  /** The state without the key index, written before it existed; read only. */
+  static final String PARTITION_STATE_V3 = "S3";
+  static final String PARTITION_STATE = "S4";
 
   @Override
   public int identifier() {
@@ -129,8 +131,11 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       case PARTITION_STATE_V2 -> {
         return stateFromBinary(bytes, 2);
       }
-      case PARTITION_STATE -> {
+      case PARTITION_STATE_V3 -> {
         return stateFromBinary(bytes, 3);
+      }
+      case PARTITION_STATE -> {
+        return stateFromBinary(bytes, 4);
       }
       default -> throw new NotSerializableException("unknown manifest " + manifest);
     }
@@ -180,13 +185,68 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         out.writeLong(txn.firstOffset());
         out.writeLong(txn.lastOffset());
       }
+      writeKeyIndex(out, state.keyIndex());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return bytes.toByteArray();
   }
 
-  /** A snapshot of format {@code version}: 1 without compaction progress, 2 without transactions, 3 with both. */
+  /**
+   * The key index block, the last of the state's layout (format 4 on): a marker, whether the index overflowed, the
+   * number of keys, then per key its bytes (length-prefixed), its version, whether its offsets are complete and its
+   * offsets (count-prefixed). Kept as one delimited block at the end so that later sections can follow it.
+   */
+  private static void writeKeyIndex(DataOutputStream out, KeyIndex keys) throws IOException {
+    out.writeInt(KEY_INDEX_MARKER);
+    out.writeBoolean(keys.overflowed());
+    var entries = keys.entries();
+    out.writeInt(entries.size());
+    for (var pair : entries) {
+      byte[] key = pair.getKey().bytes();
+      out.writeInt(key.length);
+      out.write(key);
+      KeyIndex.Entry entry = pair.getValue();
+      out.writeLong(entry.version());
+      out.writeBoolean(entry.complete());
+      out.writeInt(entry.offsets().length);
+      for (long offset : entry.offsets()) {
+        out.writeLong(offset);
+      }
+    }
+  }
+
+  private static KeyIndex readKeyIndex(DataInputStream in) throws IOException {
+    int marker = in.readInt();
+    if (marker != KEY_INDEX_MARKER) {
+      throw new IOException("key index block expected, found marker " + Integer.toHexString(marker));
+    }
+    boolean overflowed = in.readBoolean();
+    int count = in.readInt();
+    List<Map.Entry<KeyIndex.Key, KeyIndex.Entry>> entries = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      byte[] key = new byte[in.readInt()];
+      in.readFully(key);
+      long version = in.readLong();
+      boolean complete = in.readBoolean();
+      long[] offsets = new long[in.readInt()];
+      for (int o = 0; o < offsets.length; o++) {
+        offsets[o] = in.readLong();
+      }
+      entries.add(Map.entry(new KeyIndex.Key(key), new KeyIndex.Entry(version, offsets, complete)));
+    }
+    return KeyIndex.of(entries, overflowed);
+  }
+
+  /** "KIDX": opens the key index block. */
+  private static final int KEY_INDEX_MARKER = 0x4b494458;
+
+  /**
+   * A snapshot of format {@code version}: 1 without compaction progress, 2 without transactions, 3 without the key
+   * index, 4 with all. A snapshot from before the key index, of a log that holds records, gets an index that knows
+   * no keys and is marked overflowed (it cannot be rebuilt from the events before the snapshot): reads of a key then
+   * scan the log, and keyed conditions are refused, rather than answer from a wrong version.
+   */
   private static PartitionState stateFromBinary(byte[] bytes, int version) throws NotSerializableException {
     try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(bytes))) {
       long lastSequenceNr = in.readLong();
@@ -226,8 +286,10 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
           abortedTxns.add(new AbortedTxn(in.readLong(), in.readLong(), in.readLong()));
         }
       }
+      KeyIndex keys = version >= 4 ? readKeyIndex(in)
+          : logEndOffset > logStartOffset ? KeyIndex.UNKNOWN : KeyIndex.EMPTY;
       return PartitionState.of(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, OffsetIndex.of(index),
-          producers, deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
+          producers, deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns, keys);
     } catch (IOException e) {
       NotSerializableException failure = new NotSerializableException("corrupt partition snapshot: " + e);
       failure.initCause(e);

@@ -5,6 +5,7 @@ import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
 import dev.runnel.persistence.PartitionEvent.PartitionDeleted;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -36,6 +37,7 @@ import scala.collection.immutable.HashMap$;
  * @param ongoingTxns the first offset of each producer's ongoing transaction, by producer id: a transactional batch
  *     opens one, its producer's COMMIT or ABORT control batch (marker) closes it
  * @param abortedTxns the aborted-transactions index, in the order of their markers, from the log start on
+ * @param keyIndex each record key's version and newest offsets (see {@link KeyIndex})
  */
 public record PartitionState(
     long lastSequenceNr,
@@ -48,10 +50,11 @@ public record PartitionState(
     long firstDirtyOffset,
     long oldestTombstoneTimestamp,
     Map<Long, Long> ongoingTxns,
-    List<AbortedTxn> abortedTxns) {
+    List<AbortedTxn> abortedTxns,
+    KeyIndex keyIndex) {
 
   public static final PartitionState EMPTY = new PartitionState(0, 0, 0, 0, OffsetIndex.empty(),
-      HashMap$.MODULE$.empty(), false, 0, -1, Map.of(), List.of());
+      HashMap$.MODULE$.empty(), false, 0, -1, Map.of(), List.of(), KeyIndex.EMPTY);
 
   public PartitionState {
     ongoingTxns = Map.copyOf(ongoingTxns);
@@ -81,9 +84,15 @@ public record PartitionState(
     return found;
   }
 
+  /** {@link #apply(PartitionEvent, KeyIndex.Limits)} with the key index's default limits. */
   public PartitionState apply(PartitionEvent event) {
+    return apply(event, KeyIndex.Limits.DEFAULT);
+  }
+
+  /** The state after {@code event}; the key index holds at most {@code keyLimits}. */
+  public PartitionState apply(PartitionEvent event, KeyIndex.Limits keyLimits) {
     if (event instanceof RecordsAppended appended) {
-      return applyAppended(appended);
+      return applyAppended(appended, keyLimits);
     }
     if (event instanceof RecordsCompacted compacted) {
       return applyCompacted(compacted);
@@ -91,19 +100,19 @@ public record PartitionState(
     if (event instanceof LogCompacted compacted) {
       return new PartitionState(lastSequenceNr + 1, logStartOffset, logEndOffset, sizeInBytes, index, producers,
           deleted, Math.max(firstDirtyOffset, compacted.firstDirtyOffset()), compacted.oldestTombstoneTimestamp(),
-          ongoingTxns, abortedTxns);
+          ongoingTxns, abortedTxns, keyIndex);
     }
     if (event instanceof LogStartOffsetAdvanced advanced) {
       return applyLogStartAdvanced(advanced);
     }
     if (event instanceof PartitionDeleted) {
       return new PartitionState(lastSequenceNr + 1, logEndOffset, logEndOffset, 0, OffsetIndex.empty(),
-          HashMap$.MODULE$.empty(), true, logEndOffset, -1, Map.of(), List.of());
+          HashMap$.MODULE$.empty(), true, logEndOffset, -1, Map.of(), List.of(), KeyIndex.EMPTY);
     }
     throw new IllegalStateException("unknown partition event " + event);
   }
 
-  private PartitionState applyAppended(RecordsAppended event) {
+  private PartitionState applyAppended(RecordsAppended event, KeyIndex.Limits keyLimits) {
     if (event.baseOffset() != logEndOffset) {
       throw new IllegalStateException(
           "event at offset " + event.baseOffset() + " does not continue the log ending at " + logEndOffset);
@@ -153,7 +162,8 @@ public record PartitionState(
         firstDirtyOffset,
         oldestTombstoneTimestamp,
         nextOngoing,
-        nextAborted);
+        nextAborted,
+        keyIndex.appended(ByteBuffer.wrap(event.records()), event.baseOffset(), keyLimits));
   }
 
   /** Whether a control batch is an ABORT marker (a COMMIT, or a control record of another kind, is not). */
@@ -210,7 +220,8 @@ public record PartitionState(
     }
     return new PartitionState(sequenceNr, logStartOffset, logEndOffset,
         sizeInBytes - removedBytes + event.records().length, index.replaced(from, to, replacement), producers,
-        deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
+        deleted, firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns,
+        keyIndex.compacted(event.fromOffset(), event.toOffset(), ByteBuffer.wrap(event.records())));
   }
 
   private PartitionState applyLogStartAdvanced(LogStartOffsetAdvanced event) {
@@ -223,7 +234,8 @@ public record PartitionState(
     // An aborted transaction wholly below the log start has nothing left for a consumer to drop.
     List<AbortedTxn> aborted = abortedTxns.stream().filter(txn -> txn.lastOffset() >= start).toList();
     return new PartitionState(lastSequenceNr + 1, start, logEndOffset, sizeInBytes - removedBytes, kept, producers,
-        deleted, Math.max(firstDirtyOffset, start), oldestTombstoneTimestamp, ongoingTxns, aborted);
+        deleted, Math.max(firstDirtyOffset, start), oldestTombstoneTimestamp, ongoingTxns, aborted,
+        keyIndex.truncatedBefore(start));
   }
 
   public Optional<ProducerStateEntry> producer(long producerId) {
@@ -253,11 +265,28 @@ public record PartitionState(
       long oldestTombstoneTimestamp,
       Map<Long, Long> ongoingTxns,
       List<AbortedTxn> abortedTxns) {
+    return of(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, producers, deleted, firstDirtyOffset,
+        oldestTombstoneTimestamp, ongoingTxns, abortedTxns, KeyIndex.EMPTY);
+  }
+
+  public static PartitionState of(
+      long lastSequenceNr,
+      long logStartOffset,
+      long logEndOffset,
+      long sizeInBytes,
+      OffsetIndex index,
+      Collection<ProducerStateEntry> producers,
+      boolean deleted,
+      long firstDirtyOffset,
+      long oldestTombstoneTimestamp,
+      Map<Long, Long> ongoingTxns,
+      List<AbortedTxn> abortedTxns,
+      KeyIndex keyIndex) {
     HashMap<Object, ProducerStateEntry> map = HashMap$.MODULE$.empty();
     for (ProducerStateEntry entry : producers) {
       map = map.updated(entry.producerId(), entry);
     }
     return new PartitionState(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, map, deleted,
-        firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns);
+        firstDirtyOffset, oldestTombstoneTimestamp, ongoingTxns, abortedTxns, keyIndex);
   }
 }

@@ -2,6 +2,7 @@ package dev.runnel.persistence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.runnel.persistence.PartitionEvent.LogCompacted;
 import dev.runnel.persistence.PartitionEvent.LogStartOffsetAdvanced;
@@ -10,6 +11,7 @@ import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionEvent.RecordsCompacted;
 import java.io.NotSerializableException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -30,6 +32,12 @@ class PartitionSerializerTest {
         List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5)),
         false, 16, 1_699_999_000_000L, Map.of(7L, 100L, 8L, 110L),
         List.of(new AbortedTxn(9, 20, 30), new AbortedTxn(7, 31, 40)));
+    KeyIndex keys = KeyIndex.of(List.of(
+        Map.entry(new KeyIndex.Key("user-1".getBytes(StandardCharsets.UTF_8)),
+            new KeyIndex.Entry(3, new long[] {20, 25, 119}, true)),
+        Map.entry(new KeyIndex.Key(new byte[0]), new KeyIndex.Entry(70, new long[] {30}, false))), true);
+    PartitionState keyed = PartitionState.of(42, 10, 120, 4096, state.index(), state.producerEntries(), false, 16,
+        -1, Map.of(), List.of(), keys);
     return Stream.of(
         new RecordsAppended(0, 2, new byte[] {1, 2, 3}),
         new RecordsCompacted(5, 99, new byte[] {4, 5}),
@@ -39,6 +47,7 @@ class PartitionSerializerTest {
         new LogStartOffsetAdvanced(77),
         new PartitionDeleted(),
         state,
+        keyed,
         PartitionState.EMPTY);
   }
 
@@ -54,9 +63,11 @@ class PartitionSerializerTest {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
         List.of(), false, 5, -1, Map.of(), List.of());
     byte[] current = serializer.toBinary(state);
-    // The first format ends before compaction progress (16 bytes) and transactions (two empty counts, 8 bytes).
-    byte[] firstFormat = ByteBuffer.allocate(current.length - 24).put(current, 0, current.length - 24).array();
-    assertEquals(state, serializer.fromBinary(firstFormat, PartitionSerializer.PARTITION_STATE_V1));
+    // The first format ends before compaction progress (16 bytes), transactions (two empty counts, 8 bytes) and the
+    // key index block (an empty one is 9 bytes).
+    int cut = 24 + EMPTY_KEY_INDEX_BYTES;
+    byte[] firstFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
+    assertEquals(withUnknownKeys(state), serializer.fromBinary(firstFormat, PartitionSerializer.PARTITION_STATE_V1));
   }
 
   @Test
@@ -64,8 +75,40 @@ class PartitionSerializerTest {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
         List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5)), false, 7, 12, Map.of(), List.of());
     byte[] current = serializer.toBinary(state);
-    byte[] secondFormat = ByteBuffer.allocate(current.length - 8).put(current, 0, current.length - 8).array();
-    assertEquals(state, serializer.fromBinary(secondFormat, PartitionSerializer.PARTITION_STATE_V2));
+    int cut = 8 + EMPTY_KEY_INDEX_BYTES;
+    byte[] secondFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
+    assertEquals(withUnknownKeys(state), serializer.fromBinary(secondFormat, PartitionSerializer.PARTITION_STATE_V2));
+  }
+
+  @Test
+  void when_snapshotHasTheThirdFormat_then_itsKeyIndexIsUnknownForALogWithRecords() throws Exception {
+    PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
+        List.of(), false, 7, 12, Map.of(1L, 6L), List.of(new AbortedTxn(2, 5, 6)));
+    byte[] current = serializer.toBinary(state);
+    int cut = EMPTY_KEY_INDEX_BYTES;
+    byte[] thirdFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
+    PartitionState read = (PartitionState) serializer.fromBinary(thirdFormat, PartitionSerializer.PARTITION_STATE_V3);
+    assertEquals(withUnknownKeys(state), read);
+    assertTrue(read.keyIndex().overflowed(), "a key index that cannot know the log's keys says so");
+  }
+
+  @Test
+  void when_snapshotOfAnEmptyLogHasTheThirdFormat_then_itsKeyIndexIsEmpty() throws Exception {
+    PartitionState state = PartitionState.of(3, 9, 9, 0, OffsetIndex.empty(), List.of(), false, 9, -1, Map.of(),
+        List.of());
+    byte[] current = serializer.toBinary(state);
+    int cut = EMPTY_KEY_INDEX_BYTES;
+    byte[] thirdFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
+    assertEquals(state, serializer.fromBinary(thirdFormat, PartitionSerializer.PARTITION_STATE_V3));
+  }
+
+  /** The key index block of a state with no keys: marker, overflowed flag, key count. */
+  private static final int EMPTY_KEY_INDEX_BYTES = 9;
+
+  private static PartitionState withUnknownKeys(PartitionState state) {
+    return PartitionState.of(state.lastSequenceNr(), state.logStartOffset(), state.logEndOffset(),
+        state.sizeInBytes(), state.index(), state.producerEntries(), state.deleted(), state.firstDirtyOffset(),
+        state.oldestTombstoneTimestamp(), state.ongoingTxns(), state.abortedTxns(), KeyIndex.UNKNOWN);
   }
 
   @Test

@@ -22,15 +22,18 @@ import static org.apache.pekko.http.javadsl.server.Directives.put;
 import static org.apache.pekko.http.javadsl.server.Directives.withSizeLimit;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.metrics.RunnelMetrics;
 import dev.runnel.broker.metrics.ScrapeCollector;
+import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicName;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -75,6 +78,7 @@ public final class HttpApi {
   private final GroupAdmin groups;
   private final ClusterAdmin cluster;
   private final ScrapeCollector metrics;
+  private final ConsoleRoute console = new ConsoleRoute();
 
   public HttpApi(Broker broker, Groups groups) {
     this.broker = broker;
@@ -103,7 +107,8 @@ public final class HttpApi {
             path("metrics", () -> get(() -> onSuccess(metrics.collect(), collected ->
                 complete(HttpEntities.create(PROMETHEUS_TEXT, RunnelMetrics.get(broker.system()).scrape()))))),
             pathPrefix("topics", this::topicsRoute),
-            pathPrefix("groups", this::groupsRoute)))));
+            pathPrefix("groups", this::groupsRoute),
+            console.route()))));
   }
 
   private Route groupsRoute() {
@@ -156,7 +161,11 @@ public final class HttpApi {
         path("records", () -> post(() -> jsonBody(body -> produce(topic, ProduceRequest.parse(body))))),
         pathPrefix("partitions", () -> concat(
             path(PathMatchers.segment().slash("records"), partition -> concat(
-                get(() -> consume(topic, partition)),
+                get(() -> parameterMap(params -> params.containsKey("key")
+                    ? readKey(topic, partition, params)
+                    : consume(topic, partition))),
+                post(() -> jsonBody(body ->
+                    produceToPartition(topic, PartitionProduce.parse(body, partitionNumber(partition))))),
                 delete(() -> parameterMap(params -> ok(StatusCodes.OK,
                     admin.deleteRecords(topic, partitionNumber(partition), beforeOffset(params))))))),
             path(PathMatchers.segment().slash("offsets"),
@@ -193,6 +202,45 @@ public final class HttpApi {
           return HttpErrors.response(HttpErrors.status(error), new ProduceFailure(error.name(), error.code(),
               message == null ? error.message() : message, outcome.offsets()));
         }));
+  }
+
+  /**
+   * {@code POST /topics/{t}/partitions/{p}/records}: the records appended to that partition together, if the
+   * body's condition holds; 409 {@code CONDITION_NOT_MET} with what the partition found, and nothing stored, if not.
+   */
+  private Route produceToPartition(String topic, PartitionProduce request) {
+    return completeWithFuture(admin.existing(topic)
+        .thenCompose(metadata -> producer.produce(metadata, request.records(), request.condition()))
+        .thenApply(outcome -> {
+          AppendResult failure = outcome.firstFailure();
+          if (failure == null) {
+            return HttpErrors.response(StatusCodes.OK, new ProduceResult(outcome.offsets()));
+          }
+          if (failure.isConflict()) {
+            return HttpErrors.response(StatusCodes.CONFLICT, PartitionProduce.ConditionNotMet.of(failure));
+          }
+          Errors error = failure.error();
+          String message = failure.errorMessage();
+          return HttpErrors.response(HttpErrors.status(error), new ProduceFailure(error.name(), error.code(),
+              message == null ? error.message() : message, outcome.offsets()));
+        }));
+  }
+
+  /**
+   * {@code GET /topics/{t}/partitions/{p}/records?key=K}: the records of one key (an event-sourced stream) from
+   * {@code offset}, read through the partition's key index, a page at a time.
+   */
+  private Route readKey(String topic, String partitionText, Map<String, String> params) {
+    RecordFormat format = Optional.ofNullable(params.get("format")).map(RecordFormat::parse).orElse(RecordFormat.JSON);
+    byte[] key = format.encodeHeader(JsonNodeFactory.instance.textNode(params.get("key")), "key");
+    Long offset = ReadParams.longParam(params, "offset");
+    if (offset != null && offset < 0) {
+      throw new InvalidRequestException("offset must not be negative, not " + offset);
+    }
+    int partitionNumber = partitionNumber(partitionText);
+    return ok(StatusCodes.OK, admin.existing(topic)
+        .thenApply(metadata -> Broker.partition(metadata, partitionNumber))
+        .thenCompose(id -> reader.readKey(id, key, offset == null ? 0 : offset, format)));
   }
 
   /**

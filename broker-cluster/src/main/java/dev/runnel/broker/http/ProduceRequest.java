@@ -35,7 +35,14 @@ record ProduceRequest(List<Record> records) {
 
   /** @throws InvalidRequestException naming what is wrong with the body */
   static ProduceRequest parse(JsonNode body) {
-    JsonFields.onlyKnown(body, "the request", FIELDS);
+    return parse(body, Set.of());
+  }
+
+  /** {@link #parse(JsonNode)} of a body that may also hold the top-level fields {@code extraFields}. */
+  static ProduceRequest parse(JsonNode body, Set<String> extraFields) {
+    Set<String> known = new java.util.HashSet<>(FIELDS);
+    known.addAll(extraFields);
+    JsonFields.onlyKnown(body, "the request", known);
     RecordFormat format = body.has("format") && !body.get("format").isNull()
         ? RecordFormat.parse(JsonFields.requiredText(body, "format"))
         : RecordFormat.JSON;

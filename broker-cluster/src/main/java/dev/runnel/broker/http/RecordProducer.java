@@ -2,6 +2,7 @@ package dev.runnel.broker.http;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.topic.TopicMetadata;
@@ -52,6 +53,14 @@ final class RecordProducer {
   }
 
   CompletionStage<Outcome> produce(TopicMetadata topic, ProduceRequest request) {
+    return produce(topic, request, null);
+  }
+
+  /**
+   * {@link #produce(TopicMetadata, ProduceRequest)}, each partition's append only if {@code condition} holds (when
+   * not null: the request then names one partition, as {@link PartitionProduce} checks).
+   */
+  CompletionStage<Outcome> produce(TopicMetadata topic, ProduceRequest request, AppendCondition condition) {
     int[] partitions = assignPartitions(topic, request.records());
     Map<Integer, List<Integer>> byPartition = new LinkedHashMap<>();
     for (int i = 0; i < partitions.length; i++) {
@@ -66,8 +75,10 @@ final class RecordProducer {
         records.add(request.records().get(index));
       }
       PartitionId partition = Broker.partition(topic, entry.getKey());
-      appends.put(entry.getKey(),
-          broker.append(partition, batches(records, maxBatchBytes, now), (short) -1).toCompletableFuture());
+      ByteBuffer batches = batches(records, maxBatchBytes, now);
+      appends.put(entry.getKey(), (condition == null
+          ? broker.append(partition, batches, (short) -1)
+          : broker.append(partition, batches, condition)).toCompletableFuture());
     }
     return CompletableFuture.allOf(appends.values().toArray(new CompletableFuture<?>[0])).thenApply(done -> {
       List<RecordOffset> offsets = new ArrayList<>(partitions.length);

@@ -55,6 +55,17 @@ final class RecordReader {
    */
   record Page(List<RecordView> records, long nextOffset, long highWatermark) {}
 
+  /**
+   * One key's records, read through the partition's key index.
+   *
+   * @param records the key's records from the offset asked for, in offset order
+   * @param nextOffset where to read the key from next
+   * @param endOfKey whether the key had no more records when it was read
+   * @param version the key's version: how many records with this key the partition holds (0: none)
+   * @param eventsRead journal events the partition examined for this read
+   */
+  record KeyPage(List<RecordView> records, long nextOffset, boolean endOfKey, long version, int eventsRead) {}
+
   private static final ByteString NEWLINE = ByteString.fromString("\n");
 
   private final Broker broker;
@@ -92,6 +103,24 @@ final class RecordReader {
             }
             return end.offset();
           });
+    });
+  }
+
+  /** The records of {@code key} from {@code offset}: one page of a key read. */
+  CompletionStage<KeyPage> readKey(PartitionId partition, byte[] key, long offset, RecordFormat format) {
+    return broker.readKey(partition, key, offset).thenApply(read -> {
+      if (read.error() != Errors.NONE) {
+        throw read.error().exception("Reading key of partition " + partition + " failed: "
+            + (read.message() == null ? read.error().message() : read.message()));
+      }
+      List<RecordView> records = new ArrayList<>();
+      for (MutableRecordBatch batch : MemoryRecords.readableRecords(read.records()).batches()) {
+        for (Record record : batch) {
+          records.add(view(partition.partition(), record, format));
+        }
+      }
+      metrics.recordsOut(partition, records.size(), read.records().remaining());
+      return new KeyPage(records, read.nextOffset(), read.endOfKey(), read.version(), read.eventsRead());
     });
   }
 

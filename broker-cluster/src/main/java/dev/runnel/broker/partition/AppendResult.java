@@ -13,9 +13,21 @@ import org.apache.kafka.common.protocol.Errors;
  * @param logStartOffset the partition's log start offset at the time of the append
  * @param logAppendTime the time the batches were stamped with when the topic uses LogAppendTime, else -1 (Kafka's
  *     ProduceResponse {@code log_append_time_ms})
+ * @param conflict when the append's {@link AppendCondition} did not hold, what it found; null otherwise. Its
+ *     {@code error} is then {@link Errors#INVALID_REQUEST}, Kafka's nearest name, though the APIs that take
+ *     conditions (HTTP, native) answer it as Runnel's {@link #CONDITION_NOT_MET}
  */
 public record AppendResult(Errors error, String errorMessage, long baseOffset, long logStartOffset,
-    long logAppendTime) {
+    long logAppendTime, AppendCondition.Conflict conflict) {
+
+  /** Runnel's error name for an append whose condition did not hold. */
+  public static final String CONDITION_NOT_MET = "CONDITION_NOT_MET";
+  /** Its code, outside Kafka's range of error codes so that it never means a Kafka error. */
+  public static final short CONDITION_NOT_MET_CODE = 1000;
+
+  public AppendResult(Errors error, String errorMessage, long baseOffset, long logStartOffset, long logAppendTime) {
+    this(error, errorMessage, baseOffset, logStartOffset, logAppendTime, null);
+  }
 
   public static AppendResult stored(long baseOffset, long logStartOffset) {
     return stored(baseOffset, logStartOffset, -1);
@@ -31,6 +43,15 @@ public record AppendResult(Errors error, String errorMessage, long baseOffset, l
 
   public static AppendResult refused(Errors error, String message) {
     return new AppendResult(error, message, -1, -1, -1);
+  }
+
+  /** Refused because the append's condition did not hold; nothing was stored. */
+  public static AppendResult conflicted(AppendCondition.Conflict conflict) {
+    return new AppendResult(Errors.INVALID_REQUEST, conflict.message(), -1, -1, -1, conflict);
+  }
+
+  public boolean isConflict() {
+    return conflict != null;
   }
 
   public boolean isStored() {

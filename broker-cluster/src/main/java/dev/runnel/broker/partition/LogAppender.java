@@ -1,5 +1,6 @@
 package dev.runnel.broker.partition;
 
+import dev.runnel.persistence.KeyIndex;
 import dev.runnel.persistence.PartitionEvent.RecordsAppended;
 import dev.runnel.persistence.PartitionState;
 import dev.runnel.persistence.ProducerBatch;
@@ -42,8 +43,15 @@ final class LogAppender {
   /** One write of a group: a producer's record batches, or a transaction marker from the coordinator. */
   sealed interface Write {}
 
-  /** Record batches from a producer, validated here before they get offsets. */
-  record Data(ByteBuffer records) implements Write {}
+  /**
+   * Record batches from a producer, validated here before they get offsets, stored only if {@code condition} (when
+   * not null) holds against the log as the group's earlier writes leave it.
+   */
+  record Data(ByteBuffer records, AppendCondition condition) implements Write {
+    Data(ByteBuffer records) {
+      this(records, null);
+    }
+  }
 
   /**
    * Kafka's WriteTxnMarkers for one producer: ends its ongoing transaction with a COMMIT or ABORT control batch
@@ -69,6 +77,22 @@ final class LogAppender {
    *     the batch's maxTimestamp and timestamp type are set and its CRC recomputed; records keep their deltas)
    */
   static Outcome append(PartitionState state, List<Write> writes, int maxMessageBytes, long logAppendTime) {
+    return append(state, writes, maxMessageBytes, logAppendTime, KeyIndex.Limits.DEFAULT);
+  }
+
+  /**
+   * {@link #append(PartitionState, List, int, long)} where a keyed {@link AppendCondition} is checked against the
+   * key index of {@code state} plus the group's earlier writes, indexed within {@code keyLimits} as the state will
+   * index them.
+   */
+  static Outcome append(PartitionState state, List<Write> writes, int maxMessageBytes, long logAppendTime,
+      KeyIndex.Limits keyLimits) {
+    // Only a group with a keyed condition pays for indexing its writes here, before the state indexes the event.
+    boolean keyedConditions = false;
+    for (Write write : writes) {
+      keyedConditions |= write instanceof Data data && data.condition() != null && data.condition().keyed();
+    }
+    KeyIndex keys = state.keyIndex();
     List<AppendResult> results = new ArrayList<>(writes.size());
     List<Accepted> accepted = new ArrayList<>();
     Map<Long, ProducerStateEntry> producers = new HashMap<>();
@@ -104,19 +128,31 @@ final class LogAppender {
           eventBytes += records.remaining();
           continue;
         }
-        ByteBuffer records = ((Data) write).records();
+        Data data = (Data) write;
+        ByteBuffer records = data.records();
         List<MutableRecordBatch> batches = validate(records, maxMessageBytes);
         MutableRecordBatch first = batches.get(0);
+        ProducerStateEntry entry = null;
         if (first.hasProducerId()) {
-          ProducerStateEntry entry = producers.containsKey(first.producerId())
+          entry = producers.containsKey(first.producerId())
               ? producers.get(first.producerId())
               : state.producer(first.producerId()).orElse(null);
           ProducerBatch duplicate = checkSequence(entry, first);
           if (duplicate != null) {
+            // A retry of a stored append gets its first answer, though the log has moved past its condition.
             results.add(AppendResult.stored(duplicate.baseOffset(), state.logStartOffset(),
                 logAppendTime == RecordBatch.NO_TIMESTAMP ? RecordBatch.NO_TIMESTAMP : duplicate.maxTimestamp()));
             continue;
           }
+        }
+        if (data.condition() != null) {
+          Optional<AppendCondition.Conflict> conflict = data.condition().check(nextOffset, keys);
+          if (conflict.isPresent()) {
+            results.add(AppendResult.conflicted(conflict.get()));
+            continue;
+          }
+        }
+        if (first.hasProducerId()) {
           boolean ongoing = open.getOrDefault(first.producerId(), state.ongoingTxns().containsKey(first.producerId()));
           if (ongoing && !first.isTransactional()) {
             // Kafka's rule: a producer in a transaction writes only transactional batches until its marker.
@@ -140,6 +176,9 @@ final class LogAppender {
         }
         results.add(AppendResult.stored(nextOffset, state.logStartOffset(), logAppendTime));
         accepted.add(new Accepted(i, records, count));
+        if (keyedConditions) {
+          keys = keys.appended(records, nextOffset, keyLimits);
+        }
         nextOffset += count;
         eventBytes += records.remaining();
       } catch (ApiException e) {

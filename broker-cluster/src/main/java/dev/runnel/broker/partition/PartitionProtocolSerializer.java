@@ -31,6 +31,12 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 public final class PartitionProtocolSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
   private static final String APPEND = "A1";
+  /** An append with an {@link AppendCondition}; a plain append stays A1, so older nodes read it. */
+  private static final String CONDITIONAL_APPEND = "A2";
+  private static final String READ_KEY = "K1";
+  private static final String KEY_READ_RESULT = "k1";
+  /** An append refused by its condition, with what it found; other answers stay a1. */
+  private static final String APPEND_CONFLICT = "a2";
   /** Fetch and ListOffsets before isolation levels, FetchResult before the last stable offset: read only. */
   private static final String FETCH_V1 = "F1";
   private static final String LIST_OFFSETS_V1 = "L1";
@@ -62,8 +68,14 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
 
   @Override
   public String manifest(Object o) {
-    if (o instanceof Partition.Append) {
-      return APPEND;
+    if (o instanceof Partition.Append append) {
+      return append.condition() == null ? APPEND : CONDITIONAL_APPEND;
+    } else if (o instanceof Partition.ReadKey) {
+      return READ_KEY;
+    } else if (o instanceof KeyReadResult) {
+      return KEY_READ_RESULT;
+    } else if (o instanceof AppendResult result && result.isConflict()) {
+      return APPEND_CONFLICT;
     } else if (o instanceof Partition.Fetch) {
       return FETCH;
     } else if (o instanceof Partition.ListOffsets) {
@@ -114,7 +126,27 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
   private void write(Object o, ByteBuffer out) {
     if (o instanceof Partition.Append append) {
       putRef(out, append.replyTo());
+      if (append.condition() != null) {
+        AppendCondition condition = append.condition();
+        out.putLong(condition.expectedEndOffset()).putLong(condition.expectedKeyOffset())
+            .putLong(condition.expectedVersion());
+        putNullableBytes(out, condition.key());
+      }
       out.put(append.records().duplicate());
+    } else if (o instanceof Partition.ReadKey read) {
+      out.putLong(read.fromOffset());
+      putNullableBytes(out, read.key());
+      putRef(out, read.replyTo());
+    } else if (o instanceof KeyReadResult result) {
+      out.putShort(result.error().code()).putLong(result.nextOffset()).put((byte) (result.endOfKey() ? 1 : 0))
+          .putLong(result.version()).putInt(result.eventsRead());
+      putNullableString(out, result.message());
+      out.put(result.records().duplicate());
+    } else if (o instanceof AppendResult result && result.isConflict()) {
+      AppendCondition.Conflict conflict = result.conflict();
+      out.putLong(conflict.currentEndOffset()).putLong(conflict.currentKeyOffset())
+          .putLong(conflict.currentVersion());
+      putNullableString(out, conflict.message());
     } else if (o instanceof Partition.Fetch fetch) {
       out.putLong(fetch.offset()).putInt(fetch.maxBytes()).putLong(fetch.maxWait().toNanos())
           .put(fetch.isolation().id());
@@ -183,6 +215,36 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         ActorRef<AppendResult> replyTo = getRef(in);
         return new Partition.Append(rest(in, copy), replyTo);
       }
+      case CONDITIONAL_APPEND: {
+        ActorRef<AppendResult> replyTo = getRef(in);
+        long endOffset = in.getLong();
+        long keyOffset = in.getLong();
+        long version = in.getLong();
+        AppendCondition condition = new AppendCondition(endOffset, getNullableBytes(in), keyOffset, version);
+        return new Partition.Append(rest(in, copy), condition, replyTo);
+      }
+      case READ_KEY: {
+        long fromOffset = in.getLong();
+        byte[] key = getNullableBytes(in);
+        return new Partition.ReadKey(key, fromOffset, getRef(in));
+      }
+      case KEY_READ_RESULT: {
+        Errors error = Errors.forCode(in.getShort());
+        long nextOffset = in.getLong();
+        boolean endOfKey = in.get() != 0;
+        long version = in.getLong();
+        int eventsRead = in.getInt();
+        String message = getNullableString(in);
+        return new KeyReadResult(error, message, rest(in, copy).asReadOnlyBuffer(), nextOffset, endOfKey, version,
+            eventsRead);
+      }
+      case APPEND_CONFLICT: {
+        long endOffset = in.getLong();
+        long keyOffset = in.getLong();
+        long version = in.getLong();
+        return AppendResult.conflicted(new AppendCondition.Conflict(endOffset, keyOffset, version,
+            getNullableString(in)));
+      }
       case FETCH_V1:
       case FETCH: {
         long offset = in.getLong();
@@ -228,7 +290,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         long highWatermark = in.getLong();
         long logStartOffset = in.getLong();
         return new FetchResult(error, highWatermark, highWatermark, logStartOffset, List.of(),
-            rest(in, copy).asReadOnlyBuffer());
+            rest(in, copy));
       }
       case FETCH_RESULT: {
         Errors error = Errors.forCode(in.getShort());
@@ -241,7 +303,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
           aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong()));
         }
         return new FetchResult(error, highWatermark, lastStableOffset, logStartOffset, aborted,
-            rest(in, copy).asReadOnlyBuffer());
+            rest(in, copy));
       }
       case OFFSET_LOOKUP:
         return new OffsetLookup(Errors.forCode(in.getShort()), in.getLong(), in.getLong());
@@ -259,7 +321,14 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
   /** The bytes {@link #toBinary(Object, ByteBuffer)} writes for {@code o}. */
   private int size(Object o) {
     if (o instanceof Partition.Append append) {
-      return refSize(append.replyTo()) + append.records().remaining();
+      int condition = append.condition() == null ? 0 : 24 + bytesSize(append.condition().key());
+      return refSize(append.replyTo()) + condition + append.records().remaining();
+    } else if (o instanceof Partition.ReadKey read) {
+      return 8 + bytesSize(read.key()) + refSize(read.replyTo());
+    } else if (o instanceof KeyReadResult result) {
+      return 23 + 4 + (result.message() == null ? 0 : utf8(result.message()).length) + result.records().remaining();
+    } else if (o instanceof AppendResult result && result.isConflict()) {
+      return 24 + 4 + (result.conflict().message() == null ? 0 : utf8(result.conflict().message()).length);
     } else if (o instanceof Partition.Fetch fetch) {
       return 21 + refSize(fetch.replyTo());
     } else if (o instanceof Partition.ListOffsets list) {
@@ -303,6 +372,28 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
     byte[] path = new byte[in.getInt()];
     in.get(path);
     return refs.resolveActorRef(new String(path, StandardCharsets.UTF_8));
+  }
+
+  private static int bytesSize(byte[] value) {
+    return 4 + (value == null ? 0 : value.length);
+  }
+
+  private static void putNullableBytes(ByteBuffer out, byte[] value) {
+    if (value == null) {
+      out.putInt(-1);
+    } else {
+      out.putInt(value.length).put(value);
+    }
+  }
+
+  private static byte[] getNullableBytes(ByteBuffer in) {
+    int length = in.getInt();
+    if (length < 0) {
+      return null;
+    }
+    byte[] bytes = new byte[length];
+    in.get(bytes);
+    return bytes;
   }
 
   private static void putNullableString(ByteBuffer out, String value) {

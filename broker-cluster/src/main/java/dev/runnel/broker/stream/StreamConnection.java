@@ -9,7 +9,9 @@ import dev.runnel.broker.group.JoinRequest;
 import dev.runnel.broker.group.LeaveRequest;
 import dev.runnel.broker.group.LeaveResult;
 import dev.runnel.broker.group.OffsetCommitRequest;
+import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
+import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.client.internal.Protocol;
 import dev.runnel.client.internal.Protocol.Message;
@@ -175,6 +177,10 @@ final class StreamConnection {
     }
     if (message instanceof Protocol.Produce produce) {
       return produce(produce);
+    } else if (message instanceof Protocol.ConditionalProduce produce) {
+      return conditionalProduce(produce);
+    } else if (message instanceof Protocol.ReadKey read) {
+      return readKey(read);
     } else if (message instanceof Protocol.Credit credit) {
       return credit(credit);
     } else if (message instanceof Protocol.Subscribe subscribe) {
@@ -341,6 +347,55 @@ final class StreamConnection {
   private static Outgoing ack(Protocol.Produce request, AppendResult result) {
     return Outgoing.answer(Protocol.encode(new Protocol.ProduceAck(request.correlationId(), result.error().code(),
         result.baseOffset(), result.errorMessage() == null ? "" : result.errorMessage())));
+  }
+
+  /** A conditional append, answered in request order like a Produce. */
+  private CompletionStage<List<Outgoing>> conditionalProduce(Protocol.ConditionalProduce request) {
+    AppendCondition condition;
+    try {
+      condition = new AppendCondition(request.expectedEndOffset(),
+          request.key() == null ? null : request.key().toArray(), request.expectedKeyOffset(),
+          request.expectedVersion());
+    } catch (IllegalArgumentException e) {
+      return answer(conditionalAck(request, AppendResult.refused(Errors.INVALID_REQUEST, e.getMessage())));
+    }
+    ByteBuffer batches = ByteBuffer.wrap(request.batches().toArray());
+    return broker.topicForUse(request.topic())
+        .thenCompose(topic -> broker.append(Broker.partition(topic, request.partition()), batches, condition))
+        .exceptionally(failure -> AppendResult.refused(apiException(failure)))
+        .thenApply(result -> List.of(conditionalAck(request, result)));
+  }
+
+  private static Outgoing conditionalAck(Protocol.ConditionalProduce request, AppendResult result) {
+    Protocol.ConditionalAck ack = result.isConflict()
+        ? new Protocol.ConditionalAck(request.correlationId(), Protocol.CONDITION_NOT_MET, -1,
+            result.conflict().currentEndOffset(), result.conflict().currentKeyOffset(),
+            result.conflict().currentVersion(), result.errorMessage())
+        : new Protocol.ConditionalAck(request.correlationId(), result.error().code(), result.baseOffset(),
+            Protocol.ANY, Protocol.ANY, Protocol.ANY, result.errorMessage() == null ? "" : result.errorMessage());
+    return Outgoing.answer(Protocol.encode(ack));
+  }
+
+  private CompletionStage<List<Outgoing>> readKey(Protocol.ReadKey request) {
+    if (request.key() == null) {
+      return answer(keyRecords(request, KeyReadResult.error(Errors.INVALID_REQUEST, "a key read needs a key")));
+    }
+    return broker.lookupTopic(request.topic())
+        .thenCompose(topic -> broker.readKey(Broker.partition(topic.orElseThrow(() ->
+            new org.apache.kafka.common.errors.UnknownTopicOrPartitionException(
+                "Topic '" + request.topic() + "' does not exist.")), request.partition()),
+            request.key().toArray(), Math.max(0, request.fromOffset())))
+        .exceptionally(failure -> {
+          ApiException cause = apiException(failure);
+          return KeyReadResult.error(Errors.forException(cause), cause.getMessage());
+        })
+        .thenApply(result -> List.of(keyRecords(request, result)));
+  }
+
+  private static Outgoing keyRecords(Protocol.ReadKey request, KeyReadResult result) {
+    return Outgoing.answer(Protocol.encode(new Protocol.KeyRecords(request.correlationId(), result.error().code(),
+        result.nextOffset(), result.endOfKey(), result.version(), result.message() == null ? "" : result.message(),
+        ByteString.fromByteBuffer(result.records()))));
   }
 
   private CompletionStage<List<Outgoing>> credit(Protocol.Credit credit) {

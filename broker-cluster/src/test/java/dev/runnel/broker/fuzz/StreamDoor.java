@@ -99,7 +99,7 @@ final class StreamDoor implements AutoCloseable {
     String topic = random.nextInt(6) == 0 ? Mutations.segment(random) : topics.get(random.nextInt(topics.size()));
     int partition = random.nextInt(8) == 0 ? random.nextInt() : random.nextInt(3);
     int ref = random.nextInt(1000);
-    switch (random.nextInt(14)) {
+    switch (random.nextInt(16)) {
       case 0: return new Protocol.Metadata(ref, topic);
       case 1: case 2: case 3: return new Protocol.Produce(ref, topic, partition, (short) (random.nextInt(4) - 2),
           ByteString.fromArray(batch(random)));
@@ -115,6 +115,12 @@ final class StreamDoor implements AutoCloseable {
       case 11: return new Protocol.OffsetCommit(ref, "fuzz-native", "", -1,
           List.of(new Protocol.PartitionOffset(topic, partition, random.nextLong())));
       case 12: return new Protocol.OffsetFetch(ref, "fuzz-native", List.of(new Protocol.TopicPartition(topic, 0)));
+      case 13: return new Protocol.ConditionalProduce(ref, topic, partition, random.nextInt(6) - 3L,
+          random.nextInt(6) - 3L, random.nextInt(6) - 3L,
+          random.nextBoolean() ? null : ByteString.fromArray(Mutations.segment(random).getBytes(
+              java.nio.charset.StandardCharsets.UTF_8)), ByteString.fromArray(batch(random)));
+      case 14: return new Protocol.ReadKey(ref, topic, partition, random.nextInt(5) - 2L,
+          random.nextInt(4) == 0 ? null : ByteString.fromString(Mutations.segment(random)));
       default: return new Protocol.Records(ref, random.nextLong(), ByteString.fromArray(batch(random)));
     }
   }

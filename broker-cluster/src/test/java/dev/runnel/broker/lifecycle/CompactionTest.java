@@ -13,6 +13,7 @@ import dev.runnel.broker.NodeEnvironment;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.FetchResult;
+import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.testkit.HeldExecutor;
 import dev.runnel.broker.testkit.LogProbe.Read;
@@ -105,6 +106,27 @@ class CompactionTest {
     return newest;
   }
 
+  private static byte[] bytes(String text) {
+    return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** The records of a key read, as a consumer would see them. */
+  private static List<Read> keyRecords(KeyReadResult read) {
+    assertEquals(Errors.NONE, read.error(), read.message());
+    List<Read> records = new ArrayList<>();
+    for (org.apache.kafka.common.record.internal.RecordBatch batch
+        : MemoryRecords.readableRecords(read.records()).batches()) {
+      for (org.apache.kafka.common.record.internal.Record record : batch) {
+        records.add(new Read(record.offset(), text(record.key()), text(record.value())));
+      }
+    }
+    return records;
+  }
+
+  private static String text(java.nio.ByteBuffer buffer) {
+    return buffer == null ? null : java.nio.charset.StandardCharsets.UTF_8.decode(buffer.duplicate()).toString();
+  }
+
   private static List<Read> inOffsetOrder(Map<String, Read> newest, boolean withTombstones) {
     return newest.values().stream()
         .filter(read -> withTombstones || read.value() != null)
@@ -122,6 +144,10 @@ class CompactionTest {
     List<Read> expected = inOffsetOrder(newest, true);
     assertEquals(101, expected.size(), "100 keys (10 of them deleted) and the closing record");
     await().atMost(Duration.ofSeconds(60)).until(() -> readAll(broker, partition, 0).equals(expected));
+    KeyReadResult kept = await(broker.readKey(partition, bytes("key-50"), 0));
+    assertEquals(List.of(newest.get("key-50")), keyRecords(kept), "the key index kept only the surviving offset");
+    assertEquals(100, kept.version(), "compaction keeps a key's version: 100 updates");
+    assertEquals(1, kept.eventsRead(), "one compacted event holds key-50's survivor");
 
     assertEquals(10_001, await(broker.status(partition)).logEndOffset(), "compaction never moves the log end");
     long size = await(broker.status(partition)).sizeInBytes();
@@ -134,10 +160,16 @@ class CompactionTest {
     List<Read> live = inOffsetOrder(newest, false);
     assertEquals(91, live.size());
     await().atMost(Duration.ofSeconds(60)).until(() -> readAll(broker, partition, 0).equals(live));
+    KeyReadResult deleted = await(broker.readKey(partition, bytes("key-5"), 0));
+    assertEquals(List.of(), keyRecords(deleted));
+    assertEquals(0, deleted.version(), "a key whose tombstone is gone left the index");
 
     node.close();
     startNode(Optional.empty());
     assertEquals(live, readAll(broker, partition, 0), "the compacted log survives a restart");
+    KeyReadResult recovered = await(broker.readKey(partition, bytes("key-50"), 0));
+    assertEquals(List.of(newest.get("key-50")), keyRecords(recovered), "the index after compaction is recovered");
+    assertEquals(100, recovered.version());
     FetchResult inGap = await(broker.fetch(partition, 5, 1024, Duration.ZERO));
     assertEquals(Errors.NONE, inGap.error(), "an offset compaction removed is still in range");
     long firstBatch = MemoryRecords.readableRecords(inGap.records()).batches().iterator().next().baseOffset();

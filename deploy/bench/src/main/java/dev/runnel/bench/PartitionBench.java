@@ -28,7 +28,10 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * {@link Broker} facade with acks=all and many appends in flight, then fetches of everything back. Prints records/s,
  * MB/s and the journal writes the appends took (group commit gathers many appends into one write).
  *
- * <p>{@code PartitionBench [records] [recordBytes] [recordsPerBatch] [partitions] [inFlight]}
+ * <p>{@code PartitionBench [records] [recordBytes] [recordsPerBatch] [partitions] [inFlight] [keys]}: with
+ * {@code keys} above 0 the records carry that many distinct keys ({@code k-0}, {@code k-1}, ...), which the
+ * partitions' key index tracks; 0 (the default) writes keyless records. Run it with
+ * {@code -Drunnel.broker.partition.key-index.max-keys=0} to measure the same without the key index.
  */
 public final class PartitionBench {
 
@@ -41,6 +44,7 @@ public final class PartitionBench {
     int perBatch = args.length > 2 ? Integer.parseInt(args[2]) : 500;
     int partitions = args.length > 3 ? Integer.parseInt(args[3]) : 3;
     int inFlight = args.length > 4 ? Integer.parseInt(args[4]) : 64;
+    int keys = args.length > 5 ? Integer.parseInt(args[5]) : 0;
 
     Path dataDir = Files.createTempDirectory("runnel-bench-");
     Map<String, Object> settings = new HashMap<>();
@@ -54,7 +58,7 @@ public final class PartitionBench {
       TopicMetadata topic = broker.createTopic("bench", partitions, Map.of()).toCompletableFuture().get();
       byte[] value = new byte[recordBytes];
       new Random(1).nextBytes(value);
-      ByteBuffer batch = batch(perBatch, value);
+      ByteBuffer batch = batch(perBatch, value, keys);
       int batches = records / perBatch;
 
       Semaphore permits = new Semaphore(inFlight);
@@ -98,12 +102,13 @@ public final class PartitionBench {
     }
   }
 
-  private static ByteBuffer batch(int count, byte[] value) {
-    MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(count * (value.length + 32) + 128),
+  private static ByteBuffer batch(int count, byte[] value, int keys) {
+    MemoryRecordsBuilder builder = MemoryRecords.builder(ByteBuffer.allocate(count * (value.length + 48) + 128),
         RecordBatch.CURRENT_MAGIC_VALUE, Compression.NONE, TimestampType.CREATE_TIME, 0L);
     long now = System.currentTimeMillis();
     for (int i = 0; i < count; i++) {
-      builder.append(now, null, value);
+      byte[] key = keys > 0 ? ("k-" + (i % keys)).getBytes(java.nio.charset.StandardCharsets.UTF_8) : null;
+      builder.append(now, key, value);
     }
     return builder.build().buffer();
   }

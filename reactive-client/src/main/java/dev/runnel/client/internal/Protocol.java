@@ -48,6 +48,17 @@ public final class Protocol {
   static final byte OFFSET_FETCH = 18;
   static final byte OFFSET_FETCH_RESULT = 19;
   static final byte GROUP_RESULT = 20;
+  static final byte CONDITIONAL_PRODUCE = 21;
+  static final byte CONDITIONAL_ACK = 22;
+  static final byte READ_KEY = 23;
+  static final byte KEY_RECORDS = 24;
+
+  /** A part of a {@link ConditionalProduce}'s condition that is left out. */
+  public static final long ANY = -2L;
+  /** An expected or current key offset meaning "the key has no record". */
+  public static final long NO_RECORD = -1L;
+  /** {@link ConditionalAck}'s error code when the condition did not hold (Runnel's, outside Kafka's range). */
+  public static final short CONDITION_NOT_MET = 1000;
 
   private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
 
@@ -57,7 +68,7 @@ public final class Protocol {
   public sealed interface Message
       permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error,
           InitProducerId, ProducerIdResult, JoinGroup, JoinResult, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
-          OffsetFetchResult, GroupResult {}
+          OffsetFetchResult, GroupResult, ConditionalProduce, ConditionalAck, ReadKey, KeyRecords {}
 
   /** Client → broker: how many partitions has {@code topic} (created with the broker's defaults if missing). */
   public record Metadata(int correlationId, String topic) implements Message {}
@@ -190,6 +201,34 @@ public final class Protocol {
    */
   public record GroupResult(int correlationId, short errorCode, String message) implements Message {}
 
+  /**
+   * Client → broker: append Kafka v2 record batches to one partition (acks all) only if every part of the condition
+   * that is not {@link #ANY} holds: the partition's end offset, and for {@code key} the offset of its newest record
+   * ({@link #NO_RECORD}: none) and its version (its records in the partition; 0: none). Answered by
+   * {@link ConditionalAck}. {@code key} is null when there is no keyed part.
+   */
+  public record ConditionalProduce(int correlationId, String topic, int partition, long expectedEndOffset,
+      long expectedKeyOffset, long expectedVersion, ByteString key, ByteString batches) implements Message {}
+
+  /**
+   * Broker → client: the answer to {@link ConditionalProduce}: stored at {@code baseOffset} (error 0), refused with
+   * {@link #CONDITION_NOT_MET} and what the partition found (the key's values {@link #ANY} when the condition had no
+   * keyed part), or refused with a Kafka error code.
+   */
+  public record ConditionalAck(int correlationId, short errorCode, long baseOffset, long currentEndOffset,
+      long currentKeyOffset, long currentVersion, String message) implements Message {}
+
+  /** Client → broker: the records of one key from {@code fromOffset}, read through the partition's key index. */
+  public record ReadKey(int correlationId, String topic, int partition, long fromOffset, ByteString key)
+      implements Message {}
+
+  /**
+   * Broker → client: the answer to {@link ReadKey}: the key's records as record batches (with their offsets), where
+   * to read on from, whether the key has no more records, and its version.
+   */
+  public record KeyRecords(int correlationId, short errorCode, long nextOffset, boolean endOfKey, long version,
+      String message, ByteString batches) implements Message {}
+
   /** A frame that is not a well-formed message. */
   public static final class MalformedFrameException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -281,6 +320,28 @@ public final class Protocol {
     } else if (message instanceof GroupResult m) {
       out.putByte(GROUP_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER);
       putString(out, m.message());
+    } else if (message instanceof ConditionalProduce m) {
+      out.putByte(CONDITIONAL_PRODUCE).putInt(m.correlationId(), ORDER);
+      putString(out, m.topic());
+      out.putInt(m.partition(), ORDER).putLong(m.expectedEndOffset(), ORDER).putLong(m.expectedKeyOffset(), ORDER)
+          .putLong(m.expectedVersion(), ORDER);
+      putBytes(out, m.key());
+      return out.result().concat(m.batches());
+    } else if (message instanceof ConditionalAck m) {
+      out.putByte(CONDITIONAL_ACK).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putLong(m.baseOffset(), ORDER).putLong(m.currentEndOffset(), ORDER).putLong(m.currentKeyOffset(), ORDER)
+          .putLong(m.currentVersion(), ORDER);
+      putString(out, m.message());
+    } else if (message instanceof ReadKey m) {
+      out.putByte(READ_KEY).putInt(m.correlationId(), ORDER);
+      putString(out, m.topic());
+      out.putInt(m.partition(), ORDER).putLong(m.fromOffset(), ORDER);
+      putBytes(out, m.key());
+    } else if (message instanceof KeyRecords m) {
+      out.putByte(KEY_RECORDS).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER)
+          .putLong(m.nextOffset(), ORDER).putByte((byte) (m.endOfKey() ? 1 : 0)).putLong(m.version(), ORDER);
+      putString(out, m.message());
+      return out.result().concat(m.batches());
     } else {
       throw new IllegalArgumentException("not a protocol message: " + message);
     }
@@ -345,6 +406,29 @@ public final class Protocol {
         case OFFSET_FETCH -> new OffsetFetch(in.getInt(), getString(in), getPartitions(in));
         case OFFSET_FETCH_RESULT -> new OffsetFetchResult(in.getInt(), in.getShort(), getOffsets(in), getString(in));
         case GROUP_RESULT -> new GroupResult(in.getInt(), in.getShort(), getString(in));
+        case CONDITIONAL_PRODUCE -> {
+          int correlationId = in.getInt();
+          String topic = getString(in);
+          int partition = in.getInt();
+          long endOffset = in.getLong();
+          long keyOffset = in.getLong();
+          long version = in.getLong();
+          ByteString key = getBytes(in);
+          yield new ConditionalProduce(correlationId, topic, partition, endOffset, keyOffset, version, key,
+              rest(frame, in));
+        }
+        case CONDITIONAL_ACK -> new ConditionalAck(in.getInt(), in.getShort(), in.getLong(), in.getLong(),
+            in.getLong(), in.getLong(), getString(in));
+        case READ_KEY -> new ReadKey(in.getInt(), getString(in), in.getInt(), in.getLong(), getBytes(in));
+        case KEY_RECORDS -> {
+          int correlationId = in.getInt();
+          short errorCode = in.getShort();
+          long nextOffset = in.getLong();
+          boolean endOfKey = in.get() != 0;
+          long version = in.getLong();
+          String text = getString(in);
+          yield new KeyRecords(correlationId, errorCode, nextOffset, endOfKey, version, text, rest(frame, in));
+        }
         default -> throw new MalformedFrameException("unknown message type " + type);
       };
       if (in.hasRemaining()) {
@@ -368,6 +452,28 @@ public final class Protocol {
       throw new IllegalArgumentException("string longer than " + Short.MAX_VALUE + " bytes");
     }
     out.putShort(bytes.length, ORDER).putBytes(bytes);
+  }
+
+  /** Bytes as a 4-byte length, -1 for null, and the bytes. */
+  private static void putBytes(ByteStringBuilder out, ByteString value) {
+    if (value == null) {
+      out.putInt(-1, ORDER);
+    } else {
+      out.putInt(value.size(), ORDER).append(value);
+    }
+  }
+
+  private static ByteString getBytes(ByteBuffer in) {
+    int length = in.getInt();
+    if (length == -1) {
+      return null;
+    }
+    if (length < 0 || length > in.remaining()) {
+      throw new MalformedFrameException("byte string length " + length + " exceeds the frame");
+    }
+    byte[] bytes = new byte[length];
+    in.get(bytes);
+    return ByteString.fromArray(bytes);
   }
 
   private static void putPartitions(ByteStringBuilder out, List<TopicPartition> partitions) {

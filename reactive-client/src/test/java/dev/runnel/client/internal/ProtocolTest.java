@@ -44,7 +44,15 @@ class ProtocolTest {
         new Protocol.OffsetCommit(17, "billing", "m-1", 5, List.of(new Protocol.PartitionOffset("orders", 1, 400L))),
         new Protocol.OffsetFetch(18, "billing", List.of(new Protocol.TopicPartition("orders", 1))),
         new Protocol.OffsetFetchResult(18, (short) 0, List.of(new Protocol.PartitionOffset("orders", 1, -1L)), ""),
-        new Protocol.GroupResult(15, (short) 27, "rebalance in progress"));
+        new Protocol.GroupResult(15, (short) 27, "rebalance in progress"),
+        new Protocol.ConditionalProduce(19, "accounts", 1, 7L, Protocol.ANY, Protocol.ANY, null, batches),
+        new Protocol.ConditionalProduce(20, "accounts", 1, Protocol.ANY, Protocol.NO_RECORD, 0L,
+            ByteString.fromString("acc-1"), batches),
+        new Protocol.ConditionalAck(19, (short) 0, 7L, 7L, Protocol.ANY, Protocol.ANY, ""),
+        new Protocol.ConditionalAck(20, Protocol.CONDITION_NOT_MET, -1L, 9L, 4L, 2L, "the key's version is 2, not 0"),
+        new Protocol.ReadKey(21, "accounts", 1, 0L, ByteString.fromString("acc-1")),
+        new Protocol.KeyRecords(21, (short) 0, 10L, true, 3L, "", batches),
+        new Protocol.KeyRecords(22, (short) 56, -1L, true, -1L, "storage error", ByteString.emptyByteString()));
   }
 
   @ParameterizedTest
@@ -59,8 +67,10 @@ class ProtocolTest {
   void when_frameIsCutInItsFixedFields_then_decodingRefusesIt(Message message) {
     ByteString frame = Protocol.encode(message);
     int fixed = message instanceof Protocol.Produce || message instanceof Protocol.Records
+        || message instanceof Protocol.ConditionalProduce || message instanceof Protocol.KeyRecords
         ? frame.size() - 5 : frame.size();
-    if (message instanceof Protocol.Records records && records.batches().isEmpty()) {
+    if (message instanceof Protocol.Records records && records.batches().isEmpty()
+        || message instanceof Protocol.KeyRecords keyRecords && keyRecords.batches().isEmpty()) {
       fixed = frame.size();
     }
     for (int cut = 0; cut < fixed; cut++) {
