@@ -10,6 +10,7 @@ import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.DeleteRecordsResult;
 import dev.runnel.broker.partition.FetchResult;
 import dev.runnel.broker.partition.KeyReadResult;
+import dev.runnel.broker.partition.LocalPartitions;
 import dev.runnel.broker.partition.OffsetLookup;
 import dev.runnel.broker.partition.Partition;
 import dev.runnel.broker.partition.PartitionId;
@@ -31,6 +32,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -65,6 +68,7 @@ public final class Broker {
   private final TailCacheBudget tailCacheBudget;
   private final RunnelMetrics metrics;
   private final ClusterView cluster;
+  private final LocalPartitions localPartitions;
 
   Broker(
       ActorSystem<?> system,
@@ -88,6 +92,7 @@ public final class Broker {
     this.readBudget = new ReadBudget("runnel.broker.fetch.max-bytes-in-flight", readMemory.maxBytesInFlight());
     this.metrics = RunnelMetrics.get(system);
     this.cluster = ClusterView.get(system);
+    this.localPartitions = LocalPartitions.get(system);
   }
 
   public BrokerSettings settings() {
@@ -284,7 +289,9 @@ public final class Broker {
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
           RunnelMetrics.Inbound inbound = metrics.recordsIn(partition, valid);
-          return entity.<AppendResult>ask(replyTo -> new Partition.Append(valid, condition, replyTo), wait)
+          return crossNode(partition, DirectAsk.<Partition.Command, AppendResult>ask(
+                      entity, replyTo -> new Partition.Append(valid, condition, replyTo), wait),
+                  () -> AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
               .thenApply(result -> {
                 if (result.isStored()) {
                   inbound.stored();
@@ -314,8 +321,10 @@ public final class Broker {
       return CompletableFuture.completedFuture(FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1));
     }
     Duration timeout = partitionTimeout().plus(maxWait);
-    return entity(partition)
-        .<FetchResult>ask(replyTo -> new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout)
+    return crossNode(partition,
+            ask(partition, (ActorRef<FetchResult> replyTo) ->
+                new Partition.Fetch(offset, maxBytes, maxWait, isolation, replyTo), timeout),
+            () -> FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1))
         .exceptionally(failure -> FetchResult.error(Errors.REQUEST_TIMED_OUT, -1, -1));
   }
 
@@ -345,8 +354,10 @@ public final class Broker {
     if (cluster.partitionOnUnreachableMember(partition)) {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
-    return entity(partition)
-        .<OffsetLookup>ask(replyTo -> new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout())
+    return crossNode(partition,
+            ask(partition, (ActorRef<OffsetLookup> replyTo) ->
+                new Partition.ListOffsets(timestamp, isolation, replyTo), partitionTimeout()),
+            () -> OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER))
         .exceptionally(failure -> OffsetLookup.error(Errors.REQUEST_TIMED_OUT));
   }
 
@@ -404,6 +415,19 @@ public final class Broker {
         });
   }
 
+  /**
+   * {@code ask} to this partition, answered {@code lost} at once if the partition runs on another node and a member
+   * is lost before it answers ({@link ClusterView#unlessMemberLost}): the request may have died with that node.
+   */
+  private <T> CompletionStage<T> crossNode(PartitionId partition, CompletionStage<T> ask, Supplier<T> lost) {
+    return localPartitions.hosts(partition) ? ask : cluster.unlessMemberLost(ask, lost);
+  }
+
+  private static String onLost(PartitionId partition) {
+    return "A node of the cluster was lost while partition " + partition + " was being asked; the partition is"
+        + " served again on a live node within seconds";
+  }
+
   private static String onUnreachable(PartitionId partition) {
     return "Partition " + partition + " is on a node that is unreachable; it moves to a live node once that node is"
         + " removed from the cluster (seconds)";
@@ -411,6 +435,12 @@ public final class Broker {
 
   private EntityRef<Partition.Command> entity(PartitionId partition) {
     return sharding.entityRefFor(Partition.ENTITY_KEY, partition.entityId());
+  }
+
+  /** Asks a partition entity; the stage completes on the replying thread ({@link DirectAsk}). */
+  private <R> CompletableFuture<R> ask(
+      PartitionId partition, Function<ActorRef<R>, Partition.Command> command, Duration timeout) {
+    return DirectAsk.ask(entity(partition), command, timeout);
   }
 
   private CompletionStage<TopicMetadata> registryChange(

@@ -47,6 +47,7 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingSettings;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -123,8 +124,12 @@ final class Guardian {
       Executor cleaner = environment.cleanerExecutor()
           .orElseGet(() -> system.dispatchers().lookup(DispatcherSelector.blocking()));
       sharding.init(Entity.of(Partition.ENTITY_KEY, entity -> Partition.create(
-              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner, tailCaches))
+              PartitionId.fromEntityId(entity.getEntityId()), settings.partition(), topics::config, journal, cleaner,
+              tailCaches, entity.getShard()))
           .withMessageExtractor(new PartitionShards())
+          // Partitions passivate themselves (idle-timeout): see Partition's class comment for why not sharding.
+          .withSettings(ClusterShardingSettings.create(system).withNoPassivationStrategy())
+          .withStopMessage(Partition.stopMessage())
           .withAllocationStrategy(new PlacementStrategy(PartitionShards.ENTITY_TYPE, self, clusterView, declined)));
 
       ActorRef<PartitionMessenger.Command> messenger = context.spawn(

@@ -7,7 +7,12 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
@@ -42,8 +47,10 @@ public final class ClusterView implements Extension {
   private final HashCodeMessageExtractor<GroupCoordinator.Command> groupShards;
   private final AtomicReference<Snapshot> snapshot;
   private volatile long membershipChangedAt = System.nanoTime();
+  /** What answers each unanswered request to another node if a member is lost before it answers. */
+  private final Set<Runnable> crossNodeRequests = ConcurrentHashMap.newKeySet();
 
-  private ClusterView(Address self, int groupShardCount) {
+  ClusterView(Address self, int groupShardCount) {
     this.groupShards = new HashCodeMessageExtractor<>(groupShardCount);
     this.snapshot = new AtomicReference<>(new Snapshot(self, List.of(), Optional.empty()));
   }
@@ -57,6 +64,50 @@ public final class ClusterView implements Extension {
     if (!membership(previous).equals(membership(next))) {
       membershipChangedAt = System.nanoTime();
     }
+    if (memberLost(previous.members(), next.members())) {
+      for (Runnable lost : crossNodeRequests) {
+        if (crossNodeRequests.remove(lost)) {
+          lost.run();
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether a member that was reachable became unreachable, or one that was unreachable left the membership: the
+   * moments a request sent to it is known to be lost (before: sent to a node that died; between the two: sent to
+   * its region's last known home, where sharding's messages go until the removal).
+   */
+  static boolean memberLost(List<ClusterMember> before, List<ClusterMember> after) {
+    for (ClusterMember was : before) {
+      Optional<ClusterMember> now = after.stream().filter(m -> m.address().equals(was.address())).findFirst();
+      if (now.isEmpty() ? !was.reachable() || !was.status().equals("Up") : was.reachable() && !now.get().reachable()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code request}, a request that crosses nodes (to a partition or coordinator another node may host), answered
+   * with {@code lost} instead if a member is lost (see {@link #memberLost}) before it is answered. Sharding gives no
+   * word when the node a message went to dies, and its asker would wait out its whole timeout; answering a
+   * retriable error at once lets the client retry where the partition recovers. Requests to a member that lives on
+   * are answered so too, once per death: retried, an idempotent producer's batch is deduplicated.
+   */
+  public <T> CompletionStage<T> unlessMemberLost(CompletionStage<T> request, Supplier<T> lost) {
+    CompletableFuture<T> answer = new CompletableFuture<>();
+    Runnable onLoss = () -> answer.complete(lost.get());
+    crossNodeRequests.add(onLoss);
+    request.whenComplete((value, failure) -> {
+      crossNodeRequests.remove(onLoss);
+      if (failure != null) {
+        answer.completeExceptionally(failure);
+      } else {
+        answer.complete(value);
+      }
+    });
+    return answer;
   }
 
   /** Who is a member, with what status and reachability: what placement and rebalancing depend on. */

@@ -75,7 +75,9 @@ public final class PlacementStrategy extends ShardCoordinator.AbstractShardAlloc
   public Future<Set<String>> rebalance(
       Map<ActorRef, IndexedSeq<String>> currentShardAllocations, Set<String> rebalanceInProgress) {
     Set<String> misplaced = new HashSet<>();
-    if (!cluster.stableFor(SETTLE)) {
+    if (currentShardAllocations.size() <= 1 || !cluster.stableFor(SETTLE)) {
+      // With one region every shard is where it can be (a shard only moves to a registered region): a one-node
+      // broker of 10,000 partitions would otherwise place every one of them again each rebalance-interval.
       return Future.successful(misplaced);
     }
     Map<Address, ActorRef> regions = regionsByAddress(currentShardAllocations);

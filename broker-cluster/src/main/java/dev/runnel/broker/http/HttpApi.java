@@ -78,6 +78,7 @@ public final class HttpApi {
   private final GroupAdmin groups;
   private final ClusterAdmin cluster;
   private final ScrapeCollector metrics;
+  private final ConsoleRoute console = new ConsoleRoute();
 
   public HttpApi(Broker broker, Groups groups) {
     this.broker = broker;
@@ -106,7 +107,8 @@ public final class HttpApi {
             path("metrics", () -> get(() -> onSuccess(metrics.collect(), collected ->
                 complete(HttpEntities.create(PROMETHEUS_TEXT, RunnelMetrics.get(broker.system()).scrape()))))),
             pathPrefix("topics", this::topicsRoute),
-            pathPrefix("groups", this::groupsRoute)))));
+            pathPrefix("groups", this::groupsRoute),
+            console.route()))));
   }
 
   private Route groupsRoute() {

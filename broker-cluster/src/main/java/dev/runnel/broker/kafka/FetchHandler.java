@@ -36,7 +36,8 @@ import org.apache.kafka.common.requests.FetchResponse;
 /**
  * Fetch, as Kafka serves a consumer: every partition is read at once; when that yields fewer than min_bytes and
  * max_wait_ms allows, every partition long-polls and the response goes out as soon as one of them has data (or the
- * wait ends). The response holds at most max_bytes, but always the first batch found, so a batch larger than the
+ * wait ends). A fetch of a single partition (a consumer of one partition, the common case) asks it once, its long
+ * poll answering at once when there is data. The response holds at most max_bytes, but always the first batch found, so a batch larger than the
  * limits still makes progress. Incremental fetch sessions (KIP-227) are kept by {@link FetchSessions}: an
  * incremental fetch reads all of its session's partitions and answers those with something new. A read_committed
  * fetch (its isolation_level) reads each partition only below its last stable offset and is told the aborted
@@ -137,6 +138,15 @@ final class FetchHandler implements RequestHandler {
       FetchRequest fetch, List<Wanted> wanted, int maxBytes, int share, boolean byId) {
     long start = System.nanoTime();
     Duration maxWait = Duration.ofMillis(Math.max(0, fetch.maxWait()));
+    if (wanted.size() == 1 && wanted.get(0).id() != null) {
+      // One partition: its long poll answers at once when it has data and otherwise waits for data up to max_wait,
+      // which is all that the first read and the long poll below do together, in one ask instead of two. With
+      // nothing else to send it is waited for up to its own deadline, and a partition that did not answer by then
+      // is late, not an error.
+      return read(wanted.get(0), share, maxWait, fetch.isolationLevel())
+          .thenApply(result -> response(fetch, wanted,
+              List.of(result.error() == Errors.REQUEST_TIMED_OUT ? LATE : result), maxBytes, byId));
+    }
     Duration firstReadDeadline = maxWait.compareTo(FIRST_READ_DEADLINE) > 0 ? maxWait : FIRST_READ_DEADLINE;
     List<CompletableFuture<FetchResult>> reads = read(wanted, i -> share, Duration.ZERO, fetch.isolationLevel());
     CompletableFuture<List<FetchResult>> immediate = allOrLate(reads, firstReadDeadline).thenCompose(results ->

@@ -65,7 +65,11 @@ final class KafkaApis {
    * frame that does not parse, or names an API or version no client may send here, is refused.
    */
   Call parse(ByteString frame, String connection) {
-    ByteBuffer buffer = frame.asByteBuffer();
+    // A writable heap buffer over the frame's own array (FrameDecoder compacts every frame, so nothing is copied):
+    // kafka-clients checksums and reads heap buffers through their array, but a read-only view (what
+    // ByteString.asByteBuffer gives) byte by byte, and a produce's CRC32C then cost more than the rest of it. Nothing
+    // writes into a request's bytes: a partition copies an append's batches into its own event.
+    ByteBuffer buffer = ByteBuffer.wrap(frame.toArrayUnsafe());
     if (buffer.remaining() < 8) {
       return new Call.Refuse("request of " + buffer.remaining() + " bytes is too short for a header");
     }

@@ -15,23 +15,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The last stage of a connection before its TCP stage: passes response frames on, in chunks of at most
- * {@link #CHUNK_BYTES}, and releases each response's read memory once the socket has taken all but its last chunk.
- * A {@link KafkaApis.Reply.Close} ends the connection (after everything before it, since replies come in request
- * order).
+ * The last stage of a connection before its TCP stage: passes response frames on, in pushes of at most
+ * {@link #CHUNK_BYTES}, and releases each response's read memory once the socket has taken all but its last push.
+ * A {@link KafkaApis.Reply.Close} ends the connection after everything before it (replies come in request order).
  *
- * <p>When bytes are written is learnt from demand: the TCP stage asks for the next chunk only while it holds less
- * than its write buffer ({@code runnel.broker.kafka.socket-write-buffer}, {@link KafkaServer}). So once the last
- * chunk of a response has been pushed and the TCP stage asks again, at most the write buffer and that chunk are
- * unwritten, and the response's lease is released. (Waiting for the chunk itself cannot work: the TCP stage says
- * nothing more until it is given something, and the next response may be waiting for exactly that memory.) The
- * count of a connection's read memory is thus short by at most the write buffer plus one chunk. A write buffer of one
- * byte makes that one chunk, but every chunk then waits for the write before it to be acknowledged: small responses
- * (Produce) cannot share a write, and the socket idles between chunks.
+ * <p><b>Coalescing.</b> While the TCP stage is busy with a write, the responses that become ready meanwhile are
+ * gathered here (up to {@link #CHUNK_BYTES}) and go out as one push, so one write to the socket carries every
+ * pipelined response that was waiting for it: a producer with five requests in flight gets their answers in one
+ * write rather than in five writes, each waiting for the one before it to be acknowledged. A response larger than
+ * a push is split into pushes of that size.
+ *
+ * <p><b>Read memory.</b> When bytes are written is learnt from demand: the TCP stage asks for the next push only
+ * while it holds less than its write buffer ({@code runnel.broker.kafka.socket-write-buffer}, {@link KafkaServer}).
+ * So once the last byte of a response has been pushed and the TCP stage asks again, at most the write buffer and
+ * that push are unwritten, and the response's lease is released. (Waiting for the push itself cannot work: the TCP
+ * stage says nothing more until it is given something, and the next response may be waiting for exactly that
+ * memory.) Responses gathered but not yet pushed keep their leases. The count of a connection's read memory is
+ * thus short by at most the write buffer plus one push.
+ *
+ * <p>This class is not thread-safe: the stream runs it on one thread at a time.
  */
 final class ReplyWriter extends GraphStage<FlowShape<KafkaApis.Reply, ByteString>> {
 
-  /** Unaccounted bytes per connection, beyond the write buffer: the last chunk of a response. */
+  /** The most bytes of one push: the unaccounted bytes per connection beyond the write buffer. */
   static final int CHUNK_BYTES = 256 * 1024;
 
   private static final Logger log = LoggerFactory.getLogger(ReplyWriter.class);
@@ -50,14 +56,20 @@ final class ReplyWriter extends GraphStage<FlowShape<KafkaApis.Reply, ByteString
     return shape;
   }
 
+  /** A response's lease, released once the push holding its last byte has been taken by the TCP stage. */
+  private record Unwritten(ReadLease lease, long endsAt) {}
+
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     return new GraphStageLogic(shape) {
-      private final ArrayDeque<ByteString> chunks = new ArrayDeque<>();
-      /** The lease of the response being pushed. */
-      private ReadLease writing;
-      /** The lease of the response whose last chunk was pushed: released at the next demand. */
-      private ReadLease written;
+      /** Bytes of responses not pushed yet, each part at most {@link #CHUNK_BYTES}. */
+      private final ArrayDeque<ByteString> parts = new ArrayDeque<>();
+      /** Leases of the responses not yet known to be in the write buffer, in order. */
+      private final ArrayDeque<Unwritten> unwritten = new ArrayDeque<>();
+      private long queuedBytes;
+      private long pushedBytes;
+      /** A Close came, or the requests ended: complete once everything before is pushed. */
+      private boolean finishing;
 
       {
         setHandler(in, new AbstractInHandler() {
@@ -67,55 +79,85 @@ final class ReplyWriter extends GraphStage<FlowShape<KafkaApis.Reply, ByteString
             if (reply instanceof KafkaApis.Reply.Close close) {
               log.info("{}: closing the connection after answering the requests before a bad one: {}",
                   connection, close.reason());
-              completeStage();
+              finish();
               return;
             }
             KafkaApis.Reply.Response response = (KafkaApis.Reply.Response) reply;
             if (response.frame().isEmpty()) {
               response.lease().release();
-              pull(in);
-              return;
+            } else {
+              ByteString frame = response.frame().get();
+              for (int start = 0; start < frame.length(); start += CHUNK_BYTES) {
+                parts.add(frame.slice(start, Math.min(frame.length(), start + CHUNK_BYTES)));
+              }
+              queuedBytes += frame.length();
+              unwritten.add(new Unwritten(response.lease(), queuedBytes));
             }
-            ByteString frame = response.frame().get();
-            for (int start = 0; start < frame.length(); start += CHUNK_BYTES) {
-              chunks.add(frame.slice(start, Math.min(frame.length(), start + CHUNK_BYTES)));
+            if (isAvailable(out)) {
+              pushParts();
             }
-            writing = response.lease();
-            pushChunk();
+            pullIfRoom();
+          }
+
+          @Override
+          public void onUpstreamFinish() {
+            finish();
           }
         });
         setHandler(out, new AbstractOutHandler() {
           @Override
           public void onPull() {
-            if (written != null) {
-              written.release();
-              written = null;
+            // The TCP stage asks again: what was pushed before is in its write buffer or written.
+            while (!unwritten.isEmpty() && unwritten.peek().endsAt() <= pushedBytes) {
+              unwritten.poll().lease().release();
             }
-            if (chunks.isEmpty()) {
-              pull(in);
-            } else {
-              pushChunk();
-            }
+            pushParts();
+            pullIfRoom();
           }
         });
       }
 
-      private void pushChunk() {
-        push(out, chunks.poll());
-        if (chunks.isEmpty()) {
-          written = writing;
-          writing = null;
+      @Override
+      public void preStart() {
+        pull(in);
+      }
+
+      /** Pushes the waiting parts as one, as many as fit in a push (always at least one), if any wait. */
+      private void pushParts() {
+        if (parts.isEmpty()) {
+          return;
+        }
+        ByteString push = parts.poll();
+        while (!parts.isEmpty() && push.length() + parts.peek().length() <= CHUNK_BYTES) {
+          push = push.concat(parts.poll());
+        }
+        pushedBytes += push.length();
+        push(out, push);
+        if (parts.isEmpty() && finishing) {
+          completeStage();
+        }
+      }
+
+      /** Reads the next reply while less than a push waits here, so that replies ready meanwhile share a write. */
+      private void pullIfRoom() {
+        if (!finishing && !hasBeenPulled(in) && !isClosed(in) && queuedBytes - pushedBytes < CHUNK_BYTES) {
+          pull(in);
+        }
+      }
+
+      private void finish() {
+        finishing = true;
+        if (parts.isEmpty()) {
+          completeStage();
         }
       }
 
       @Override
       public void postStop() {
-        if (writing != null) {
-          writing.release();
+        for (Unwritten response : unwritten) {
+          response.lease().release();
         }
-        if (written != null) {
-          written.release();
-        }
+        unwritten.clear();
       }
     };
   }

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.ApiException;
@@ -16,7 +17,6 @@ import org.apache.kafka.common.record.internal.CompressionType;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.utils.internals.BufferSupplier;
-import org.apache.kafka.common.utils.internals.Crc32C;
 
 /**
  * The one check every append passes before it reaches a partition, whatever door it came through: the bytes must be
@@ -156,7 +156,7 @@ public final class BatchValidator {
             + rules.maxMessageBytes());
       }
       long storedCrc = Integer.toUnsignedLong(records.getInt(position + CRC_OFFSET));
-      long computedCrc = Crc32C.compute(records, position + ATTRIBUTES_OFFSET, (int) size - ATTRIBUTES_OFFSET);
+      long computedCrc = crc32c(records, position + ATTRIBUTES_OFFSET, position + (int) size);
       if (storedCrc != computedCrc) {
         throw new CorruptRecordException("Batch " + batches + " has CRC " + storedCrc + " but its bytes give "
             + computedCrc);
@@ -186,6 +186,18 @@ public final class BatchValidator {
       position = recordsEnd;
     }
     return new Summary(batches, total, compressed);
+  }
+
+  /**
+   * The CRC32C of bytes {@code from} to {@code to} (absolute positions) of {@code buffer}, as a v2 batch header stores
+   * it. The JDK's CRC32C runs its intrinsic over a heap buffer's array or a direct buffer's memory, and over a
+   * read-only heap buffer in copied chunks; kafka-clients' {@code Crc32C.compute} would go byte by byte over the
+   * latter, and counts its offset from the buffer's position.
+   */
+  private static long crc32c(ByteBuffer buffer, int from, int to) {
+    CRC32C crc = new CRC32C();
+    crc.update(buffer.duplicate().limit(to).position(from));
+    return crc.getValue();
   }
 
   /** The records section of a compressed batch, decompressed with the batch's codec, at most {@code max} bytes. */

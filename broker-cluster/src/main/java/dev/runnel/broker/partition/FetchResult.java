@@ -17,12 +17,15 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * @param logStartOffset the first offset that can be fetched
  * @param abortedTransactions for a READ_COMMITTED fetch, the aborted transactions with records in the range read
  *     (Kafka's FetchResponse {@code aborted_transactions}), so the consumer drops them; else empty
- * @param records the batches; empty when there is nothing at the offset yet
+ * @param records the batches; empty when there is nothing at the offset yet. A heap buffer shared with the
+ *     partition's tail cache (or the journal read, or the message it came in), never to be written: it is not
+ *     read-only only so that a response writer can send its array without a copy ({@code ByteStringWriter}), which
+ *     a read-only view hides
  */
 public record FetchResult(Errors error, long highWatermark, long lastStableOffset, long logStartOffset,
     List<AbortedTxn> abortedTransactions, ByteBuffer records) {
 
-  private static final ByteBuffer NO_RECORDS = ByteBuffer.allocate(0).asReadOnlyBuffer();
+  private static final ByteBuffer NO_RECORDS = ByteBuffer.allocate(0);
 
   public FetchResult {
     abortedTransactions = List.copyOf(abortedTransactions);
@@ -36,7 +39,7 @@ public record FetchResult(Errors error, long highWatermark, long lastStableOffse
   public static FetchResult of(long highWatermark, long lastStableOffset, long logStartOffset,
       List<AbortedTxn> abortedTransactions, ByteBuffer records) {
     return new FetchResult(Errors.NONE, highWatermark, lastStableOffset, logStartOffset, abortedTransactions,
-        records.asReadOnlyBuffer());
+        records);
   }
 
   public static FetchResult empty(long highWatermark, long logStartOffset) {

@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.protocol.Errors;
@@ -31,6 +32,7 @@ import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -39,6 +41,7 @@ import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -75,6 +78,13 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * interrupted before its write is simply lost and runs again; one interrupted after its write but before the
  * deletion leaves rows that the next snapshot deletes. Checks run on timers, and right after recovery; a passivated
  * partition is not checked until something wakes it.
+ *
+ * <p><b>Passivation.</b> A partition that no request has used for {@code idle-timeout} asks its shard to passivate
+ * it, rather than cluster sharding timing entities out itself: sharding's passivation strategies make each region
+ * tell every one of its shards whenever a shard starts or stops, and every partition is its own shard
+ * ({@link dev.runnel.broker.cluster.PartitionShards}), so 10,000 partitions cost 50 million such messages as they
+ * start. The shard stops it with {@link #stopMessage()}, which first writes what is pending, so neither a passivation nor a
+ * hand-off to another node drops an append that had already reached the partition.
  *
  * <p>The fields below are runtime state that is rebuilt, not recovered: the pending group, the tail cache, the
  * waiting fetches and whether a compaction runs. They are touched only by this actor.
@@ -167,6 +177,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       long producerId, short producerEpoch, int coordinatorEpoch, boolean commit,
       ActorRef<TxnMarkerResult> replyTo) implements Command {}
 
+
   // The entity's messages to itself (timers, scheduled and piped results) never leave its node: none has a
   // serializer, and serialize-messages checks skip them.
 
@@ -182,6 +193,23 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     INSTANCE
   }
 
+  private enum CheckIdle implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** See {@link #stopMessage()}. */
+  private enum Stop implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /**
+   * The stop message of the partition's shard, sent when it is passivated or handed off to another node: the
+   * partition writes what is pending and answers its waiting fetches, then stops. Sent by the local shard only.
+   */
+  public static Command stopMessage() {
+    return Stop.INSTANCE;
+  }
+
   private record CompactionDone(LogCleaner.Plan plan, LogCleaner.Result result)
       implements Command, NoSerializationVerificationNeeded {}
 
@@ -190,7 +218,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
 
   private record WaitExpired(long waiterId) implements Command, NoSerializationVerificationNeeded {}
 
-  private record Waiter(long id, Fetch fetch) {}
+  /** A fetch waiting at the log end, and the timer that ends its wait: cancelled when data wakes it first. */
+  private record Waiter(long id, Fetch fetch, Cancellable expiry) {}
 
   /** About the size of a transaction marker's control batch, for the journal write's size bound. */
   private static final int MARKER_BYTES = 78;
@@ -203,6 +232,9 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   private final Executor cleaner;
   private final TailCache tailCache;
   private final RunnelMetrics metrics;
+  private final ActorRef<ClusterSharding.ShardCommand> shard;
+  /** When a request last used this partition ({@link System#nanoTime}); timers and wake-ups do not count. */
+  private long lastUsed = System.nanoTime();
   /** Appends and transaction markers waiting for the next journal write. */
   private final List<Command> pending = new ArrayList<>();
   private final Map<Long, Waiter> waiters = new HashMap<>();
@@ -217,6 +249,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
    *     and compaction check, so config changes apply without a restart
    * @param cleaner where compaction filters records, away from the actor
    * @param tailCaches the node's budget of all partitions' tail caches
+   * @param shard the partition's shard, which it asks to passivate it when idle
    */
   public static Behavior<Command> create(
       PartitionId id,
@@ -224,11 +257,16 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       Function<String, TopicConfig> topicConfigs,
       PartitionJournal journal,
       Executor cleaner,
-      TailCacheBudget tailCaches) {
+      TailCacheBudget tailCaches,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(CheckRetention.INSTANCE, settings.retentionCheckInterval());
       timers.startTimerWithFixedDelay(CheckCompaction.INSTANCE, settings.compactionCheckInterval());
-      return new Partition(context, id, settings, topicConfigs, journal, cleaner, tailCaches);
+      settings.idleTimeout().ifPresent(timeout ->
+          // Checked twice per timeout: an idle partition is passivated between 1 and 1.5 timeouts after its last use.
+          timers.startTimerWithFixedDelay(CheckIdle.INSTANCE, timeout.dividedBy(2)));
+      LocalPartitions.get(context.getSystem()).started(id);
+      return new Partition(context, id, settings, topicConfigs, journal, cleaner, tailCaches, shard);
     }));
   }
 
@@ -239,7 +277,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
       Function<String, TopicConfig> topicConfigs,
       PartitionJournal journal,
       Executor cleaner,
-      TailCacheBudget tailCaches) {
+      TailCacheBudget tailCaches,
+      ActorRef<ClusterSharding.ShardCommand> shard) {
     super(
         PersistenceId.of(ENTITY_KEY.name(), id.entityId()),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
@@ -251,6 +290,7 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     this.cleaner = cleaner;
     this.tailCache = new TailCache(settings.tailCacheBytes(), tailCaches);
     this.metrics = RunnelMetrics.get(context.getSystem());
+    this.shard = shard;
   }
 
   @Override
@@ -285,7 +325,10 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
         .onSignal(SnapshotCompleted.class, (state, completed) ->
             deleteObsoleteEvents(state, completed.metadata().sequenceNr()))
         // A stopped (passivated) or restarting partition's cached bytes go back to the node's budget.
-        .onSignal(PostStop.instance(), state -> tailCache.clear())
+        .onSignal(PostStop.instance(), state -> {
+          tailCache.clear();
+          LocalPartitions.get(context.getSystem()).stopped(id);
+        })
         .onSignal(PreRestart.instance(), state -> tailCache.clear())
         .build();
   }
@@ -299,26 +342,28 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
   public CommandHandler<Command, PartitionEvent, PartitionState> commandHandler() {
     return newCommandHandlerBuilder()
         .forAnyState()
-        .onCommand(Append.class, this::onAppend)
+        .onCommand(Append.class, used(this::onAppend))
         .onCommand(Flush.class, this::onFlush)
-        .onCommand(Fetch.class, this::onFetch)
-        .onCommand(ReadKey.class, this::onReadKey)
+        .onCommand(Fetch.class, used(this::onFetch))
+        .onCommand(ReadKey.class, used(this::onReadKey))
         .onCommand(WaitExpired.class, this::onWaitExpired)
-        .onCommand(ListOffsets.class, this::onListOffsets)
-        .onCommand(GetStatus.class, (state, command) -> {
+        .onCommand(ListOffsets.class, used(this::onListOffsets))
+        .onCommand(GetStatus.class, used((state, command) -> {
           command.replyTo().tell(new PartitionStatus(
               state.logStartOffset(), state.logEndOffset(), state.sizeInBytes(), state.lastSequenceNr()));
           return Effect().none();
-        })
+        }))
         .onCommand(Delete.class, this::onDelete)
-        .onCommand(DeleteRecords.class, this::onDeleteRecords)
+        .onCommand(DeleteRecords.class, used(this::onDeleteRecords))
         .onCommand(Wake.class, (state, wake) -> {
           context.getSelf().tell(CheckRetention.INSTANCE);
           context.getSelf().tell(CheckCompaction.INSTANCE);
           wake.replyTo().tell(Done.getInstance());
           return Effect().none();
         })
-        .onCommand(WriteTxnMarker.class, this::onWriteTxnMarker)
+        .onCommand(WriteTxnMarker.class, used(this::onWriteTxnMarker))
+        .onCommand(CheckIdle.class, this::onCheckIdle)
+        .onCommand(Stop.class, this::onStop)
         .onCommand(CheckRetention.class, this::onCheckRetention)
         .onCommand(CheckCompaction.class, this::onCheckCompaction)
         .onCommand(CompactionDone.class, this::onCompactionDone)
@@ -329,6 +374,44 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           return Effect().none();
         })
         .build();
+  }
+
+  /** A command handler that counts as a use of the partition, so an idle partition is one no request reached. */
+  private <C extends Command> BiFunction<PartitionState, C, Effect<PartitionEvent, PartitionState>>
+      used(BiFunction<PartitionState, C, Effect<PartitionEvent, PartitionState>> handler) {
+    return (state, command) -> {
+      lastUsed = System.nanoTime();
+      return handler.apply(state, command);
+    };
+  }
+
+  /** Asks the shard to passivate this partition once no request used it for idle-timeout and nothing is under way. */
+  private Effect<PartitionEvent, PartitionState> onCheckIdle(PartitionState state, CheckIdle check) {
+    Duration timeout = settings.idleTimeout().orElseThrow();
+    boolean busy = !pending.isEmpty() || !waiters.isEmpty() || compacting;
+    if (!busy && System.nanoTime() - lastUsed >= timeout.toNanos()) {
+      context.getLog().debug("Partition {}: unused for {}, passivating", id, timeout);
+      shard.tell(new ClusterSharding.Passivate<>(context.getSelf()));
+    }
+    return Effect().none();
+  }
+
+  /**
+   * Stops, after writing the appends and markers that reached the partition before its shard's stop message (the
+   * shard holds back those that come later and starts the partition again for them), and answers waiting fetches
+   * with what there is, so their consumers fetch again at once instead of waiting out the request timeout.
+   */
+  private Effect<PartitionEvent, PartitionState> onStop(PartitionState state, Stop stop) {
+    if (!pending.isEmpty()) {
+      // Commands are stashed while the group is written, so this comes back after it.
+      context.getSelf().tell(stop);
+      return onFlush(state, Flush.INSTANCE);
+    }
+    for (Waiter waiter : waiters.values()) {
+      read(state, waiter.fetch());
+    }
+    waiters.clear();
+    return Effect().stop();
   }
 
   private Effect<PartitionEvent, PartitionState> onAppend(PartitionState state, Append append) {
@@ -427,8 +510,8 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
           FetchResult.error(Errors.OFFSET_OUT_OF_RANGE, state.logEndOffset(), state.logStartOffset()));
     } else if (fetch.offset() >= readLimit(state, fetch) && fetch.maxWait().compareTo(Duration.ZERO) > 0) {
       long waiterId = nextWaiterId++;
-      waiters.put(waiterId, new Waiter(waiterId, fetch));
-      context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId));
+      waiters.put(waiterId, new Waiter(waiterId, fetch,
+          context.scheduleOnce(fetch.maxWait(), context.getSelf(), new WaitExpired(waiterId))));
     } else {
       read(state, fetch);
     }
@@ -496,9 +579,12 @@ public final class Partition extends EventSourcedBehavior<Partition.Command, Par
     }
     var it = waiters.values().iterator();
     while (it.hasNext()) {
-      Fetch fetch = it.next().fetch();
+      Waiter waiter = it.next();
+      Fetch fetch = waiter.fetch();
       if (fetch.offset() < readLimit(state, fetch)) {
         it.remove();
+        // Nearly every tail consumer's fetch waits and is woken: its timer would be one more message to this actor.
+        waiter.expiry().cancel();
         read(state, fetch);
       }
     }

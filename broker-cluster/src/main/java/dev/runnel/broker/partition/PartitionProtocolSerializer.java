@@ -290,7 +290,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
         long highWatermark = in.getLong();
         long logStartOffset = in.getLong();
         return new FetchResult(error, highWatermark, highWatermark, logStartOffset, List.of(),
-            rest(in, copy).asReadOnlyBuffer());
+            rest(in, copy));
       }
       case FETCH_RESULT: {
         Errors error = Errors.forCode(in.getShort());
@@ -303,7 +303,7 @@ public final class PartitionProtocolSerializer extends SerializerWithStringManif
           aborted.add(new AbortedTxn(in.getLong(), in.getLong(), in.getLong()));
         }
         return new FetchResult(error, highWatermark, lastStableOffset, logStartOffset, aborted,
-            rest(in, copy).asReadOnlyBuffer());
+            rest(in, copy));
       }
       case OFFSET_LOOKUP:
         return new OffsetLookup(Errors.forCode(in.getShort()), in.getLong(), in.getLong());

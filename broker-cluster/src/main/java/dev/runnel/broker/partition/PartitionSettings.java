@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import dev.runnel.persistence.KeyIndex;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * Settings of the partition entities, from {@code runnel.broker.partition}.
@@ -16,6 +17,7 @@ import java.time.Duration;
  * @param retentionCheckInterval how often retention by time and size is checked
  * @param compactionCheckInterval how often a compacted topic's partition looks for a compaction to run
  * @param idleSweepInterval how often every partition is woken, so passivated ones get their checks too
+ * @param idleTimeout how long a partition no request used stays in memory before it is passivated; empty: for ever
  * @param requestTimeout how long a request waits for one partition's answer (Fetch: beyond its wait), after
  *     which that partition alone is answered {@code REQUEST_TIMED_OUT}
  * @param keyIndex the bounds of each partition's key index (see {@link KeyIndex})
@@ -31,6 +33,7 @@ public record PartitionSettings(
     Duration retentionCheckInterval,
     Duration compactionCheckInterval,
     Duration idleSweepInterval,
+    Optional<Duration> idleTimeout,
     Duration requestTimeout,
     KeyIndex.Limits keyIndex,
     int keyReadMaxBytes,
@@ -58,6 +61,9 @@ public record PartitionSettings(
     if (idleSweepInterval.isNegative() || idleSweepInterval.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.idle-sweep-interval must be positive");
     }
+    if (idleTimeout.isPresent() && (idleTimeout.get().isNegative() || idleTimeout.get().isZero())) {
+      throw new IllegalArgumentException("runnel.broker.partition.idle-timeout must be positive or off");
+    }
     if (requestTimeout.isNegative() || requestTimeout.isZero()) {
       throw new IllegalArgumentException("runnel.broker.partition.request-timeout must be positive");
     }
@@ -77,6 +83,8 @@ public record PartitionSettings(
         partition.getDuration("retention-check-interval"),
         partition.getDuration("compaction-check-interval"),
         partition.getDuration("idle-sweep-interval"),
+        partition.getString("idle-timeout").equals("off")
+            ? Optional.empty() : Optional.of(partition.getDuration("idle-timeout")),
         partition.getDuration("request-timeout"),
         keyIndex(partition.getConfig("key-index")),
         partition.getBytes("key-read-max-bytes").intValue(),
@@ -97,7 +105,7 @@ public record PartitionSettings(
 
   public PartitionSettings withClock(Clock clock) {
     return new PartitionSettings(tailCacheBytes, tailCacheTotalBytes, maxWriteBytes, snapshotEvery, journalTimeout,
-        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, requestTimeout, keyIndex, keyReadMaxBytes,
-        clock);
+        retentionCheckInterval, compactionCheckInterval, idleSweepInterval, idleTimeout, requestTimeout, keyIndex,
+        keyReadMaxBytes, clock);
   }
 }

@@ -139,7 +139,7 @@ final class PartitionSubscription {
         next = batch.nextOffset();
         allVisible &= result.isVisible(batch);
       }
-      ByteString visible = allVisible ? ByteString.fromByteBuffer(records) : visibleBatches(result);
+      ByteString visible = allVisible ? view(records) : visibleBatches(result);
       if (visible.isEmpty()) {
         // Only markers or aborted data: nothing to send, read on after them.
         return read(partition, next);
@@ -151,6 +151,17 @@ final class PartitionSubscription {
       return CompletableFuture.completedFuture(
           Optional.of(Pair.create(next, new Outgoing(frame, stats))));
     });
+  }
+
+  /**
+   * The bytes of a fetch result as a ByteString without copying them: they are the partition's, never written
+   * ({@link dev.runnel.broker.partition.FetchResult#records}), and the frame only refers to them until it is sent.
+   */
+  private static ByteString view(ByteBuffer records) {
+    if (!records.hasArray()) {
+      return ByteString.fromByteBuffer(records);
+    }
+    return ByteString.fromArrayUnsafe(records.array(), records.arrayOffset() + records.position(), records.remaining());
   }
 
   /** The batches of a fetch a consumer sees, without the markers and aborted transactions between them. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -52,6 +53,49 @@ class ClusterViewTest {
       assertFalse(ClusterView.onUnreachableMember(removed, partition));
     }
     assertTrue(ClusterView.onUnreachableMember(members(ADDRESSES.get(0)), firstOn(ADDRESSES.get(0))));
+  }
+
+  @Test
+  void when_aMemberBecomesUnreachable_or_anUnreachableOneIsRemoved_then_aMemberIsLost() {
+    List<ClusterMember> removed = new ArrayList<>(members(ADDRESSES.get(1)));
+    removed.remove(1);
+    List<ClusterMember> joined = new ArrayList<>(members(null));
+    joined.add(new ClusterMember(new Address("pekko", "runnel", "127.0.0.1", 25523), "Joining", Set.of(), true,
+        Optional.empty()));
+
+    assertTrue(ClusterView.memberLost(members(null), members(ADDRESSES.get(1))));
+    assertTrue(ClusterView.memberLost(members(ADDRESSES.get(1)), removed));
+    assertFalse(ClusterView.memberLost(members(null), members(null)));
+    assertFalse(ClusterView.memberLost(members(ADDRESSES.get(1)), members(null)), "reachable again");
+    assertFalse(ClusterView.memberLost(members(null), joined));
+    assertFalse(ClusterView.memberLost(List.of(), members(null)));
+  }
+
+  @Test
+  void when_aMemberIsLost_then_unansweredCrossNodeRequestsAreAnsweredAtOnce_and_answeredOnesKeepTheirAnswer() {
+    ClusterView view = new ClusterView(ADDRESSES.get(0), 10);
+    view.update(new ClusterView.Snapshot(ADDRESSES.get(0), members(null), Optional.of(ADDRESSES.get(0))));
+    CompletableFuture<String> unanswered = new CompletableFuture<>();
+    CompletableFuture<String> answered = new CompletableFuture<>();
+    CompletableFuture<String> first = view.unlessMemberLost(unanswered, () -> "lost").toCompletableFuture();
+    CompletableFuture<String> second = view.unlessMemberLost(answered, () -> "lost").toCompletableFuture();
+    answered.complete("stored");
+
+    view.update(new ClusterView.Snapshot(ADDRESSES.get(0), members(null), Optional.of(ADDRESSES.get(0))));
+    assertFalse(first.isDone(), "no member lost yet");
+
+    view.update(new ClusterView.Snapshot(ADDRESSES.get(0), members(ADDRESSES.get(2)), Optional.of(ADDRESSES.get(0))));
+    assertEquals("lost", first.getNow(null));
+    assertEquals("stored", second.getNow(null));
+
+    CompletableFuture<String> afterwards = view.unlessMemberLost(new CompletableFuture<String>(), () -> "lost")
+        .toCompletableFuture();
+    List<ClusterMember> removed = new ArrayList<>(members(ADDRESSES.get(2)));
+    removed.remove(2);
+    view.update(new ClusterView.Snapshot(ADDRESSES.get(0), removed, Optional.of(ADDRESSES.get(0))));
+    assertEquals("lost", afterwards.getNow(null), "sent between unreachable and removed: to the dead region");
+    unanswered.complete("late answer");
+    assertEquals("lost", first.getNow(null));
   }
 
   private static PartitionId firstOn(Address member) {

@@ -38,7 +38,7 @@ class IdlePartitionSweepTest {
   private static final Map<String, Object> SETTINGS = Map.of(
       "runnel.broker.partition.retention-check-interval", "1 hour",
       "runnel.broker.partition.idle-sweep-interval", "3 s",
-      "pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout", "1 s");
+      "runnel.broker.partition.idle-timeout", "1 s");
 
   @Test
   void when_aPassivatedPartitionsDataOutlivesRetention_then_theSweeperWakesItAndTheDataGoes() throws Exception {

@@ -85,6 +85,36 @@ class BatchValidatorTest {
     }
   }
 
+  /**
+   * The CRC is computed on whatever buffer the append came in: a heap array (the Kafka door's requests), a read-only
+   * view or direct memory, from any position of it.
+   */
+  @Test
+  void when_batchesLieAtAnyPositionOfAnyKindOfBuffer_then_theirCrcIsCheckedAlike() {
+    ByteBuffer good = MalformedBatches.good(NOW);
+    ByteBuffer corrupt = MalformedBatches.good(NOW);
+    int lastByte = corrupt.limit() - 1;
+    corrupt.put(lastByte, (byte) (corrupt.get(lastByte) ^ 0x40));
+    for (int prefix : new int[] {0, 1, 61}) {
+      for (String kind : List.of("heap", "read-only", "direct")) {
+        String what = kind + " buffer, batch at position " + prefix;
+        assertEquals(3, BatchValidator.validate(placed(good, prefix, kind), RULES, NOW).records(), what);
+        assertEquals(Errors.CORRUPT_MESSAGE, refusal(placed(corrupt, prefix, kind), RULES), what + ", a byte flipped");
+      }
+    }
+  }
+
+  /** {@code batches} after {@code prefix} bytes of another request's data, positioned at the batches. */
+  private static ByteBuffer placed(ByteBuffer batches, int prefix, String kind) {
+    int size = prefix + batches.remaining();
+    ByteBuffer buffer = kind.equals("direct") ? ByteBuffer.allocateDirect(size) : ByteBuffer.allocate(size);
+    for (int i = 0; i < prefix; i++) {
+      buffer.put((byte) 0x5a);
+    }
+    buffer.put(batches.duplicate()).position(prefix);
+    return kind.equals("read-only") ? buffer.asReadOnlyBuffer() : buffer;
+  }
+
   @Test
   void when_recordsHaveNoTimestamp_then_theyPass() {
     ByteBuffer none = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(-1L, null, new byte[] {1})).buffer();

@@ -31,7 +31,7 @@ class TailCacheMemoryTest {
   private static final Map<String, Object> SETTINGS = Map.of(
       "runnel.broker.partition.tail-cache-bytes", "32 KiB",
       "runnel.broker.partition.tail-cache-total-bytes", Long.toString(TOTAL),
-      "pekko.cluster.sharding.passivation.default-idle-strategy.idle-entity.timeout", "3 s");
+      "runnel.broker.partition.idle-timeout", "3 s");
 
   @Test
   void when_manyPartitionsAreWritten_then_theirTailCachesTogetherStayWithinTheBudget() throws Exception {

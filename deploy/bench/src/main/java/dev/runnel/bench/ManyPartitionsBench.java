@@ -33,10 +33,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * rate, with kafka-clients' producer (acks=all, idempotent, Kafka's defaults). Prints produce latency (send to
  * acknowledgement) p50/p99/max of the first writes and of the later rounds, checks every partition's end offset,
  * and then the broker JVM's heap used after a full GC ({@code jcmd GC.run}, {@code GC.heap_info}), its RSS, threads
- * and open files ({@code /proc/<pid>}). Figures only: nothing here asserts on time.
+ * and open files ({@code /proc/<pid>}). With an idle wait, the same again once that long has passed without a
+ * request, so that the broker (started with a matching {@code runnel.broker.partition.idle-timeout}) has passivated
+ * its partitions. Figures only: nothing here asserts on time.
  *
  * <p>{@code ManyPartitionsBench <bootstrap> <broker pid> [partitions] [partitions per topic] [rounds]
- * [records/s] [record bytes]}
+ * [records/s] [record bytes] [idle wait seconds, 0 for none]}
  */
 public final class ManyPartitionsBench {
 
@@ -50,6 +52,7 @@ public final class ManyPartitionsBench {
     int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
     int rate = args.length > 5 ? Integer.parseInt(args[5]) : 5_000;
     int recordBytes = args.length > 6 ? Integer.parseInt(args[6]) : 100;
+    int idleWaitSeconds = args.length > 7 ? Integer.parseInt(args[7]) : 0;
 
     List<TopicPartition> all = createTopics(bootstrap, partitions, perTopic);
     Memory before = Memory.of(pid);
@@ -72,6 +75,11 @@ public final class ManyPartitionsBench {
     }
     long wrong = checkEndOffsets(bootstrap, all, rounds + 1L);
     Memory after = Memory.of(pid);
+    Memory idle = null;
+    if (idleWaitSeconds > 0) {
+      TimeUnit.SECONDS.sleep(idleWaitSeconds);
+      idle = Memory.of(pid);
+    }
 
     System.out.printf("%nMany partitions on one node: %,d partitions (%d topics), %d B records, acks=all, "
         + "paced at %,d records/s%n", all.size(), (all.size() + perTopic - 1) / perTopic, recordBytes, rate);
@@ -80,14 +88,19 @@ public final class ManyPartitionsBench {
     print("rounds 2.." + (rounds + 1) + " (partition running)", later);
     System.out.printf("end offsets: %s%n", wrong == 0 ? "every partition holds " + (rounds + 1) + " records"
         : wrong + " partitions do NOT hold " + (rounds + 1) + " records");
-    System.out.printf("%n%-34s %12s %12s%n", "broker JVM", "before", "after");
-    System.out.printf("%-34s %12s %12s%n", "heap used after full GC (MiB)", mib(before.heapUsedKb()),
-        mib(after.heapUsedKb()));
-    System.out.printf("%-34s %12s %12s%n", "heap committed (MiB)", mib(before.heapCommittedKb()),
-        mib(after.heapCommittedKb()));
-    System.out.printf("%-34s %12s %12s%n", "RSS, VmRSS (MiB)", mib(before.rssKb()), mib(after.rssKb()));
-    System.out.printf("%-34s %12d %12d%n", "threads", before.threads(), after.threads());
-    System.out.printf("%-34s %12d %12d%n", "open files", before.openFiles(), after.openFiles());
+    System.out.printf("%n%-34s %12s %12s %12s%n", "broker JVM", "before", "written",
+        idle == null ? "" : idleWaitSeconds + " s idle");
+    Memory last = idle;
+    System.out.printf("%-34s %12s %12s %12s%n", "heap used after full GC (MiB)", mib(before.heapUsedKb()),
+        mib(after.heapUsedKb()), last == null ? "" : mib(last.heapUsedKb()));
+    System.out.printf("%-34s %12s %12s %12s%n", "heap committed (MiB)", mib(before.heapCommittedKb()),
+        mib(after.heapCommittedKb()), last == null ? "" : mib(last.heapCommittedKb()));
+    System.out.printf("%-34s %12s %12s %12s%n", "RSS, VmRSS (MiB)", mib(before.rssKb()), mib(after.rssKb()),
+        last == null ? "" : mib(last.rssKb()));
+    System.out.printf("%-34s %12d %12d %12s%n", "threads", before.threads(), after.threads(),
+        last == null ? "" : Long.toString(last.threads()));
+    System.out.printf("%-34s %12d %12d %12s%n", "open files", before.openFiles(), after.openFiles(),
+        last == null ? "" : Long.toString(last.openFiles()));
     System.out.printf("heap per partition after GC: %.1f KiB%n",
         (after.heapUsedKb() - before.heapUsedKb()) / (double) all.size());
   }

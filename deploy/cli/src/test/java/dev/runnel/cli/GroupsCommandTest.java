@@ -7,14 +7,20 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.testkit.TestNodes;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -29,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * {@code groups list|describe|reset-offsets|delete} against a real node with groups of real Kafka consumers; the
  * output of {@code groups describe} is compared with Kafka's own {@code kafka-consumer-groups.sh --describe}
- * ({@link ConsumerGroupCommand} of kafka-tools) run against the same node's Kafka port.
+ * ({@link ConsumerGroupCommand} of kafka-tools 4.3.1, in a JVM of its own) run against the same node's Kafka port.
  */
 @Timeout(120)
 class GroupsCommandTest {
@@ -74,22 +80,45 @@ class GroupsCommandTest {
     }
   }
 
-  /** What Kafka's {@code kafka-consumer-groups.sh --describe --group G} prints, stdout and stderr. */
-  private static String[] kafkaDescribe(String group) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream capturedOut = new ByteArrayOutputStream();
-    ByteArrayOutputStream capturedErr = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(capturedOut, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(capturedErr, true, StandardCharsets.UTF_8));
-      ConsumerGroupCommand.main(new String[] {
-          "--bootstrap-server", "127.0.0.1:" + node.kafkaPort(), "--describe", "--group", group});
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
+  /**
+   * What Kafka's {@code kafka-consumer-groups.sh --describe --group G} prints, stdout and stderr: its class
+   * ({@link ConsumerGroupCommand}, kafka-tools 4.3.1) run as the script runs it, in a JVM of its own, on this test's
+   * classpath, with log lines sent to stderr so that stdout holds only the tool's table.
+   */
+  private static String[] kafkaDescribe(String group) throws Exception {
+    Path logback = Files.writeString(Files.createTempFile(Path.of("target"), "logback-stderr", ".xml"), """
+        <configuration>
+          <appender name="err" class="ch.qos.logback.core.ConsoleAppender">
+            <target>System.err</target>
+            <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
+          </appender>
+          <root level="WARN"><appender-ref ref="err"/></root>
+        </configuration>
+        """);
+    Process tool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-Dlogback.configurationFile=" + logback.toAbsolutePath(),
+        "-cp", System.getProperty("java.class.path"), ConsumerGroupCommand.class.getName(),
+        "--bootstrap-server", "127.0.0.1:" + node.kafkaPort(), "--describe", "--group", group)
+        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+        .start();
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(tool.getInputStream()));
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(tool.getErrorStream()));
+    if (!tool.waitFor(60, TimeUnit.SECONDS)) {
+      tool.destroyForcibly();
+      throw new AssertionError("kafka-consumer-groups --describe did not end within 60 s");
     }
-    return new String[] {capturedOut.toString(StandardCharsets.UTF_8), capturedErr.toString(StandardCharsets.UTF_8)};
+    String[] printed = {out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)};
+    assertEquals(0, tool.exitValue(), "kafka-consumer-groups failed:\n" + printed[0] + printed[1]);
+    Files.delete(logback);
+    return printed;
+  }
+
+  private static String read(InputStream stream) {
+    try {
+      return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** The table's lines with runs of blanks made one space; blank lines and our own test log lines left out. */
@@ -111,7 +140,7 @@ class GroupsCommandTest {
   }
 
   @Test
-  void when_aGroupHasAMemberAndCommittedOffsets_then_describeMatchesKafkasConsumerGroupsTool() {
+  void when_aGroupHasAMemberAndCommittedOffsets_then_describeMatchesKafkasConsumerGroupsTool() throws Exception {
     assertEquals(0, cli.run("topics", "create", "ledger", "--partitions", "3").exitCode());
     assertEquals(0, cli.run("topics", "create", "audit", "--partitions", "1").exitCode());
     produce("ledger", 0, 10);

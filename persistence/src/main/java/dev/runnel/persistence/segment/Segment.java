@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * number of its first entry ({@code 00000000000000000001.log}), with a sparse index in memory.
  *
  * <p>Only the journal's writer thread appends; any thread reads, by positional reads of the committed part
- * ({@link #size()}), which grows only after a batch is written (and forced, if the policy says so).
+ * ({@link #size()}), which grows only after a batch is written (and forced, if the policy says so). The file's
+ * channel is the store's {@link OpenFiles}' to open and close: every use goes through {@link #with}.
  */
 final class Segment implements AutoCloseable {
 
@@ -27,7 +28,7 @@ final class Segment implements AutoCloseable {
 
   private final Path file;
   private final long baseSequenceNr;
-  private final FileChannel channel;
+  private final OpenFiles files;
   private final SparseIndex index = new SparseIndex();
   private final int maxEntryBytes;
   /** Bytes of whole, committed entries: what readers may read. */
@@ -40,10 +41,10 @@ final class Segment implements AutoCloseable {
   /** Writer thread only: position of the last index entry. */
   private long lastIndexedPosition = Long.MIN_VALUE;
 
-  private Segment(Path file, long baseSequenceNr, FileChannel channel, int maxEntryBytes) {
+  private Segment(Path file, long baseSequenceNr, OpenFiles files, int maxEntryBytes) {
     this.file = file;
     this.baseSequenceNr = baseSequenceNr;
-    this.channel = channel;
+    this.files = files;
     this.maxEntryBytes = maxEntryBytes;
     this.lastSequenceNr = baseSequenceNr - 1;
   }
@@ -66,11 +67,11 @@ final class Segment implements AutoCloseable {
   }
 
   /** Creates an empty segment file. */
-  static Segment create(Path dir, long baseSequenceNr, int maxEntryBytes) throws IOException {
+  static Segment create(Path dir, long baseSequenceNr, OpenFiles files, int maxEntryBytes) throws IOException {
     Path file = dir.resolve(fileName(baseSequenceNr));
-    FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
-    return new Segment(file, baseSequenceNr, channel, maxEntryBytes);
+    files.add(file, FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE));
+    return new Segment(file, baseSequenceNr, files, maxEntryBytes);
   }
 
   /**
@@ -79,11 +80,14 @@ final class Segment implements AutoCloseable {
    * is cut back to the end of the last whole atomic write. An older segment is never changed: where its frames
    * stop making sense, reads fail with {@link CorruptLogException}.
    */
-  static Segment open(Path file, boolean tail, int indexIntervalBytes, int maxEntryBytes) throws IOException {
-    Segment segment = new Segment(file, baseOf(file), FileChannel.open(file, StandardOpenOption.READ,
-        StandardOpenOption.WRITE), maxEntryBytes);
+  static Segment open(Path file, boolean tail, OpenFiles files, int indexIntervalBytes, int maxEntryBytes)
+      throws IOException {
+    Segment segment = new Segment(file, baseOf(file), files, maxEntryBytes);
     try {
-      segment.recover(tail, indexIntervalBytes);
+      segment.with(channel -> {
+        segment.recover(channel, tail, indexIntervalBytes);
+        return null;
+      });
     } catch (IOException | RuntimeException e) {
       segment.close();
       throw e;
@@ -91,7 +95,7 @@ final class Segment implements AutoCloseable {
     return segment;
   }
 
-  private void recover(boolean tail, int indexIntervalBytes) throws IOException {
+  private void recover(FileChannel channel, boolean tail, int indexIntervalBytes) throws IOException {
     long fileSize = channel.size();
     List<long[]> indexEntries = new ArrayList<>();
     long position = 0;
@@ -108,7 +112,7 @@ final class Segment implements AutoCloseable {
         break;
       }
       if (position + Entry.HEADER_BYTES > bufferStart + buffer.limit()) {
-        buffer = read(position, (int) Math.min(fileSize - position, MAX_READ_BYTES));
+        buffer = read(channel, position, (int) Math.min(fileSize - position, MAX_READ_BYTES));
         bufferStart = position;
       }
       int at = (int) (position - bufferStart);
@@ -124,7 +128,8 @@ final class Segment implements AutoCloseable {
         break;
       }
       if (frameEnd > bufferStart + buffer.limit()) {
-        buffer = read(position, (int) Math.max(frameEnd - position, Math.min(fileSize - position, MAX_READ_BYTES)));
+        buffer = read(channel, position,
+            (int) Math.max(frameEnd - position, Math.min(fileSize - position, MAX_READ_BYTES)));
         bufferStart = position;
         at = 0;
       }
@@ -191,8 +196,9 @@ final class Segment implements AutoCloseable {
     return lastSequenceNr < baseSequenceNr;
   }
 
-  FileChannel channel() {
-    return channel;
+  /** Runs {@code work} on the segment's channel, held open meanwhile (see {@link OpenFiles}). */
+  <T> T with(OpenFiles.ChannelWork<T> work) throws IOException {
+    return files.with(file, work);
   }
 
   /** Writer thread: whether an entry at {@code position} should be indexed, recording it if so. */
@@ -227,6 +233,13 @@ final class Segment implements AutoCloseable {
    * payloads are slices of it.
    */
   void read(long from, long to, ReadCursor cursor) throws IOException {
+    with(channel -> {
+      read(channel, from, to, cursor);
+      return null;
+    });
+  }
+
+  private void read(FileChannel channel, long from, long to, ReadCursor cursor) throws IOException {
     long end = size;
     long position = index.floorPosition(from);
     ByteBuffer buffer = ByteBuffer.allocate(0);
@@ -236,7 +249,7 @@ final class Segment implements AutoCloseable {
         throw new CorruptLogException(file, corruptFrom, corruption);
       }
       if (position + Entry.HEADER_BYTES > bufferStart + buffer.limit()) {
-        buffer = read(position, chunk(end - position, cursor));
+        buffer = read(channel, position, chunk(end - position, cursor));
         bufferStart = position;
       }
       int at = (int) (position - bufferStart);
@@ -248,7 +261,7 @@ final class Segment implements AutoCloseable {
       }
       int frameBytes = Entry.HEADER_BYTES + bodyLength;
       if (at + frameBytes > buffer.limit()) {
-        buffer = read(position, (int) Math.max(frameBytes, chunk(end - position, cursor)));
+        buffer = read(channel, position, (int) Math.max(frameBytes, chunk(end - position, cursor)));
         bufferStart = position;
         at = 0;
       }
@@ -286,7 +299,7 @@ final class Segment implements AutoCloseable {
     return (int) Math.max(Entry.HEADER_BYTES, Math.min(available, wanted));
   }
 
-  private ByteBuffer read(long position, int bytes) throws IOException {
+  private ByteBuffer read(FileChannel channel, long position, int bytes) throws IOException {
     ByteBuffer buffer = ByteBuffer.allocate(bytes);
     while (buffer.hasRemaining()) {
       if (channel.read(buffer, position + buffer.position()) < 0) {
@@ -298,7 +311,7 @@ final class Segment implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    channel.close();
+    files.close(file);
   }
 
   @Override

@@ -16,7 +16,8 @@ import java.time.Duration;
  * @param maxBatchBytes how many queued bytes the writer gathers into one batch (one gathered write per file)
  * @param maxQueuedWrites queued write requests before callers wait for room
  * @param maxEntryBytes the largest entry accepted, and the bound a length read back is checked against
- * @param fsyncThreads how many files of one batch are forced at once
+ * @param fsyncThreads how many files are forced at once (a batch's under always, the interval's under interval)
+ * @param maxOpenFiles how many segment files the store keeps open, at most (beyond it the least recently used close)
  */
 public record SegmentJournalSettings(
     Path dir,
@@ -27,7 +28,8 @@ public record SegmentJournalSettings(
     int maxBatchBytes,
     int maxQueuedWrites,
     int maxEntryBytes,
-    int fsyncThreads) {
+    int fsyncThreads,
+    int maxOpenFiles) {
 
   public SegmentJournalSettings {
     checkPositive(segmentBytes, "segment-bytes");
@@ -37,6 +39,7 @@ public record SegmentJournalSettings(
     checkPositive(maxQueuedWrites, "max-queued-writes");
     checkPositive(maxEntryBytes, "max-entry-bytes");
     checkPositive(fsyncThreads, "fsync-threads");
+    checkPositive(maxOpenFiles, "max-open-files");
   }
 
   /** Reads a journal plugin's block, e.g. {@code config.getConfig("runnel.segment-journal")}. */
@@ -50,7 +53,8 @@ public record SegmentJournalSettings(
         Math.toIntExact(config.getBytes("max-batch-bytes")),
         config.getInt("max-queued-writes"),
         Math.toIntExact(config.getBytes("max-entry-bytes")),
-        config.getInt("fsync-threads"));
+        config.getInt("fsync-threads"),
+        config.getInt("max-open-files"));
   }
 
   private static void checkPositive(long value, String key) {

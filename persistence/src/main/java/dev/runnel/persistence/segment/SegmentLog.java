@@ -32,17 +32,19 @@ final class SegmentLog implements AutoCloseable {
   private final String persistenceId;
   private final Path dir;
   private final SegmentJournalSettings settings;
+  private final OpenFiles files;
   private volatile List<Segment> segments;
   private volatile long highestSequenceNr;
   private volatile long deletedTo;
   /** Writer thread only: the highest sequence number written, committed or not. */
   private long writtenSequenceNr;
 
-  private SegmentLog(String persistenceId, Path dir, SegmentJournalSettings settings, List<Segment> segments,
-      long deletedTo) {
+  private SegmentLog(String persistenceId, Path dir, SegmentJournalSettings settings, OpenFiles files,
+      List<Segment> segments, long deletedTo) {
     this.persistenceId = persistenceId;
     this.dir = dir;
     this.settings = settings;
+    this.files = files;
     this.segments = List.copyOf(segments);
     this.deletedTo = deletedTo;
     long highest = deletedTo;
@@ -54,9 +56,10 @@ final class SegmentLog implements AutoCloseable {
   }
 
   /** Opens the log in {@code dir} (which need not exist yet), repairing a torn tail of its newest segment. */
-  static SegmentLog open(String persistenceId, Path dir, SegmentJournalSettings settings) throws IOException {
+  static SegmentLog open(String persistenceId, Path dir, SegmentJournalSettings settings, OpenFiles openFiles)
+      throws IOException {
     if (!Files.isDirectory(dir)) {
-      return new SegmentLog(persistenceId, dir, settings, List.of(), 0);
+      return new SegmentLog(persistenceId, dir, settings, openFiles, List.of(), 0);
     }
     List<Path> files;
     try (Stream<Path> listing = Files.list(dir)) {
@@ -67,7 +70,7 @@ final class SegmentLog implements AutoCloseable {
     List<Segment> segments = new ArrayList<>();
     try {
       for (int i = 0; i < files.size(); i++) {
-        segments.add(Segment.open(files.get(i), i == files.size() - 1, settings.indexIntervalBytes(),
+        segments.add(Segment.open(files.get(i), i == files.size() - 1, openFiles, settings.indexIntervalBytes(),
             settings.maxEntryBytes()));
       }
     } catch (IOException | RuntimeException e) {
@@ -76,7 +79,7 @@ final class SegmentLog implements AutoCloseable {
       }
       throw e;
     }
-    return new SegmentLog(persistenceId, dir, settings, segments, readDeletedTo(dir));
+    return new SegmentLog(persistenceId, dir, settings, openFiles, segments, readDeletedTo(dir));
   }
 
   String persistenceId() {
@@ -170,8 +173,9 @@ final class SegmentLog implements AutoCloseable {
     Segment active = current.isEmpty() ? null : current.get(current.size() - 1);
     if (active != null && pendingEnd == active.size() && active.isEmpty()
         && active.baseSequenceNr() != firstSequenceNr) {
-      active.close();
+      // Deleted before its channel is closed, so that no reader opens it again meanwhile.
       Files.delete(active.file());
+      active.close();
       current = current.subList(0, current.size() - 1);
       active = null;
     }
@@ -179,7 +183,7 @@ final class SegmentLog implements AutoCloseable {
       return active;
     }
     SegmentStore.createDirectory(dir, persistenceId);
-    Segment segment = Segment.create(dir, firstSequenceNr, settings.maxEntryBytes());
+    Segment segment = Segment.create(dir, firstSequenceNr, files, settings.maxEntryBytes());
     List<Segment> next = new ArrayList<>(current);
     next.add(segment);
     segments = List.copyOf(next);
@@ -220,8 +224,9 @@ final class SegmentLog implements AutoCloseable {
     }
     segments = List.copyOf(kept);
     for (Segment segment : removed) {
-      segment.close();
+      // Deleted before its channel is closed, so that no reader opens it again meanwhile.
       Files.deleteIfExists(segment.file());
+      segment.close();
     }
     return removed;
   }

@@ -121,7 +121,7 @@ class SegmentCrashTest {
   /** Opens the killed child's logs in this JVM: every acknowledged event is there, with no holes. */
   private void verify(Map<String, Long> acked, int round) throws Exception {
     SegmentJournalSettings settings = new SegmentJournalSettings(dir, 64 * 1024, 4096, FsyncPolicy.NEVER,
-        Duration.ofSeconds(1), 1 << 20, 16, 1 << 20, 1);
+        Duration.ofSeconds(1), 1 << 20, 16, 1 << 20, 1, 2048);
     try (SegmentStore store = SegmentStore.open(settings)) {
       for (Map.Entry<String, Long> entry : acked.entrySet()) {
         String pid = entry.getKey();

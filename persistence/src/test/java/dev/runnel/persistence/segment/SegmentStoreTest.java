@@ -32,7 +32,12 @@ class SegmentStoreTest {
   Path dir;
 
   private SegmentJournalSettings settings(long segmentBytes, FsyncPolicy fsync) {
-    return new SegmentJournalSettings(dir, segmentBytes, 256, fsync, Duration.ofMillis(50), 1 << 20, 64, 1 << 20, 4);
+    return settings(segmentBytes, fsync, 2048);
+  }
+
+  private SegmentJournalSettings settings(long segmentBytes, FsyncPolicy fsync, int maxOpenFiles) {
+    return new SegmentJournalSettings(dir, segmentBytes, 256, fsync, Duration.ofMillis(50), 1 << 20, 64, 1 << 20, 4,
+        maxOpenFiles);
   }
 
   private static EncodedWrite single(long sequenceNr, int payloadBytes) {
@@ -126,7 +131,8 @@ class SegmentStoreTest {
   void when_aSegmentIsWrittenOrReopened_then_itsSparseIndexHasAnEntryPerIndexInterval() throws Exception {
     try (SegmentStore store = SegmentStore.open(settings(1 << 20, FsyncPolicy.NEVER))) {
       append(store, PID, 1, 200, 100);
-      SegmentLog log = SegmentLog.open(PID, logDir(PID), settings(1 << 20, FsyncPolicy.NEVER));
+      SegmentLog log = SegmentLog.open(PID, logDir(PID), settings(1 << 20, FsyncPolicy.NEVER),
+          new OpenFiles(16));
       long bytes = Files.size(segmentFiles(PID).get(0));
       int expected = (int) Math.ceil(bytes / (double) (256 + entry(1, true, 100).frameBytes() - 1));
       int reopened = indexSize(log);
@@ -349,6 +355,70 @@ class SegmentStoreTest {
     try (SegmentStore store = SegmentStore.open(settings(1 << 20, FsyncPolicy.NEVER))) {
       assertEquals(range(1, 3), sequenceNrs(store.read(group, 1, 10, Long.MAX_VALUE, Long.MAX_VALUE)),
           "found again after a reopen");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(FsyncPolicy.class)
+  void when_moreLogsAreUsedThanMaxOpenFiles_then_atMostThatManyStayOpenAndEveryLogReadsAndWritesOn(FsyncPolicy fsync)
+      throws Exception {
+    int logs = 40;
+    int maxOpen = 5;
+    try (SegmentStore store = SegmentStore.open(settings(4096, fsync, maxOpen))) {
+      for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < logs; i++) {
+          // 3 entries of 2,000 bytes per round: every log rolls a segment now and then, opening new files.
+          append(store, "log-" + i, round * 3L + 1, round * 3L + 3, 2000);
+          assertTrue(store.openFiles() <= maxOpen, "open segment files: " + store.openFiles() + " of at most "
+              + maxOpen);
+        }
+      }
+      for (int i = 0; i < logs; i++) {
+        List<Entry> entries = store.read("log-" + i, 1, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+        assertEquals(range(1, 9), sequenceNrs(entries), "log-" + i + " after its files were closed and reopened");
+        assertEquals((byte) 9, entries.get(8).payload().get(0), "the last payload of log-" + i);
+      }
+      assertTrue(store.openFiles() <= maxOpen, "open after reading every log: " + store.openFiles());
+      store.deleteTo("log-0", 9).get(10, TimeUnit.SECONDS);
+      append(store, "log-0", 10, 10, 100);
+      assertEquals(List.of(10L), sequenceNrs(store.read("log-0", 1, 100, Long.MAX_VALUE, Long.MAX_VALUE)));
+    }
+    try (SegmentStore reopened = SegmentStore.open(settings(4096, fsync, maxOpen))) {
+      for (int i = 1; i < logs; i++) {
+        assertEquals(range(1, 9), sequenceNrs(reopened.read("log-" + i, 1, 100, Long.MAX_VALUE, Long.MAX_VALUE)));
+      }
+      assertTrue(reopened.openFiles() <= maxOpen, "open after recovering every log: " + reopened.openFiles());
+    }
+  }
+
+  @Test
+  void when_readsRunWhileWritesForceOtherFilesOpenAndClosed_then_everyReadSeesWholeEntries() throws Exception {
+    int logs = 12;
+    try (SegmentStore store = SegmentStore.open(settings(8192, FsyncPolicy.INTERVAL, 3))) {
+      for (int i = 0; i < logs; i++) {
+        append(store, "log-" + i, 1, 1, 500);
+      }
+      CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
+        try {
+          for (int pass = 0; pass < 200; pass++) {
+            String pid = "log-" + pass % logs;
+            List<Entry> entries = store.read(pid, 1, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
+            assertEquals(range(1, entries.size()), sequenceNrs(entries), pid + " reads as a gapless prefix");
+          }
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      for (long seq = 2; seq <= 30; seq++) {
+        for (int i = 0; i < logs; i++) {
+          store.append("log-" + i, List.of(single(seq, 500)));
+        }
+      }
+      append(store, "log-0", 31, 31, 500);
+      reader.get(30, TimeUnit.SECONDS);
+      for (int i = 1; i < logs; i++) {
+        assertEquals(range(1, 30), sequenceNrs(store.read("log-" + i, 1, 100, Long.MAX_VALUE, Long.MAX_VALUE)));
+      }
     }
   }
 }

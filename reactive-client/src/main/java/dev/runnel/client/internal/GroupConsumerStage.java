@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.apache.kafka.clients.consumer.NoOffsetForPartitionException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.pekko.Done;
@@ -71,22 +73,40 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
   private final List<String> topics;
   /** Emits a sub-source per assigned partition instead of the messages themselves. */
   private final boolean partitioned;
+  /** Where assigned partitions start, when not at the group's committed offsets; null for those. */
+  private final StartOffsets startOffsets;
   private final Outlet<T> out = Outlet.create("RunnelGroupConsumer.out");
   private final SourceShape<T> shape = SourceShape.of(out);
 
   /** The stage of {@code Consumer.committableSource}. */
   public static GroupConsumerStage<CommittableMessage> committable(ConsumerSettings settings, String groupId,
       Set<String> topics) {
-    return new GroupConsumerStage<>(settings, groupId, topics, false);
+    return new GroupConsumerStage<>(settings, groupId, topics, false, null);
   }
 
   /** The stage of {@code Consumer.partitionedSource}: a sub-source per partition, completed on revocation. */
   public static GroupConsumerStage<Pair<org.apache.kafka.common.TopicPartition, Source<CommittableMessage, NotUsed>>>
       partitioned(ConsumerSettings settings, String groupId, Set<String> topics) {
-    return new GroupConsumerStage<>(settings, groupId, topics, true);
+    return new GroupConsumerStage<>(settings, groupId, topics, true, null);
   }
 
-  private GroupConsumerStage(ConsumerSettings settings, String groupId, Set<String> topics, boolean partitioned) {
+  /**
+   * {@link #partitioned(ConsumerSettings, String, Set)} whose assigned partitions start at the offsets
+   * {@code startOffsets} answers (the next offset to read per partition) instead of the group's committed ones.
+   */
+  public static GroupConsumerStage<Pair<org.apache.kafka.common.TopicPartition, Source<CommittableMessage, NotUsed>>>
+      partitioned(ConsumerSettings settings, String groupId, Set<String> topics, StartOffsets startOffsets) {
+    return new GroupConsumerStage<>(settings, groupId, topics, true, startOffsets);
+  }
+
+  /** Where assigned partitions start: the next offset to read of each, absent where there is none. */
+  @FunctionalInterface
+  public interface StartOffsets
+      extends Function<Set<org.apache.kafka.common.TopicPartition>,
+          CompletionStage<Map<org.apache.kafka.common.TopicPartition, Long>>> {}
+
+  private GroupConsumerStage(ConsumerSettings settings, String groupId, Set<String> topics, boolean partitioned,
+      StartOffsets startOffsets) {
     if (groupId == null || groupId.isEmpty()) {
       throw new IllegalArgumentException("a group id must not be empty");
     }
@@ -97,6 +117,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     this.groupId = groupId;
     this.topics = List.copyOf(topics);
     this.partitioned = partitioned;
+    this.startOffsets = startOffsets;
   }
 
   @Override
@@ -421,9 +442,42 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
           toFetch.add(cursor.partition);
         }
       }
-      if (!toFetch.isEmpty()) {
-        fetchOffsets(toFetch);
+      if (toFetch.isEmpty()) {
+        return;
       }
+      if (startOffsets == null) {
+        fetchOffsets(toFetch);
+      } else {
+        lookUpStartOffsets(toFetch);
+      }
+    }
+
+    /**
+     * Subscribes these partitions where the application's own offsets say (a Pekko Projection's offset store), not
+     * at the group's committed offsets; a partition it has no offset for starts by {@code auto-offset-reset}.
+     */
+    void lookUpStartOffsets(List<TopicPartition> partitions) {
+      Set<org.apache.kafka.common.TopicPartition> asked = new HashSet<>();
+      partitions.forEach(p -> asked.add(new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())));
+      CompletionStage<Map<org.apache.kafka.common.TopicPartition, Long>> lookup;
+      try {
+        lookup = startOffsets.apply(asked);
+      } catch (RuntimeException e) {
+        lookup = CompletableFuture.failedFuture(e);
+      }
+      lookup.whenComplete((offsets, failure) -> onStage.invoke(() -> {
+        if (failure != null) {
+          failStage(new IllegalStateException("the start offsets of " + asked + " could not be looked up", failure));
+          return;
+        }
+        for (TopicPartition partition : partitions) {
+          Cursor cursor = owned.get(partition);
+          if (cursor != null && cursor.subscriptionId < 0 && !cursor.abandoned && !stopping) {
+            Long next = offsets.get(new org.apache.kafka.common.TopicPartition(partition.topic(), partition.partition()));
+            start(cursor, next == null ? -1 : next);
+          }
+        }
+      }));
     }
 
     @SuppressWarnings("unchecked")
