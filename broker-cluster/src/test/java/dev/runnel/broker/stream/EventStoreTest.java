@@ -104,7 +104,7 @@ class EventStoreTest {
   }
 
   /** Appends {@code appends} events to random streams, each expecting the version it last saw; retries on conflict. */
-  private static CompletableFuture<Void> writer(EventStore store, String name, int appends,
+  static CompletableFuture<Void> writer(EventStore store, String name, int appends,
       Map<String, AtomicInteger> successes, AtomicInteger conflicts) {
     CompletableFuture<Void> done = new CompletableFuture<>();
     Map<String, Long> seen = new HashMap<>();
