@@ -83,6 +83,7 @@ public final class SegmentSnapshotStore extends SnapshotStore {
       crc.update(content.array(), 4, content.capacity() - 4);
       content.putInt(0, (int) crc.getValue()).flip();
       Path pidDir = dir.resolve(SegmentStore.directoryName(metadata.persistenceId()));
+      boolean newDir = !Files.isDirectory(pidDir);
       SegmentStore.createDirectory(pidDir, metadata.persistenceId());
       Path tmp = pidDir.resolve(UUID.randomUUID() + ".tmp");
       try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -97,6 +98,10 @@ public final class SegmentSnapshotStore extends SnapshotStore {
           StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       if (fsync) {
         SegmentLog.forceDirectory(pidDir);
+        if (newDir) {
+          // The first snapshot of a persistence id also needs its directory to be an entry of the store's.
+          SegmentLog.forceDirectory(dir);
+        }
       }
       return null;
     }, io);
