@@ -338,8 +338,10 @@ public final class Broker {
       return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER,
           onUnreachable(partition)));
     }
-    return entity(partition)
-        .<KeyReadResult>ask(replyTo -> new Partition.ReadKey(key, fromOffset, replyTo), partitionTimeout())
+    return crossNode(partition,
+            ask(partition, (ActorRef<KeyReadResult> replyTo) -> new Partition.ReadKey(key, fromOffset, replyTo),
+                partitionTimeout()),
+            () -> KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER, onLost(partition)))
         .exceptionally(failure -> KeyReadResult.error(Errors.REQUEST_TIMED_OUT,
             "Partition " + partition + " did not answer in " + partitionTimeout()));
   }
