@@ -149,7 +149,7 @@ public final class GroupCoordinator extends EventSourcedBehavior<GroupCoordinato
         .onCommand(CommitTxnOffsets.class,
             c -> run(machine.txnCommit(group, c.request(), now()), c.replyTo(), null))
         .onCommand(SettleTxnOffsets.class,
-            c -> run(machine.settleTxn(group, c.producerId(), c.commit(), now()), c.replyTo(), null))
+            c -> run(machine.settleTxn(group, c.producerId(), c.producerEpoch(), c.commit(), now()), c.replyTo(), null))
         .onCommand(FetchOffsets.class,
             c -> afterDeadlines(() -> c.replyTo().tell(machine.fetchOffsets(group, c.partitions()))))
         .onCommand(Describe.class, c -> afterDeadlines(() -> c.replyTo().tell(machine.describe(group))))

@@ -46,15 +46,23 @@ public sealed interface GroupEvent {
     }
   }
 
-  /** TxnOffsetCommit: offsets staged for the producer's open transaction ({@link PendingTxnOffsets}). */
-  record TxnOffsetsStaged(long producerId, Map<TopicPartition, CommittedOffset> offsets) implements GroupEvent {
+  /**
+   * TxnOffsetCommit: offsets staged for the producer's open transaction ({@link PendingTxnOffsets}), at its epoch
+   * ({@link PendingTxnOffsets#NO_EPOCH} in events stored before epochs were).
+   */
+  record TxnOffsetsStaged(long producerId, short producerEpoch, Map<TopicPartition, CommittedOffset> offsets)
+      implements GroupEvent {
     public TxnOffsetsStaged {
       offsets = Map.copyOf(offsets);
     }
   }
 
-  /** The producer's transaction ended: its staged offsets became committed offsets, or were dropped. */
-  record TxnOffsetsSettled(long producerId, boolean commit) implements GroupEvent {}
+  /**
+   * The producer's transaction ended at {@code producerEpoch} (its coordinator's marker epoch, or
+   * {@link PendingTxnOffsets#NO_EPOCH} in events stored before epochs were): its staged offsets became committed
+   * offsets, or were dropped.
+   */
+  record TxnOffsetsSettled(long producerId, short producerEpoch, boolean commit) implements GroupEvent {}
 
   /** DeleteGroups: the group's generation and offsets are gone; the id may be used again. */
   record GroupDeleted(long timestamp) implements GroupEvent {}

@@ -627,6 +627,10 @@ public final class GroupMachine {
   public Outcome<PartitionErrors> txnCommit(Group group, TxnOffsetCommitRequest request, long now) {
     Step<PartitionErrors> step = new Step<>(group, now);
     Group.Draft g = step.group;
+    if (g.pending.fences(request.producerId(), request.producerEpoch())) {
+      // A zombie that passed its coordinator's epoch check just before a successor took over: see PendingTxnOffsets.
+      return step.reply(allFailed(request.offsets().keySet(), Errors.PRODUCER_FENCED));
+    }
     boolean outsider = request.generationId() < 0 && request.memberId().isEmpty()
         && request.groupInstanceId() == null;
     if (!outsider) {
@@ -650,26 +654,28 @@ public final class GroupMachine {
       }
     });
     if (!accepted.isEmpty()) {
-      g.pending = g.pending.staged(request.producerId(), accepted);
-      step.events.add(new TxnOffsetsStaged(request.producerId(), accepted));
+      g.pending = g.pending.staged(request.producerId(), request.producerEpoch(), accepted);
+      step.events.add(new TxnOffsetsStaged(request.producerId(), request.producerEpoch(), accepted));
     }
     return step.reply(new PartitionErrors(Errors.NONE, results));
   }
 
   /**
-   * The producer's transaction ended (its coordinator's marker): the offsets it staged become the group's committed
-   * offsets, or are dropped. Idempotent: nothing staged, nothing stored.
+   * The producer's transaction ended at {@code producerEpoch} (its coordinator's marker): the offsets it staged
+   * become the group's committed offsets, or are dropped, and offsets it stages later under an older epoch are
+   * refused. Idempotent: nothing staged and the epoch known, nothing stored.
    */
-  public Outcome<Errors> settleTxn(Group group, long producerId, boolean commit, long now) {
+  public Outcome<Errors> settleTxn(Group group, long producerId, short producerEpoch, boolean commit, long now) {
     Step<Errors> step = new Step<>(group, now);
     Group.Draft g = step.group;
     Map<TopicPartition, CommittedOffset> staged = g.pending.of(producerId);
-    if (!staged.isEmpty()) {
+    boolean newEpoch = producerEpoch > g.pending.epochs().getOrDefault(producerId, PendingTxnOffsets.NO_EPOCH);
+    if (!staged.isEmpty() || newEpoch) {
       if (commit) {
         g.offsets.putAll(staged);
       }
-      g.pending = g.pending.without(producerId);
-      step.events.add(new TxnOffsetsSettled(producerId, commit));
+      g.pending = g.pending.settled(producerId, producerEpoch);
+      step.events.add(new TxnOffsetsSettled(producerId, producerEpoch, commit));
     }
     return step.reply(Errors.NONE);
   }

@@ -34,11 +34,17 @@ public final class GroupSerializer extends SerializerWithStringManifest {
   private static final String DELETED = "GO1";
   private static final String EXPIRED = "GE1";
   private static final String GROUP_DELETED = "GD1";
-  private static final String TXN_STAGED = "GT1";
-  private static final String TXN_SETTLED = "GX1";
+  /** Staged offsets without the producer epoch, as written before the group kept epochs. */
+  private static final String TXN_STAGED_V1 = "GT1";
+  private static final String TXN_STAGED = "GT2";
+  /** A settlement without the producer epoch, as written before the group kept epochs. */
+  private static final String TXN_SETTLED_V1 = "GX1";
+  private static final String TXN_SETTLED = "GX2";
   /** A snapshot without transactional offsets, as written before transactions. */
   private static final String STATE_V1 = "GS1";
-  private static final String STATE = "GS2";
+  /** A snapshot without the producers' epochs, as written before the group kept them. */
+  private static final String STATE_V2 = "GS2";
+  private static final String STATE = "GS3";
 
   @FunctionalInterface
   private interface Writer {
@@ -94,11 +100,13 @@ public final class GroupSerializer extends SerializerWithStringManifest {
     } else if (o instanceof TxnOffsetsStaged staged) {
       return bytes(out -> {
         out.writeLong(staged.producerId());
+        out.writeShort(staged.producerEpoch());
         writeOffsets(out, staged.offsets());
       });
     } else if (o instanceof TxnOffsetsSettled settled) {
       return bytes(out -> {
         out.writeLong(settled.producerId());
+        out.writeShort(settled.producerEpoch());
         out.writeBoolean(settled.commit());
       });
     } else if (o instanceof StoredGroup s) {
@@ -114,6 +122,11 @@ public final class GroupSerializer extends SerializerWithStringManifest {
         for (Map.Entry<Long, Map<TopicPartition, CommittedOffset>> producer : s.pending().byProducer().entrySet()) {
           out.writeLong(producer.getKey());
           writeOffsets(out, producer.getValue());
+        }
+        out.writeInt(s.pending().epochs().size());
+        for (Map.Entry<Long, Short> producer : s.pending().epochs().entrySet()) {
+          out.writeLong(producer.getKey());
+          out.writeShort(producer.getValue());
         }
       });
     }
@@ -135,13 +148,18 @@ public final class GroupSerializer extends SerializerWithStringManifest {
           return new OffsetsExpired(readPartitions(in));
         case GROUP_DELETED:
           return new GroupDeleted(in.readLong());
+        case TXN_STAGED_V1:
+          return new TxnOffsetsStaged(in.readLong(), PendingTxnOffsets.NO_EPOCH, readOffsets(in));
         case TXN_STAGED:
-          return new TxnOffsetsStaged(in.readLong(), readOffsets(in));
+          return new TxnOffsetsStaged(in.readLong(), in.readShort(), readOffsets(in));
+        case TXN_SETTLED_V1:
+          return new TxnOffsetsSettled(in.readLong(), PendingTxnOffsets.NO_EPOCH, in.readBoolean());
         case TXN_SETTLED:
-          return new TxnOffsetsSettled(in.readLong(), in.readBoolean());
+          return new TxnOffsetsSettled(in.readLong(), in.readShort(), in.readBoolean());
         case STATE_V1:
           return new StoredGroup(in.readInt(), readNullable(in), readNullable(in), readNullable(in),
               readMembers(in), in.readLong(), readOffsets(in));
+        case STATE_V2:
         case STATE: {
           StoredGroup stored = new StoredGroup(in.readInt(), readNullable(in), readNullable(in), readNullable(in),
               readMembers(in), in.readLong(), readOffsets(in));
@@ -150,9 +168,16 @@ public final class GroupSerializer extends SerializerWithStringManifest {
           for (int i = 0; i < producers; i++) {
             pending.put(in.readLong(), readOffsets(in));
           }
+          Map<Long, Short> epochs = new HashMap<>();
+          if (manifest.equals(STATE)) {
+            int known = in.readInt();
+            for (int i = 0; i < known; i++) {
+              epochs.put(in.readLong(), in.readShort());
+            }
+          }
           return new StoredGroup(stored.generationId(), stored.protocolType(), stored.protocolName(),
               stored.leaderId(), stored.members(), stored.stateTimestamp(), stored.offsets(),
-              new PendingTxnOffsets(pending));
+              new PendingTxnOffsets(pending, epochs));
         }
         default:
           throw new NotSerializableException("unknown manifest " + manifest);

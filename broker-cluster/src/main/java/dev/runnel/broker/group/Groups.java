@@ -1,6 +1,6 @@
 package dev.runnel.broker.group;
 
-import dev.runnel.broker.cluster.BrokerEndpoint;
+import dev.runnel.broker.cluster.CoordinatorMoves;
 import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.partition.Partition;
@@ -23,7 +23,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.InvalidGroupIdException;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -50,9 +49,6 @@ public final class Groups {
 
   /** JoinGroup and SyncGroup wait for the rebalance: they get the rebalance timeout on top of the ask timeout. */
   private static final Duration PARKED_WAIT = Duration.ofMinutes(5);
-
-  /** How often a call waiting for its coordinator checks that the coordinator is still where it was. */
-  private static final Duration MOVE_CHECK = Duration.ofMillis(500);
 
   private final ActorSystem<?> system;
   private final ClusterSharding sharding;
@@ -282,38 +278,9 @@ public final class Groups {
       return CompletableFuture.failedFuture(new InvalidGroupIdException("The group id must not be empty."));
     }
     EntityRef<GroupCoordinator.Command> coordinator = sharding.entityRefFor(GroupCoordinator.ENTITY_KEY, groupId);
-    return untilCoordinatorMoves(groupId, coordinator.ask(command, timeout)
-        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(
+    return CoordinatorMoves.watch(system, "group '" + groupId + "'", () -> cluster.groupCoordinator(groupId),
+        coordinator.ask(command, timeout).exceptionallyCompose(failure -> CompletableFuture.failedFuture(
             Errors.COORDINATOR_NOT_AVAILABLE.exception("Group '" + groupId + "' did not answer in " + timeout))));
-  }
-
-  /**
-   * The answer, or NOT_COORDINATOR as soon as the group's coordinator is no longer on the node it was on when the
-   * call was made: a coordinator whose node died, or that was handed over, loses the calls it held (a JoinGroup
-   * may wait minutes for its rebalance), and a client told NOT_COORDINATOR finds the new one and calls again.
-   */
-  private <R> CompletionStage<R> untilCoordinatorMoves(String groupId, CompletionStage<R> answer) {
-    Optional<BrokerEndpoint> host = cluster.groupCoordinator(groupId);
-    if (host.isEmpty()) {
-      return answer;
-    }
-    CompletableFuture<R> result = new CompletableFuture<>();
-    Cancellable watch = system.scheduler().scheduleAtFixedRate(MOVE_CHECK, MOVE_CHECK, () -> {
-      Optional<BrokerEndpoint> now = cluster.groupCoordinator(groupId);
-      if (!now.equals(host)) {
-        result.completeExceptionally(Errors.NOT_COORDINATOR.exception("The coordinator of group '" + groupId
-            + "' moved from node " + host.get().nodeId() + now.map(e -> " to node " + e.nodeId()).orElse("")));
-      }
-    }, system.executionContext());
-    answer.whenComplete((value, failure) -> {
-      if (failure != null) {
-        result.completeExceptionally(failure);
-      } else {
-        result.complete(value);
-      }
-    });
-    result.whenComplete((value, failure) -> watch.cancel());
-    return result;
   }
 
   /** Like {@link #ask(String, org.apache.pekko.japi.function.Function, Duration)}, the failure as a reply. */

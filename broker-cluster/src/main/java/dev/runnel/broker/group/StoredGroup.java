@@ -56,14 +56,14 @@ public record StoredGroup(
       return withOffsets(without(offsets, expired.partitions()));
     } else if (event instanceof TxnOffsetsStaged staged) {
       return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, offsets,
-          pending.staged(staged.producerId(), staged.offsets()));
+          pending.staged(staged.producerId(), staged.producerEpoch(), staged.offsets()));
     } else if (event instanceof TxnOffsetsSettled settled) {
       Map<TopicPartition, CommittedOffset> next = new HashMap<>(offsets);
       if (settled.commit()) {
         next.putAll(pending.of(settled.producerId()));
       }
       return new StoredGroup(generationId, protocolType, protocolName, leaderId, members, stateTimestamp, next,
-          pending.without(settled.producerId()));
+          pending.settled(settled.producerId(), settled.producerEpoch()));
     } else if (event instanceof GroupDeleted) {
       return EMPTY;
     }

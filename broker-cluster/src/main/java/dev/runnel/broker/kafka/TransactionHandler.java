@@ -151,7 +151,8 @@ final class TransactionHandler {
         body.memberId(), body.groupInstanceId(), body.generationIdOrMemberEpoch(), offsets);
     // First the coordinator confirms the group is in this producer's open transaction (AddOffsetsToTxn again,
     // which changes nothing then): a fenced zombie's offsets must not be staged under the producer id its
-    // successor commits with.
+    // successor commits with. A successor that takes over after this check is caught by the group, which refuses
+    // offsets of an epoch older than one it has settled (PendingTxnOffsets).
     return transactions.addOffsets(body.transactionalId(), body.producerId(), body.producerEpoch(), body.groupId())
         .thenCompose(verified -> verified != Errors.NONE
             ? CompletableFuture.completedFuture(new PartitionErrors(verified, Map.of()))

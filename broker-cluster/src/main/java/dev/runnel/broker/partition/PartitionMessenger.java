@@ -29,8 +29,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * timeout, retried with exponential backoff (up to {@link #MAX_BACKOFF}) as long as the node runs; at most
  * {@link #MAX_IN_FLIGHT} asks are out at once, the rest wait their turn, and a delivery already under way is not
  * queued twice. Delete, Wake and a marker are idempotent, so a retry after a lost acknowledgement is harmless. A
- * partition that answers a marker with a retriable error is asked again; one that refuses it for good (its
- * producer has moved to a later epoch there) counts as acknowledged, with a warning.
+ * partition that answers a marker with a retriable error is asked again, except a deleted one, whose marker is
+ * dropped; one that refuses it for good (its producer has moved to a later epoch there) counts as acknowledged,
+ * with a warning.
  *
  * <p>Runs on every node; the topic registry's listener and the sweeper, wherever their singletons run, use the
  * messenger of their node. What it has not delivered when its node stops is lost: the registry's next recovery
@@ -179,6 +180,15 @@ public final class PartitionMessenger {
           (result, failure) -> {
             if (failure != null) {
               return new NotAcknowledged(delivery, retry.attempt(), failure);
+            }
+            if (result.error() == Errors.UNKNOWN_TOPIC_OR_PARTITION) {
+              // Only a deleted partition answers so, and for good: its entity id carries the topic id, so a topic
+              // created again under the name is another entity. Its log is gone, and with it the transaction's
+              // batches there, so there is nothing to mark; retrying would keep the transaction in Prepare*.
+              context.getLog().info("Partition {} was deleted; its {} marker of producer {} epoch {} is dropped",
+                  delivery.partition(), markers.commit() ? "COMMIT" : "ABORT", markers.producerId(),
+                  markers.producerEpoch());
+              return new Acknowledged(delivery);
             }
             if (result.error().exception() instanceof RetriableException retriable) {
               return new NotAcknowledged(delivery, retry.attempt(), retriable);

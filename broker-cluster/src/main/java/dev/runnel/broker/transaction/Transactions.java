@@ -1,6 +1,8 @@
 package dev.runnel.broker.transaction;
 
 import dev.runnel.broker.Broker;
+import dev.runnel.broker.cluster.ClusterView;
+import dev.runnel.broker.cluster.CoordinatorMoves;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.group.PartitionErrors;
 import dev.runnel.broker.partition.PartitionId;
@@ -32,7 +34,8 @@ import org.apache.pekko.stream.javadsl.Source;
 /**
  * Transactions as the Kafka door sees them: each call goes to the transactional id's coordinator entity
  * ({@link TransactionCoordinator}) wherever it is hosted. A coordinator that does not answer in time is reported
- * as COORDINATOR_NOT_AVAILABLE, which clients retry.
+ * as COORDINATOR_NOT_AVAILABLE, and one that moved to another node meanwhile (its node died or left) as
+ * NOT_COORDINATOR at once, so the producer looks it up again ({@link CoordinatorMoves}); both are retriable.
  *
  * <p>Thread-safe; all methods are asynchronous.
  */
@@ -42,6 +45,7 @@ public final class Transactions {
   private final ClusterSharding sharding;
   private final Duration askTimeout;
   private final TransactionSettings settings;
+  private final ClusterView cluster;
 
   private Transactions(ActorSystem<?> system, ClusterSharding sharding, Duration askTimeout,
       TransactionSettings settings) {
@@ -49,6 +53,7 @@ public final class Transactions {
     this.sharding = sharding;
     this.askTimeout = askTimeout;
     this.settings = settings;
+    this.cluster = ClusterView.get(system);
   }
 
   /**
@@ -105,10 +110,10 @@ public final class Transactions {
     if (transactionalId == null || transactionalId.isEmpty()) {
       return CompletableFuture.failedFuture(new InvalidRequestException("The transactional id must not be empty."));
     }
-    return sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY, transactionalId)
-        .ask(TransactionCoordinator.Describe::new, askTimeout)
+    return untilCoordinatorMoves(transactionalId, sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY,
+            transactionalId).ask(TransactionCoordinator.Describe::new, askTimeout)
         .exceptionallyCompose(failure -> CompletableFuture.failedFuture(Errors.COORDINATOR_NOT_AVAILABLE.exception(
-            "Transaction coordinator of '" + transactionalId + "' did not answer in " + askTimeout)));
+            "Transaction coordinator of '" + transactionalId + "' did not answer in " + askTimeout))));
   }
 
   /** Every transactional id a producer initialized, as each coordinator describes it. */
@@ -147,9 +152,16 @@ public final class Transactions {
     if (transactionalId == null || transactionalId.isEmpty()) {
       return CompletableFuture.completedFuture(onError.apply(Errors.INVALID_REQUEST));
     }
-    return sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY, transactionalId)
+    CompletionStage<R> answer = sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY, transactionalId)
         .ask(command, askTimeout)
-        .exceptionally(failure -> onError.apply(Errors.COORDINATOR_NOT_AVAILABLE));
+        .exceptionallyCompose(failure -> CompletableFuture.failedFuture(Errors.COORDINATOR_NOT_AVAILABLE.exception()));
+    return untilCoordinatorMoves(transactionalId, answer)
+        .exceptionally(failure -> onError.apply(Errors.forException(Broker.unwrap(failure))));
+  }
+
+  private <R> CompletionStage<R> untilCoordinatorMoves(String transactionalId, CompletionStage<R> answer) {
+    return CoordinatorMoves.watch(system, "transactional id '" + transactionalId + "'",
+        () -> cluster.transactionCoordinator(transactionalId), answer);
   }
 
   private static PartitionErrors allFailed(List<TopicPartition> partitions, Errors error) {

@@ -1,5 +1,6 @@
 package dev.runnel.broker.cluster;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -30,6 +31,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -52,7 +54,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Three real node JVMs on one PostgreSQL database, driven by kafka-clients and the reactive client (producer and
- * a two-member consumer group), through a node's SIGKILL, a node added, a graceful leave (SIGTERM): every
+ * a two-member consumer group), through a node's SIGKILL (with a transaction open whose coordinator it hosts), a node
+ * added, a graceful leave (SIGTERM): every
  * acknowledged record stays readable exactly once at its offset, in each key's order, the consumer groups keep
  * their offsets and consume everything, and every door works through every node. One cluster for the whole
  * class (its steps build on each other, in order), to keep CI time down. Tagged exclusive: it asserts on the failover
@@ -65,6 +68,7 @@ class ClusterFailoverTest {
 
   private static final String TOPIC = "orders";
   private static final int PARTITIONS = 12;
+  private static final String TXN_TOPIC = "txn-failover";
 
   private ClusterNodes cluster;
   private ActorSystem client;
@@ -242,6 +246,19 @@ class ClusterFailoverTest {
           + ", committed " + committed(reactiveGroup.groupId()) + "; ended " + reactiveGroup.ended());
       Thread.sleep(100);
     }
+    // A transaction open across the kill, over three partitions, its coordinator on the node to be killed.
+    try (Admin admin = admin(cluster.bootstrap())) {
+      admin.createTopics(List.of(new NewTopic(TXN_TOPIC, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+    }
+    String transactionalId = transactionCoordinatedBy(victim, "failover-txn-");
+    KafkaProducer<String, String> transactional = transactionalProducer(transactionalId);
+    transactional.initTransactions();
+    transactional.beginTransaction();
+    for (int partition = 0; partition < 3; partition++) {
+      transactional.send(new ProducerRecord<>(TXN_TOPIC, partition, "k", "txn-" + partition))
+          .get(30, TimeUnit.SECONDS);
+    }
+
     Map<TopicPartition, OffsetAndMetadata> committedBefore = committed(group);
     Map<TopicPartition, OffsetAndMetadata> reactiveCommittedBefore = committed(reactiveGroup.groupId());
     int ackedAtKill = traffic.ackedCount();
@@ -251,6 +268,16 @@ class ClusterFailoverTest {
     long writable = untilEveryPartitionAcceptsWrites(cluster.running().get(0).kafka(), killedAt);
     System.out.printf("Failover: node %d killed; every partition accepted writes again after %d ms%n",
         victim, TimeUnit.NANOSECONDS.toMillis(writable));
+    // The producer finds the transaction's new coordinator (NOT_COORDINATOR, FindCoordinator again), which
+    // recovered the open transaction from the journal, and commits it: on all three partitions, never on some.
+    transactional.commitTransaction();
+    transactional.close(Duration.ofSeconds(10));
+    try (Admin admin = admin(cluster.bootstrap())) {
+      await().atMost(Duration.ofSeconds(60)).until(() -> admin.describeTransactions(List.of(transactionalId))
+          .description(transactionalId).get(30, TimeUnit.SECONDS).state() == TransactionState.COMPLETE_COMMIT);
+    }
+    assertEquals(List.of("txn-0", "txn-1", "txn-2"), readCommitted(TXN_TOPIC, 3),
+        "the transaction open across its coordinator's death committed on every partition");
     awaitAcked(traffic, ackedAtKill + 600);
     List<KeyedTraffic.Acked> acked = traffic.stop();
     assertEquals(List.of(), traffic.failures(), "producer failures (all retriable errors are retried)");
@@ -456,6 +483,54 @@ class ClusterFailoverTest {
       }
     }
     throw new AssertionError("no group " + prefix + "0..99 is coordinated by node " + nodeId);
+  }
+
+  /** A transactional id, initialized by a producer, whose coordinator is on {@code nodeId}. */
+  private String transactionCoordinatedBy(int nodeId, String prefix) throws Exception {
+    try (Admin admin = admin(cluster.bootstrap())) {
+      for (int n = 0; n < 100; n++) {
+        try (KafkaProducer<String, String> producer = transactionalProducer(prefix + n)) {
+          producer.initTransactions();
+        }
+        if (admin.describeTransactions(List.of(prefix + n)).description(prefix + n).get(30, TimeUnit.SECONDS)
+            .coordinatorId() == nodeId) {
+          return prefix + n;
+        }
+      }
+    }
+    throw new AssertionError("no transactional id " + prefix + "0..99 is coordinated by node " + nodeId);
+  }
+
+  private KafkaProducer<String, String> transactionalProducer(String transactionalId) {
+    Properties properties = KeyedTraffic.producerProperties(cluster.bootstrap());
+    properties.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    properties.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "60000");
+    properties.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "60000");
+    return new KafkaProducer<>(properties);
+  }
+
+  /** The values of {@code partitions} partitions of {@code topic} read read_committed to their end, sorted. */
+  private List<String> readCommitted(String topic, int partitions) {
+    Properties properties = new Properties();
+    properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrap());
+    properties.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<String> values = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer =
+        new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+      List<TopicPartition> assigned = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        assigned.add(new TopicPartition(topic, p));
+      }
+      consumer.assign(assigned);
+      consumer.seekToBeginning(assigned);
+      Map<TopicPartition, Long> end = consumer.endOffsets(assigned, Duration.ofSeconds(30));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        consumer.poll(Duration.ofMillis(200)).forEach(record -> values.add(record.value()));
+        return assigned.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+      });
+    }
+    values.sort(null);
+    return values;
   }
 
   private int coordinatorOf(String group) throws Exception {

@@ -485,4 +485,35 @@ class GroupMachineTest {
     assertEquals(keptByA, assigned(joins.get(a)), "A's partitions did not move in the second round either");
     assertEquals(GroupState.STABLE, group.state());
   }
+
+  private static TxnOffsetCommitRequest txnCommit(long producerId, int epoch, TopicPartition partition, long offset) {
+    return new TxnOffsetCommitRequest(producerId, (short) epoch, "", null, -1,
+        Map.of(partition, new OffsetCommitRequest.Offset(offset, -1, "")));
+  }
+
+  @Test
+  void when_zombieStagesAfterItsSuccessorsAbortSettled_then_itsOffsetsAreFencedAndNeverCommitted() {
+    TopicPartition p0 = new TopicPartition("t", 0);
+    run(machine.txnCommit(group, txnCommit(7, 3, p0, 10), now));
+    // The successor's InitProducerId aborts the zombie's transaction at the bumped epoch 4.
+    run(machine.settleTxn(group, 7, (short) 4, false, now));
+    assertTrue(group.pending().of(7).isEmpty(), "the aborted offsets are dropped");
+    // The zombie's second TxnOffsetCommit passed its coordinator's epoch check just before the successor took over.
+    Outcome<PartitionErrors> late = run(machine.txnCommit(group, txnCommit(7, 3, p0, 99), now));
+    assertEquals(Errors.PRODUCER_FENCED, late.reply().partitions().get(p0));
+    assertTrue(group.pending().of(7).isEmpty(), "nothing of the zombie's is staged");
+    run(machine.txnCommit(group, txnCommit(7, 4, p0, 20), now));
+    run(machine.settleTxn(group, 7, (short) 4, true, now));
+    assertEquals(20, group.offsets().get(p0).offset(), "the successor's offset, never the zombie's");
+    assertEquals(stored.pending(), group.pending(), "replayed events give the same pending offsets and epochs");
+    assertTrue(stored.pending().fences(7, (short) 3), "the epoch survives recovery");
+  }
+
+  @Test
+  void when_settledWithoutStagedOffsets_then_theNewEpochIsStoredOnce() {
+    int before = events.size();
+    run(machine.settleTxn(group, 7, (short) 4, false, now));
+    run(machine.settleTxn(group, 7, (short) 4, true, now));
+    assertEquals(1, events.size() - before, "the second settlement at a known epoch stores nothing");
+  }
 }

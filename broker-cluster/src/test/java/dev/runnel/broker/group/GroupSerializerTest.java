@@ -1,6 +1,7 @@
 package dev.runnel.broker.group;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.typesafe.config.ConfigFactory;
@@ -51,20 +52,47 @@ class GroupSerializerTest {
         new GroupDeleted(123),
         StoredGroup.EMPTY,
         new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC, STATIC), 77, OFFSETS),
-        new TxnOffsetsStaged(4_000_000_001L, OFFSETS),
-        new TxnOffsetsSettled(4_000_000_001L, true),
-        new TxnOffsetsSettled(7, false),
+        new TxnOffsetsStaged(4_000_000_001L, (short) 3, OFFSETS),
+        new TxnOffsetsSettled(4_000_000_001L, (short) 4, true),
+        new TxnOffsetsSettled(7, Short.MAX_VALUE, false),
         new StoredGroup(5, "consumer", "range", null, List.of(), 77, OFFSETS,
-            new PendingTxnOffsets(Map.of(7L, Map.of(P0, new CommittedOffset(50, -1, "", 2)), 8L, OFFSETS))));
+            new PendingTxnOffsets(Map.of(7L, Map.of(P0, new CommittedOffset(50, -1, "", 2)), 8L, OFFSETS),
+                Map.of(7L, (short) 0, 8L, (short) 12, 9L, (short) 2))));
   }
 
   @Test
   void when_aSnapshotOfTheFormatBeforeTransactionsIsRead_then_ithasNoPendingOffsets() throws Exception {
     StoredGroup before = new StoredGroup(5, "runnel", "range", "client-xyz", List.of(DYNAMIC), 77, OFFSETS);
     byte[] current = SERIALIZER.toBinary(before);
-    // GS1 is GS2 without the trailing count of producers with pending offsets.
-    byte[] v1 = Arrays.copyOf(current, current.length - 4);
+    // GS1 is GS3 without the trailing counts of producers with pending offsets and of producer epochs.
+    byte[] v1 = Arrays.copyOf(current, current.length - 8);
     assertEquals(before, SERIALIZER.fromBinary(v1, "GS1"));
+  }
+
+  @Test
+  void when_aSnapshotOfTheFormatBeforeEpochsIsRead_then_itsPendingOffsetsFenceNothing() throws Exception {
+    PendingTxnOffsets pending = new PendingTxnOffsets(Map.of(7L, OFFSETS), Map.of());
+    StoredGroup before = new StoredGroup(5, "consumer", "range", null, List.of(), 77, OFFSETS, pending);
+    byte[] current = SERIALIZER.toBinary(before);
+    // GS2 is GS3 without the trailing count of producer epochs.
+    byte[] v2 = Arrays.copyOf(current, current.length - 4);
+    StoredGroup read = (StoredGroup) SERIALIZER.fromBinary(v2, "GS2");
+    assertEquals(before, read);
+    assertFalse(read.pending().fences(7L, (short) 0), "a producer of the old format is fenced by nothing");
+  }
+
+  @Test
+  void when_transactionalEventsOfTheFormatBeforeEpochsAreRead_then_theirEpochIsUnknown() throws Exception {
+    byte[] staged = SERIALIZER.toBinary(new TxnOffsetsStaged(9, (short) 0, OFFSETS));
+    // GT1 is GT2 without the epoch (a short) after the producer id (a long).
+    byte[] stagedV1 = new byte[staged.length - 2];
+    System.arraycopy(staged, 0, stagedV1, 0, 8);
+    System.arraycopy(staged, 10, stagedV1, 8, staged.length - 10);
+    assertEquals(new TxnOffsetsStaged(9, PendingTxnOffsets.NO_EPOCH, OFFSETS),
+        SERIALIZER.fromBinary(stagedV1, "GT1"));
+    byte[] settledV1 = {0, 0, 0, 0, 0, 0, 0, 9, 1};
+    assertEquals(new TxnOffsetsSettled(9, PendingTxnOffsets.NO_EPOCH, true),
+        SERIALIZER.fromBinary(settledV1, "GX1"));
   }
 
   @ParameterizedTest

@@ -2,6 +2,7 @@ package dev.runnel.broker.kafka;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.runnel.broker.RunnelNode;
 import dev.runnel.broker.kafka.streams.StreamsApplications;
@@ -26,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -58,10 +60,10 @@ import org.junit.jupiter.api.Timeout;
  * revenue aggregation like the seeds' {@code hourly-revenue}, also restored by a new instance. Streams also purges
  * its repartition topic with DeleteRecords, and reads offsets with ListOffsets.
  *
- * <p>{@code processing.guarantee=at_least_once}: {@code exactly_once_v2} needs transactions (InitProducerId with a
- * transactional id, AddPartitionsToTxn, EndTxn, read_committed at the last stable offset), which Runnel does not have
- * yet. At least once means an output topic may hold an update twice after a restart, so the tests check each key's
- * newest value, which is exact either way.
+ * <p>Most run with {@code processing.guarantee=at_least_once}, where an output topic may hold an update twice after
+ * a restart, so those tests check each key's newest value, which is exact either way. The word count also runs with
+ * {@code exactly_once_v2} (Streams' transactional producers, offsets sent to the transaction, read_committed
+ * changelog restores), where every single update is checked: each word's counts appear once each, in order.
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
 class KafkaStreamsTest {
@@ -129,6 +131,44 @@ class KafkaStreamsTest {
   }
 
   @Test
+  void when_anExactlyOnceWordCountRestartsOnAnEmptyStateDir_then_eachCountUpdateIsWrittenExactlyOnce()
+      throws Exception {
+    admin.createTopics(List.of(new NewTopic("eos-lines", 2, (short) 1), new NewTopic("eos-word-counts", 2, (short) 1)))
+        .all().get();
+    try (AutoCloseable streams = start("word-count-eos", "word-count-eos", newStateDir(), "exactly_once_v2")) {
+      produceStrings("eos-lines", List.of("the quick fox", "the lazy dog", "the end"));
+      awaitUpdates(Map.of("the", 3L, "quick", 1L, "fox", 1L, "lazy", 1L, "dog", 1L, "end", 1L));
+      // Streams' producers are transactional: their ids are listed by the transaction coordinators.
+      assertTrue(admin.listTransactions().all().get().stream()
+              .anyMatch(listing -> listing.transactionalId().startsWith("word-count-eos-")),
+          "the application's transactional producers are known to the coordinators");
+    }
+    // The new instance restores its counts from the changelog (read_committed under exactly_once_v2).
+    try (AutoCloseable streams = start("word-count-eos", "word-count-eos", newStateDir(), "exactly_once_v2")) {
+      produceStrings("eos-lines", List.of("the fox is back"));
+      awaitUpdates(Map.of("the", 4L, "quick", 1L, "fox", 2L, "lazy", 1L, "dog", 1L, "end", 1L, "is", 1L,
+          "back", 1L));
+    }
+  }
+
+  /**
+   * Reads every update of the exactly-once word count (read_committed) until each word reached its count in
+   * {@code expected}, and checks that each word's updates are 1, 2, … its count: none lost, none twice.
+   */
+  private void awaitUpdates(Map<String, Long> expected) {
+    Map<String, List<Long>> updates = new ConcurrentHashMap<>();
+    Map<String, Long> latest = new ConcurrentHashMap<>();
+    consume("eos-word-counts", new LongDeserializer(), Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+        record -> {
+          updates.computeIfAbsent(record.key(), word -> new CopyOnWriteArrayList<>()).add(record.value());
+          latest.put(record.key(), record.value());
+        },
+        () -> latest.equals(expected));
+    expected.forEach((word, count) -> assertEquals(
+        LongStream.rangeClosed(1, count).boxed().toList(), updates.get(word), "every count of '" + word + "' once"));
+  }
+
+  @Test
   void when_ordersAreAggregatedInHourlyWindows_then_eachWindowHoldsTheExactRevenueAlsoAfterARestart() throws Exception {
     admin.createTopics(List.of(new NewTopic("orders", 2, (short) 1), new NewTopic("hourly-revenue", 1, (short) 1)))
         .all().get();
@@ -182,11 +222,16 @@ class KafkaStreamsTest {
 
   /** Starts one of {@link StreamsApplications}' topologies, in the Streams class loader, and waits until it runs. */
   private static AutoCloseable start(String topology, String applicationId, Path stateDir) throws Exception {
+    return start(topology, applicationId, stateDir, "at_least_once");
+  }
+
+  private static AutoCloseable start(String topology, String applicationId, Path stateDir, String guarantee)
+      throws Exception {
     Properties config = new Properties();
     config.put("application.id", applicationId);
     config.put("bootstrap.servers", bootstrap());
     config.put("state.dir", stateDir.toString());
-    config.put("processing.guarantee", "at_least_once");
+    config.put("processing.guarantee", guarantee);
     config.put("commit.interval.ms", "100");
     config.put("repartition.purge.interval.ms", "100");
     // Every update goes downstream at once, so the test sees each count as it changes.
@@ -250,7 +295,13 @@ class KafkaStreamsTest {
   /** Reads {@code topic} from the start, handing each record to {@code sink}, until {@code done} holds. */
   private static <V> void consume(String topic, Deserializer<V> values, Consumer<ConsumerRecord<String, V>> sink,
       Callable<Boolean> done) {
+    consume(topic, values, Map.of(), sink, done);
+  }
+
+  private static <V> void consume(String topic, Deserializer<V> values, Map<String, String> extra,
+      Consumer<ConsumerRecord<String, V>> sink, Callable<Boolean> done) {
     Properties config = new Properties();
+    config.putAll(extra);
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
     config.put(ConsumerConfig.GROUP_ID_CONFIG, "reader-" + topic + "-" + System.nanoTime());
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

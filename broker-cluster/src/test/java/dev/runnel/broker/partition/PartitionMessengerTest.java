@@ -18,6 +18,11 @@ import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A deleted topic's partitions are deleted even when one of them cannot answer for longer than the partition
  * request timeout: the messenger's first Delete goes unacknowledged, it retries, and once the partition can answer
- * again the retry is acknowledged and the log is gone.
+ * again the retry is acknowledged and the log is gone. And a transaction's markers for a partition deleted
+ * meanwhile are dropped, not retried for ever (the transaction would stay in Prepare*).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PartitionMessengerTest {
@@ -83,5 +89,27 @@ class PartitionMessengerTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> fetchError(busy) == Errors.UNKNOWN_TOPIC_OR_PARTITION);
     assertEquals(Errors.REQUEST_TIMED_OUT, stuck.toCompletableFuture().get(30, TimeUnit.SECONDS).error(),
         "the append held past the partition timeout");
+  }
+
+  @Test
+  void when_aTransactionsPartitionWasDeleted_then_itsMarkerIsDroppedAndTheOthersAreWritten() throws Exception {
+    LogProbe.await(node.broker().createTopic("kept", 1, Map.of()));
+    LogProbe.await(node.broker().createTopic("gone", 1, Map.of()));
+    PartitionId kept = node.broker().partition("kept", 0);
+    PartitionId gone = node.broker().partition("gone", 0);
+    LogProbe.await(node.broker().deleteTopic("gone"));
+    await().atMost(Duration.ofSeconds(20)).until(() -> fetchError(gone) == Errors.UNKNOWN_TOPIC_OR_PARTITION);
+
+    ActorRef<PartitionMessenger.Command> messenger = node.system().systemActorOf(
+        PartitionMessenger.create(ClusterSharding.get(node.system()), Duration.ofSeconds(5)), "test-messenger",
+        Props.empty());
+    TestProbe<Done> written = TestProbe.create(node.system());
+    messenger.tell(new PartitionMessenger.WriteTxnMarkers(List.of(kept, gone), 77, (short) 0, 0, false,
+        written.ref()));
+    // Done only once every partition acknowledged: the kept one wrote its marker, the deleted one's was dropped.
+    written.expectMessage(Duration.ofSeconds(20), Done.getInstance());
+    assertEquals(List.of(), log.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(line -> line.startsWith("Partition " + gone + " has not acknowledged")).toList(),
+        "the deleted partition's marker is not retried");
   }
 }

@@ -38,7 +38,8 @@ public final class StreamsApplications {
   public static AutoCloseable start(String topology, Properties config) throws InterruptedException {
     KafkaStreams streams = new KafkaStreams(switch (topology) {
       case "stateless" -> stateless();
-      case "word-count" -> wordCount();
+      case "word-count" -> wordCount("lines", "word-counts");
+      case "word-count-eos" -> wordCount("eos-lines", "eos-word-counts");
       case "hourly-revenue" -> hourlyRevenue();
       default -> throw new IllegalArgumentException("no topology " + topology);
     }, config);
@@ -76,14 +77,14 @@ public final class StreamsApplications {
   }
 
   /** Counts words: re-keyed by word through a repartition topic, counted in a KTable backed by a changelog. */
-  private static Topology wordCount() {
+  private static Topology wordCount(String lines, String counts) {
     StreamsBuilder builder = new StreamsBuilder();
-    builder.stream("lines", Consumed.with(Serdes.String(), Serdes.String()))
+    builder.stream(lines, Consumed.with(Serdes.String(), Serdes.String()))
         .flatMapValues(line -> Arrays.asList(line.toLowerCase().split("\\W+")))
         .groupBy((key, word) -> word, Grouped.with("words", Serdes.String(), Serdes.String()))
         .count(Materialized.as("counts"))
         .toStream()
-        .to("word-counts", Produced.with(Serdes.String(), Serdes.Long()));
+        .to(counts, Produced.with(Serdes.String(), Serdes.Long()));
     return builder.build();
   }
 
