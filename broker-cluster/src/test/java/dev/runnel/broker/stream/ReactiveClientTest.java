@@ -230,7 +230,9 @@ class ReactiveClientTest {
     Pair<Control, CompletionStage<org.apache.pekko.Done>> running = Consumer.plainSource(
             consumerSettings().withCreditWindow(2).withMaxFrameBytes(4 * 1024)
                 .withRequestTimeout(Duration.ofSeconds(5)), Subscription.earliest("restart", 0, 1))
-        .throttle(50, Duration.ofMillis(100))
+        // Slow enough that the node's stop (which may wait out a request that arrives while its shards hand off)
+        // comes long before the end: 200 records/s, 30 s for all.
+        .throttle(20, Duration.ofMillis(100))
         .toMat(Sink.foreach(consumed::add), Keep.both())
         .run(client);
     org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> consumed.size() >= 1000);
