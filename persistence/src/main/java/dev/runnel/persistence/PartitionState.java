@@ -264,22 +264,6 @@ public record PartitionState(
       long firstDirtyOffset,
       long oldestTombstoneTimestamp,
       Map<Long, Long> ongoingTxns,
-      List<AbortedTxn> abortedTxns) {
-    return of(lastSequenceNr, logStartOffset, logEndOffset, sizeInBytes, index, producers, deleted, firstDirtyOffset,
-        oldestTombstoneTimestamp, ongoingTxns, abortedTxns, KeyIndex.EMPTY);
-  }
-
-  public static PartitionState of(
-      long lastSequenceNr,
-      long logStartOffset,
-      long logEndOffset,
-      long sizeInBytes,
-      OffsetIndex index,
-      Collection<ProducerStateEntry> producers,
-      boolean deleted,
-      long firstDirtyOffset,
-      long oldestTombstoneTimestamp,
-      Map<Long, Long> ongoingTxns,
       List<AbortedTxn> abortedTxns,
       KeyIndex keyIndex) {
     HashMap<Object, ProducerStateEntry> map = HashMap$.MODULE$.empty();

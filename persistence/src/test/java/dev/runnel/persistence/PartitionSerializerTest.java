@@ -31,7 +31,7 @@ class PartitionSerializerTest {
             new IndexEntry(20, 119, 41, 3096, 1_700_000_000_500L))),
         List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5)),
         false, 16, 1_699_999_000_000L, Map.of(7L, 100L, 8L, 110L),
-        List.of(new AbortedTxn(9, 20, 30), new AbortedTxn(7, 31, 40)));
+        List.of(new AbortedTxn(9, 20, 30), new AbortedTxn(7, 31, 40)), KeyIndex.EMPTY);
     KeyIndex keys = KeyIndex.of(List.of(
         Map.entry(new KeyIndex.Key("user-1".getBytes(StandardCharsets.UTF_8)),
             new KeyIndex.Entry(3, new long[] {20, 25, 119}, true)),
@@ -61,7 +61,7 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotHasTheFirstFormat_then_itReadsWithCompactionStartingAtTheLogStart() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
-        List.of(), false, 5, -1, Map.of(), List.of());
+        List.of(), false, 5, -1, Map.of(), List.of(), KeyIndex.EMPTY);
     byte[] current = serializer.toBinary(state);
     // The first format ends before compaction progress (16 bytes), transactions (two empty counts, 8 bytes) and the
     // key index block (an empty one is 9 bytes).
@@ -73,7 +73,8 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotHasTheSecondFormat_then_itReadsWithNoTransactions() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
-        List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5)), false, 7, 12, Map.of(), List.of());
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5)), false, 7, 12, Map.of(), List.of(),
+        KeyIndex.EMPTY);
     byte[] current = serializer.toBinary(state);
     int cut = 8 + EMPTY_KEY_INDEX_BYTES;
     byte[] secondFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
@@ -83,7 +84,7 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotHasTheThirdFormat_then_itsKeyIndexIsUnknownForALogWithRecords() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
-        List.of(), false, 7, 12, Map.of(1L, 6L), List.of(new AbortedTxn(2, 5, 6)));
+        List.of(), false, 7, 12, Map.of(1L, 6L), List.of(new AbortedTxn(2, 5, 6)), KeyIndex.EMPTY);
     byte[] current = serializer.toBinary(state);
     int cut = EMPTY_KEY_INDEX_BYTES;
     byte[] thirdFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
@@ -95,7 +96,7 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotOfAnEmptyLogHasTheThirdFormat_then_itsKeyIndexIsEmpty() throws Exception {
     PartitionState state = PartitionState.of(3, 9, 9, 0, OffsetIndex.empty(), List.of(), false, 9, -1, Map.of(),
-        List.of());
+        List.of(), KeyIndex.EMPTY);
     byte[] current = serializer.toBinary(state);
     int cut = EMPTY_KEY_INDEX_BYTES;
     byte[] thirdFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
