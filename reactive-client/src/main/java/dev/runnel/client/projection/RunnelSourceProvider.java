@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.pekko.NotUsed;
@@ -44,6 +45,14 @@ public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<L
   private final String groupId;
   private final Set<String> topics;
   private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
+  /** How many partitions were revoked so far: the envelopes' positions drop revoked partitions when it moves. */
+  private final AtomicLong revocations = new AtomicLong();
+
+  /** The offset of the last record emitted per owned partition, as of the revocations last looked at. */
+  private static final class Positions {
+    final Map<TopicPartition, Long> latest = new HashMap<>();
+    long revocationsSeen;
+  }
 
   private RunnelSourceProvider(ConsumerSettings settings, String groupId, Set<String> topics) {
     this.settings = settings;
@@ -68,18 +77,25 @@ public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<L
           assigned.add(partition);
           return assignment.second().map(CommittableMessage::record)
               .watchTermination((notUsed, done) -> {
-                done.whenComplete((ignored, failure) -> assigned.remove(partition));
+                done.whenComplete((ignored, failure) -> {
+                  assigned.remove(partition);
+                  revocations.incrementAndGet();
+                });
                 return notUsed;
               });
         })
         .statefulMap(
-            () -> new HashMap<TopicPartition, Long>(),
-            (latest, record) -> {
-              latest.keySet().retainAll(assigned);
-              latest.put(new TopicPartition(record.topic(), record.partition()), record.offset());
-              return Pair.create(latest, new RunnelEnvelope(record, mergeable(latest)));
+            () -> new Positions(),
+            (positions, record) -> {
+              long seen = revocations.get();
+              if (positions.revocationsSeen != seen) {
+                positions.latest.keySet().retainAll(assigned);
+                positions.revocationsSeen = seen;
+              }
+              positions.latest.put(new TopicPartition(record.topic(), record.partition()), record.offset());
+              return Pair.create(positions, new RunnelEnvelope(record, mergeable(positions.latest)));
             },
-            latest -> Optional.empty())
+            positions -> Optional.empty())
         .mapMaterializedValue(control -> NotUsed.getInstance());
     return CompletableFuture.completedFuture(envelopes);
   }
