@@ -3,10 +3,12 @@ package dev.runnel.client.projection;
 import dev.runnel.client.CommittableMessage;
 import dev.runnel.client.ConsumerSettings;
 import dev.runnel.client.internal.GroupConsumerStage;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,7 +37,9 @@ import scala.Option;
  * every owned partition up to that record, so a grouped handler, which stores its group's last offset only, loses
  * none. After a rebalance the records of a partition
  * this instance no longer owns are refused by {@link #verifyOffset} before the handler sees them: the partition's
- * new owner reads them from the stored offset instead, so no record is handled twice.
+ * new owner reads them from the stored offset instead, so no record is handled twice. An envelope of a partition
+ * still owned passes even when its offset also names a partition revoked after it was emitted: refusing it would
+ * skip its record for good, since the partition's later envelopes store later offsets.
  */
 public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<Long>, RunnelEnvelope>
     implements VerifiableSourceProvider<MergeableOffset<Long>, RunnelEnvelope>,
@@ -47,6 +51,12 @@ public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<L
   private final Set<TopicPartition> assigned = ConcurrentHashMap.newKeySet();
   /** How many partitions were revoked so far: the envelopes' positions drop revoked partitions when it moves. */
   private final AtomicLong revocations = new AtomicLong();
+  /**
+   * The partition of each emitted envelope's record, by its offset, for {@link #verifyOffset}, which sees only the
+   * offset. Weak keys: an entry goes when the projection is done with the envelope.
+   */
+  private final Map<MergeableOffset<Long>, TopicPartition> recordPartitions =
+      Collections.synchronizedMap(new WeakHashMap<>());
 
   /** The offset of the last record emitted per owned partition, as of the revocations last looked at. */
   private static final class Positions {
@@ -92,8 +102,11 @@ public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<L
                 positions.latest.keySet().retainAll(assigned);
                 positions.revocationsSeen = seen;
               }
-              positions.latest.put(new TopicPartition(record.topic(), record.partition()), record.offset());
-              return Pair.create(positions, new RunnelEnvelope(record, mergeable(positions.latest)));
+              TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+              positions.latest.put(partition, record.offset());
+              MergeableOffset<Long> emitted = mergeable(positions.latest);
+              recordPartitions.put(emitted, partition);
+              return Pair.create(positions, new RunnelEnvelope(record, emitted));
             },
             positions -> Optional.empty())
         .mapMaterializedValue(control -> NotUsed.getInstance());
@@ -120,15 +133,32 @@ public final class RunnelSourceProvider extends SourceProvider<MergeableOffset<L
 
   @Override
   public OffsetVerification verifyOffset(MergeableOffset<Long> offset) {
+    return verify(offset, recordPartitions.get(offset), Set.copyOf(assigned));
+  }
+
+  /**
+   * Whether an offset may be handled: the partition of its envelope's record ({@code own}, null for an offset this
+   * instance did not emit, when every partition it names must be) is still among {@code assigned}.
+   */
+  static OffsetVerification verify(MergeableOffset<Long> offset, TopicPartition own, Set<TopicPartition> assigned) {
+    if (own != null) {
+      return verified(own, assigned);
+    }
     scala.collection.Iterator<String> keys = offset.entries().keysIterator();
     while (keys.hasNext()) {
-      TopicPartition partition = partition(keys.next());
-      if (!assigned.contains(partition)) {
-        return OffsetVerification.VerificationFailure$.MODULE$.apply(
-            "partition " + partition + " is no longer assigned to this projection instance");
+      OffsetVerification verification = verified(partition(keys.next()), assigned);
+      if (verification != OffsetVerification.VerificationSuccess$.MODULE$) {
+        return verification;
       }
     }
     return OffsetVerification.VerificationSuccess$.MODULE$;
+  }
+
+  private static OffsetVerification verified(TopicPartition partition, Set<TopicPartition> assigned) {
+    return assigned.contains(partition)
+        ? OffsetVerification.VerificationSuccess$.MODULE$
+        : OffsetVerification.VerificationFailure$.MODULE$.apply(
+            "partition " + partition + " is no longer assigned to this projection instance");
   }
 
   /** The next offset to read of each partition: one after the stored one, absent where none is stored. */
