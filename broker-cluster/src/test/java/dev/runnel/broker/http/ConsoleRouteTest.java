@@ -74,4 +74,18 @@ class ConsoleRouteTest {
     assertEquals(200, get("/cluster").statusCode());
     assertEquals(200, get("/health").statusCode());
   }
+
+  @Test
+  void when_aProbeSendsHead_then_itGetsTheGetsStatusAndHeadersWithoutABody() throws Exception {
+    for (String path : new String[] {"/", "/health", "/topics", "/metrics"}) {
+      HttpResponse<String> head = client.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.httpPort() + path))
+              .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> get = get(path);
+      assertEquals(get.statusCode(), head.statusCode(), path);
+      assertEquals(get.headers().firstValue("Content-Type"), head.headers().firstValue("Content-Type"), path);
+      assertEquals("", head.body(), path);
+    }
+  }
 }
