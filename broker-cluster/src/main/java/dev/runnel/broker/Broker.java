@@ -32,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
@@ -39,6 +40,8 @@ import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -69,6 +72,8 @@ public final class Broker {
   private final RunnelMetrics metrics;
   private final ClusterView cluster;
   private final LocalPartitions localPartitions;
+  /** Set when the node begins to stop: see {@link #unavailable}. */
+  private final AtomicBoolean stopping = new AtomicBoolean();
 
   Broker(
       ActorSystem<?> system,
@@ -93,6 +98,14 @@ public final class Broker {
     this.metrics = RunnelMetrics.get(system);
     this.cluster = ClusterView.get(system);
     this.localPartitions = LocalPartitions.get(system);
+    // Before the shard regions hand their shards off: a request sent to a region then is buffered until its shard
+    // has a new home, which a stopping region never gets, so the region (and the node's stop) would wait out the
+    // whole shutdown phase, and the client its request timeout.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(),
+        "refuse-partition-requests", () -> {
+          stopping.set(true);
+          return CompletableFuture.completedFuture(Done.getInstance());
+        });
   }
 
   public BrokerSettings settings() {
@@ -276,6 +289,10 @@ public final class Broker {
     EntityRef<Partition.Command> entity = entity(partition);
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
+      if (stopping.get()) {
+        // Nobody waits for an answer; Kafka drops it too once its request handlers have stopped.
+        return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
+      }
       validation.append(partition, records, config, valid -> {
         metrics.recordsIn(partition, valid).stored();
         entity.tell(new Partition.Append(valid, ignoreAppends));
@@ -283,8 +300,9 @@ public final class Broker {
       });
       return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
     }
-    if (cluster.partitionOnUnreachableMember(partition)) {
-      return CompletableFuture.completedFuture(AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, onUnreachable(partition)));
+    String unavailable = unavailable(partition);
+    if (unavailable != null) {
+      return CompletableFuture.completedFuture(AppendResult.refused(Errors.NOT_LEADER_OR_FOLLOWER, unavailable));
     }
     Duration wait = timeout.compareTo(partitionTimeout()) < 0 ? timeout : partitionTimeout();
     return validation.append(partition, records, config, valid -> {
@@ -317,7 +335,7 @@ public final class Broker {
    */
   public CompletionStage<FetchResult> fetch(
       PartitionId partition, long offset, int maxBytes, Duration maxWait, IsolationLevel isolation) {
-    if (cluster.partitionOnUnreachableMember(partition)) {
+    if (unavailable(partition) != null) {
       return CompletableFuture.completedFuture(FetchResult.error(Errors.NOT_LEADER_OR_FOLLOWER, -1, -1));
     }
     Duration timeout = partitionTimeout().plus(maxWait);
@@ -334,9 +352,9 @@ public final class Broker {
    * says end of key.
    */
   public CompletionStage<KeyReadResult> readKey(PartitionId partition, byte[] key, long fromOffset) {
-    if (cluster.partitionOnUnreachableMember(partition)) {
-      return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER,
-          onUnreachable(partition)));
+    String unavailable = unavailable(partition);
+    if (unavailable != null) {
+      return CompletableFuture.completedFuture(KeyReadResult.error(Errors.NOT_LEADER_OR_FOLLOWER, unavailable));
     }
     return crossNode(partition,
             ask(partition, (ActorRef<KeyReadResult> replyTo) -> new Partition.ReadKey(key, fromOffset, replyTo),
@@ -353,7 +371,7 @@ public final class Broker {
 
   /** {@link #listOffsets(PartitionId, long)} where latest is the last stable offset for READ_COMMITTED. */
   public CompletionStage<OffsetLookup> listOffsets(PartitionId partition, long timestamp, IsolationLevel isolation) {
-    if (cluster.partitionOnUnreachableMember(partition)) {
+    if (unavailable(partition) != null) {
       return CompletableFuture.completedFuture(OffsetLookup.error(Errors.NOT_LEADER_OR_FOLLOWER));
     }
     return crossNode(partition,
@@ -387,9 +405,9 @@ public final class Broker {
 
   /** The partition's log start, log end and the bytes of record batches it holds. */
   public CompletionStage<PartitionStatus> status(PartitionId partition) {
-    if (cluster.partitionOnUnreachableMember(partition)) {
-      return CompletableFuture.failedFuture(
-          new org.apache.kafka.common.errors.NotLeaderOrFollowerException(onUnreachable(partition)));
+    String unavailable = unavailable(partition);
+    if (unavailable != null) {
+      return CompletableFuture.failedFuture(new org.apache.kafka.common.errors.NotLeaderOrFollowerException(unavailable));
     }
     return entity(partition).ask(Partition.GetStatus::new, partitionTimeout());
   }
@@ -428,6 +446,18 @@ public final class Broker {
   private static String onLost(PartitionId partition) {
     return "A node of the cluster was lost while partition " + partition + " was being asked; the partition is"
         + " served again on a live node within seconds";
+  }
+
+  /**
+   * Why a request to this partition is answered NOT_LEADER_OR_FOLLOWER at once instead of being sent, or null: this
+   * node is stopping (clients find the partition's next host in the metadata, or this node once it is back), or
+   * the partition is on an unreachable member.
+   */
+  private String unavailable(PartitionId partition) {
+    if (stopping.get()) {
+      return "This node is stopping; partition " + partition + " is served again on its next host";
+    }
+    return cluster.partitionOnUnreachableMember(partition) ? onUnreachable(partition) : null;
   }
 
   private static String onUnreachable(PartitionId partition) {

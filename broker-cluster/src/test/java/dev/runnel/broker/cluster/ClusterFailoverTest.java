@@ -113,7 +113,15 @@ class ClusterFailoverTest {
           first = leaders;
         }
         assertEquals(first, leaders, "node " + node.id() + " names the same leaders as node 1");
-        assertEquals(leaders, cluster.leaders(node, TOPIC), "GET /cluster of node " + node.id());
+        // GET /cluster reads this node's replicated view: the topic was written to a majority (the controller and
+        // one more), so the third node may learn of it by gossip a moment later.
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        Map<Integer, Integer> viewed = cluster.leaders(node, TOPIC);
+        while (!viewed.equals(leaders) && System.nanoTime() < deadline) {
+          Thread.sleep(100);
+          viewed = cluster.leaders(node, TOPIC);
+        }
+        assertEquals(leaders, viewed, "GET /cluster of node " + node.id());
       }
     }
   }
