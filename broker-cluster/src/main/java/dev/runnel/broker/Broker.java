@@ -32,7 +32,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.common.IsolationLevel;
@@ -40,8 +39,6 @@ import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.pekko.Done;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -72,8 +69,6 @@ public final class Broker {
   private final RunnelMetrics metrics;
   private final ClusterView cluster;
   private final LocalPartitions localPartitions;
-  /** Set when the node begins to stop: see {@link #unavailable}. */
-  private final AtomicBoolean stopping = new AtomicBoolean();
 
   Broker(
       ActorSystem<?> system,
@@ -98,14 +93,6 @@ public final class Broker {
     this.metrics = RunnelMetrics.get(system);
     this.cluster = ClusterView.get(system);
     this.localPartitions = LocalPartitions.get(system);
-    // Before the shard regions hand their shards off: a request sent to a region then is buffered until its shard
-    // has a new home, which a stopping region never gets, so the region (and the node's stop) would wait out the
-    // whole shutdown phase, and the client its request timeout.
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(),
-        "refuse-partition-requests", () -> {
-          stopping.set(true);
-          return CompletableFuture.completedFuture(Done.getInstance());
-        });
   }
 
   public BrokerSettings settings() {
@@ -289,7 +276,7 @@ public final class Broker {
     EntityRef<Partition.Command> entity = entity(partition);
     TopicConfig config = topics.config(partition.topic());
     if (acks == 0) {
-      if (stopping.get()) {
+      if (cluster.selfStopping()) {
         // Nobody waits for an answer; Kafka drops it too once its request handlers have stopped.
         return CompletableFuture.completedFuture(AppendResult.stored(-1, -1));
       }
@@ -454,7 +441,7 @@ public final class Broker {
    * the partition is on an unreachable member.
    */
   private String unavailable(PartitionId partition) {
-    if (stopping.get()) {
+    if (cluster.selfStopping()) {
       return "This node is stopping; partition " + partition + " is served again on its next host";
     }
     return cluster.partitionOnUnreachableMember(partition) ? onUnreachable(partition) : null;

@@ -13,7 +13,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
@@ -38,8 +40,17 @@ public final class ClusterView implements Extension {
   private static final ExtensionId<ClusterView> ID = new ExtensionId<>() {
     @Override
     public ClusterView createExtension(ActorSystem<?> system) {
-      return new ClusterView(Cluster.get(system).selfMember().address(),
+      ClusterView view = new ClusterView(Cluster.get(system).selfMember().address(),
           system.settings().config().getInt("pekko.cluster.sharding.number-of-shards"));
+      // Before the shard regions hand their shards off: a request sent to a region then is buffered until its shard
+      // has a new home, which a stopping region never gets, so the region (and the node's stop) would wait out the
+      // whole shutdown phase, and the client its request timeout.
+      CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "refuse-requests",
+          () -> {
+            view.stopping = true;
+            return CompletableFuture.completedFuture(Done.getInstance());
+          });
+      return view;
     }
   };
 
@@ -47,6 +58,7 @@ public final class ClusterView implements Extension {
   private final HashCodeMessageExtractor<GroupCoordinator.Command> groupShards;
   private final AtomicReference<Snapshot> snapshot;
   private volatile long membershipChangedAt = System.nanoTime();
+  private volatile boolean stopping;
   /** What answers each unanswered request to another node if a member is lost before it answers. */
   private final Set<Runnable> crossNodeRequests = ConcurrentHashMap.newKeySet();
 
@@ -108,6 +120,14 @@ public final class ClusterView implements Extension {
       }
     });
     return answer;
+  }
+
+  /**
+   * Whether this node has begun to stop (from CoordinatedShutdown's service-requests-done phase on): requests for
+   * partitions and coordinators are then answered with a retriable error at once, and clients find the next host.
+   */
+  public boolean selfStopping() {
+    return stopping;
   }
 
   /** Who is a member, with what status and reachability: what placement and rebalancing depend on. */

@@ -277,6 +277,10 @@ public final class Groups {
     if (groupId == null || groupId.isEmpty()) {
       return CompletableFuture.failedFuture(new InvalidGroupIdException("The group id must not be empty."));
     }
+    if (cluster.selfStopping()) {
+      return CompletableFuture.failedFuture(Errors.COORDINATOR_NOT_AVAILABLE.exception(
+          "This node is stopping; group '" + groupId + "' is coordinated again on its next host"));
+    }
     EntityRef<GroupCoordinator.Command> coordinator = sharding.entityRefFor(GroupCoordinator.ENTITY_KEY, groupId);
     return CoordinatorMoves.watch(system, "group '" + groupId + "'", () -> cluster.groupCoordinator(groupId),
         coordinator.ask(command, timeout).exceptionallyCompose(failure -> CompletableFuture.failedFuture(

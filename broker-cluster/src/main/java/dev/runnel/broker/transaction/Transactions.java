@@ -110,6 +110,10 @@ public final class Transactions {
     if (transactionalId == null || transactionalId.isEmpty()) {
       return CompletableFuture.failedFuture(new InvalidRequestException("The transactional id must not be empty."));
     }
+    if (cluster.selfStopping()) {
+      return CompletableFuture.failedFuture(Errors.COORDINATOR_NOT_AVAILABLE.exception(
+          "This node is stopping; transactional id '" + transactionalId + "' is coordinated again on its next host"));
+    }
     return untilCoordinatorMoves(transactionalId, sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY,
             transactionalId).ask(TransactionCoordinator.Describe::new, askTimeout)
         .exceptionallyCompose(failure -> CompletableFuture.failedFuture(Errors.COORDINATOR_NOT_AVAILABLE.exception(
@@ -151,6 +155,9 @@ public final class Transactions {
       Function<Errors, R> onError) {
     if (transactionalId == null || transactionalId.isEmpty()) {
       return CompletableFuture.completedFuture(onError.apply(Errors.INVALID_REQUEST));
+    }
+    if (cluster.selfStopping()) {
+      return CompletableFuture.completedFuture(onError.apply(Errors.COORDINATOR_NOT_AVAILABLE));
     }
     CompletionStage<R> answer = sharding.entityRefFor(TransactionCoordinator.ENTITY_KEY, transactionalId)
         .ask(command, askTimeout)
