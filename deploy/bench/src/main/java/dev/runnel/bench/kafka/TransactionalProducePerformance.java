@@ -42,8 +42,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * {@code flush()}) returns.
  *
  * <p>First, {@code warmup} records (by default as many as {@code records}; 0 for none) are produced as in the plain
- * case to a topic of their own and not counted: without it the first case ran in cold JVMs (the client's and the
- * broker's) and came out slower than transactions of 10,000 on both brokers.
+ * case to a topic of their own and not counted, so that the first case does not run in cold JVMs (the client's and
+ * the broker's).
  *
  * <p>Usage: {@code TransactionalProducePerformance BOOTSTRAP [--records N] [--partitions P] [--record-size BYTES]
  * [--warmup N]}.
