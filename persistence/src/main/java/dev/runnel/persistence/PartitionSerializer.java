@@ -36,7 +36,9 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
   static final String PARTITION_STATE_V2 = "S2";
   /** The state without the key index, written before it existed; read only. */
   static final String PARTITION_STATE_V3 = "S3";
-  static final String PARTITION_STATE = "S4";
+  /** The state without the producers' coordinator epochs, written before they were kept; read only. */
+  static final String PARTITION_STATE_V4 = "S4";
+  static final String PARTITION_STATE = "S5";
 
   @Override
   public int identifier() {
@@ -134,8 +136,11 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       case PARTITION_STATE_V3 -> {
         return stateFromBinary(bytes, 3);
       }
-      case PARTITION_STATE -> {
+      case PARTITION_STATE_V4 -> {
         return stateFromBinary(bytes, 4);
+      }
+      case PARTITION_STATE -> {
+        return stateFromBinary(bytes, 5);
       }
       default -> throw new NotSerializableException("unknown manifest " + manifest);
     }
@@ -164,6 +169,7 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         out.writeLong(producer.producerId());
         out.writeShort(producer.epoch());
         out.writeLong(producer.lastTimestamp());
+        out.writeInt(producer.coordinatorEpoch());
         out.writeByte(producer.recentBatches().size());
         for (ProducerBatch batch : producer.recentBatches()) {
           out.writeInt(batch.firstSequence());
@@ -243,7 +249,8 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
 
   /**
    * A snapshot of format {@code version}: 1 without compaction progress, 2 without transactions, 3 without the key
-   * index, 4 with all. A snapshot from before the key index, of a log that holds records, gets an index that knows
+   * index, 4 without the producers' coordinator epochs (read as unknown: the next marker of each sets it), 5 with
+   * all. A snapshot from before the key index, of a log that holds records, gets an index that knows
    * no keys and is marked overflowed (it cannot be rebuilt from the events before the snapshot): reads of a key then
    * scan the log, and keyed conditions are refused, rather than answer from a wrong version.
    */
@@ -265,12 +272,13 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
         long producerId = in.readLong();
         short epoch = in.readShort();
         long lastTimestamp = in.readLong();
+        int coordinatorEpoch = version >= 5 ? in.readInt() : ProducerStateEntry.NO_COORDINATOR_EPOCH;
         int batchCount = in.readByte();
         List<ProducerBatch> batches = new ArrayList<>(batchCount);
         for (int b = 0; b < batchCount; b++) {
           batches.add(new ProducerBatch(in.readInt(), in.readInt(), in.readLong(), in.readLong()));
         }
-        producers.add(new ProducerStateEntry(producerId, epoch, batches, lastTimestamp));
+        producers.add(new ProducerStateEntry(producerId, epoch, batches, lastTimestamp, coordinatorEpoch));
       }
       long firstDirtyOffset = version >= 2 ? in.readLong() : logStartOffset;
       long oldestTombstoneTimestamp = version >= 2 ? in.readLong() : -1;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.record.internal.ControlRecordType;
+import org.apache.kafka.common.record.internal.EndTransactionMarker;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
 import scala.collection.immutable.HashMap;
@@ -128,9 +129,10 @@ public record PartitionState(
         continue;
       }
       ProducerStateEntry entry = producer(nextProducers, batch.producerId())
-          .orElse(new ProducerStateEntry(batch.producerId(), batch.producerEpoch(), List.of(), -1));
+          .orElse(ProducerStateEntry.first(batch.producerId(), batch.producerEpoch()));
       if (batch.isControlBatch()) {
-        nextProducers = nextProducers.updated(batch.producerId(), entry.withEpoch(batch.producerEpoch()));
+        nextProducers = nextProducers.updated(batch.producerId(),
+            entry.withMarker(batch.producerEpoch(), coordinatorEpoch(batch)));
         Long first = nextOngoing.get(batch.producerId());
         if (first != null) {
           nextOngoing = without(nextOngoing, batch.producerId());
@@ -172,6 +174,21 @@ public record PartitionState(
       return ControlRecordType.parse(record.key()) == ControlRecordType.ABORT;
     }
     return false;
+  }
+
+  /**
+   * The coordinator epoch an end-transaction marker carries (EndTransactionMarker's value), so that a replayed log
+   * fences stale coordinators as the live one did; {@link ProducerStateEntry#NO_COORDINATOR_EPOCH} for a control
+   * record of another kind.
+   */
+  static int coordinatorEpoch(MutableRecordBatch controlBatch) {
+    for (Record record : controlBatch) {
+      ControlRecordType type = ControlRecordType.parse(record.key());
+      return type == ControlRecordType.COMMIT || type == ControlRecordType.ABORT
+          ? EndTransactionMarker.deserialize(record).coordinatorEpoch()
+          : ProducerStateEntry.NO_COORDINATOR_EPOCH;
+    }
+    return ProducerStateEntry.NO_COORDINATOR_EPOCH;
   }
 
   private static Map<Long, Long> without(Map<Long, Long> map, long key) {

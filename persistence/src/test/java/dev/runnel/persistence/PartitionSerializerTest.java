@@ -29,7 +29,7 @@ class PartitionSerializerTest {
     PartitionState state = PartitionState.of(42, 10, 120, 4096,
         OffsetIndex.of(List.of(new IndexEntry(8, 15, 40, 1000, 1_700_000_000_000L),
             new IndexEntry(20, 119, 41, 3096, 1_700_000_000_500L))),
-        List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5)),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(new ProducerBatch(0, 4, 119, 1_700_000_000_500L)), 5, 3)),
         false, 16, 1_699_999_000_000L, Map.of(7L, 100L, 8L, 110L),
         List.of(new AbortedTxn(9, 20, 30), new AbortedTxn(7, 31, 40)), KeyIndex.EMPTY);
     KeyIndex keys = KeyIndex.of(List.of(
@@ -73,9 +73,10 @@ class PartitionSerializerTest {
   @Test
   void when_snapshotHasTheSecondFormat_then_itReadsWithNoTransactions() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
-        List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5)), false, 7, 12, Map.of(), List.of(),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(), 5, ProducerStateEntry.NO_COORDINATOR_EPOCH)), false, 7,
+        12, Map.of(), List.of(),
         KeyIndex.EMPTY);
-    byte[] current = serializer.toBinary(state);
+    byte[] current = withoutCoordinatorEpoch(serializer.toBinary(state));
     int cut = 8 + EMPTY_KEY_INDEX_BYTES;
     byte[] secondFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
     assertEquals(withUnknownKeys(state), serializer.fromBinary(secondFormat, PartitionSerializer.PARTITION_STATE_V2));
@@ -101,6 +102,29 @@ class PartitionSerializerTest {
     int cut = EMPTY_KEY_INDEX_BYTES;
     byte[] thirdFormat = ByteBuffer.allocate(current.length - cut).put(current, 0, current.length - cut).array();
     assertEquals(state, serializer.fromBinary(thirdFormat, PartitionSerializer.PARTITION_STATE_V3));
+  }
+
+  @Test
+  void when_snapshotHasTheFourthFormat_then_itsProducersHaveNoCoordinatorEpochYet() throws Exception {
+    ProducerBatch batch = new ProducerBatch(0, 0, 8, 1);
+    PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(batch), 1, 6)), false, 7, 12, Map.of(7L, 8L),
+        List.of(), KeyIndex.EMPTY);
+    byte[] fourthFormat = withoutCoordinatorEpoch(serializer.toBinary(state));
+    PartitionState expected = PartitionState.of(3, 5, 9, 100, state.index(),
+        List.of(new ProducerStateEntry(7, (short) 1, List.of(batch), 1, ProducerStateEntry.NO_COORDINATOR_EPOCH)),
+        false, 7, 12, Map.of(7L, 8L), List.of(), KeyIndex.EMPTY);
+    assertEquals(expected, serializer.fromBinary(fourthFormat, PartitionSerializer.PARTITION_STATE_V4));
+  }
+
+  /**
+   * A state of one index entry and one producer as formats 1 to 4 wrote it: without the producer's coordinator epoch
+   * (4 bytes after its id, epoch and last timestamp), which format 5 added.
+   */
+  private static byte[] withoutCoordinatorEpoch(byte[] current) {
+    int at = 4 * 8 + 1 + 4 + 36 + 4 + 8 + 2 + 8;
+    return ByteBuffer.allocate(current.length - 4).put(current, 0, at).put(current, at + 4, current.length - at - 4)
+        .array();
   }
 
   /** The key index block of a state with no keys: marker, overflowed flag, key count. */

@@ -22,8 +22,9 @@ import org.apache.kafka.common.requests.WriteTxnMarkersResponse;
  * WriteTxnMarkers, the request a transaction coordinator sends to partition leaders: for each marker (a producer's
  * COMMIT or ABORT) every named partition appends the control batch that ends that producer's transaction there
  * ({@link dev.runnel.broker.partition.Partition.WriteTxnMarker}), wherever in the cluster it lives. Each partition
- * answers on its own: {@code NONE}, {@code UNKNOWN_TOPIC_OR_PARTITION}, {@code INVALID_PRODUCER_EPOCH}, or a
- * retriable error the coordinator retries on.
+ * answers on its own: {@code NONE}, {@code UNKNOWN_TOPIC_OR_PARTITION}, {@code INVALID_PRODUCER_EPOCH},
+ * {@code TRANSACTION_COORDINATOR_FENCED} (the marker's {@code coordinatorEpoch} is older than that of the producer's
+ * last marker there), or a retriable error the coordinator retries on.
  */
 final class WriteTxnMarkersHandler implements RequestHandler {
 

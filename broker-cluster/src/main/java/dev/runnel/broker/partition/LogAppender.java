@@ -18,6 +18,7 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.OutOfOrderSequenceException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.TransactionCoordinatorFencedException;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.record.internal.ControlRecordType;
 import org.apache.kafka.common.record.internal.EndTransactionMarker;
@@ -33,8 +34,9 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * <p><b>Transactions</b> follow Kafka's producer state rules: a transactional batch is sequence-checked like an
  * idempotent one and opens its producer's transaction here if none is open; while one is open the producer may
  * write only transactional batches ({@code INVALID_TXN_STATE}); a batch or marker of an epoch older than the
- * producer's is {@code INVALID_PRODUCER_EPOCH}; a marker ends the transaction, and one of a higher epoch makes it
- * the producer's epoch. The state derives the ongoing transactions and the aborted index from the stored batches.
+ * producer's is {@code INVALID_PRODUCER_EPOCH}; a marker from a coordinator epoch older than that of the producer's
+ * last marker here is {@code TRANSACTION_COORDINATOR_FENCED} and changes nothing; a marker ends the transaction, and
+ * one of a higher epoch makes it the producer's epoch. The state derives the ongoing transactions and the aborted index from the stored batches.
  */
 final class LogAppender {
 
@@ -58,6 +60,8 @@ final class LogAppender {
    * stamped {@code timestamp}. It is written when the producer has a transaction open here, or when its epoch is
    * higher than the one registered here (the coordinator fenced the old one: the marker makes that durable);
    * otherwise it is answered without a write, so a coordinator may send it again after a crash.
+   * {@code coordinatorEpoch} is the number of the coordinator's decision ({@code TransactionMetadata}), which grows
+   * with every decision and survives the coordinator's moves between nodes.
    */
   record Marker(long producerId, short producerEpoch, int coordinatorEpoch, boolean commit, long timestamp)
       implements Write {}
@@ -111,6 +115,14 @@ final class LogAppender {
             throw new InvalidProducerEpochException("Transaction marker of producer " + marker.producerId()
                 + " has epoch " + marker.producerEpoch() + ", older than the current epoch " + entry.epoch());
           }
+          if (entry != null && marker.coordinatorEpoch() < entry.coordinatorEpoch()) {
+            // Kafka's ProducerAppendInfo.checkCoordinatorEpoch: a later coordinator epoch has written a marker for
+            // this producer here, so this one comes from a coordinator that has been replaced (a zombie, or a
+            // delivery delayed past the decisions after it). Writing it could end a later transaction.
+            throw new TransactionCoordinatorFencedException("Transaction marker of producer " + marker.producerId()
+                + " has coordinator epoch " + marker.coordinatorEpoch() + ", older than the last one written here, "
+                + entry.coordinatorEpoch());
+          }
           boolean ongoing = open.getOrDefault(marker.producerId(),
               state.ongoingTxns().containsKey(marker.producerId()));
           if (!ongoing && (entry == null || marker.producerEpoch() == entry.epoch())) {
@@ -119,8 +131,8 @@ final class LogAppender {
           }
           ByteBuffer records = markerBatch(marker, nextOffset);
           ProducerStateEntry base = entry != null ? entry
-              : new ProducerStateEntry(marker.producerId(), marker.producerEpoch(), List.of(), -1);
-          producers.put(marker.producerId(), base.withEpoch(marker.producerEpoch()));
+              : ProducerStateEntry.first(marker.producerId(), marker.producerEpoch());
+          producers.put(marker.producerId(), base.withMarker(marker.producerEpoch(), marker.coordinatorEpoch()));
           open.put(marker.producerId(), false);
           results.add(AppendResult.stored(nextOffset, state.logStartOffset(), logAppendTime));
           accepted.add(new Accepted(i, records, 1));
@@ -167,7 +179,7 @@ final class LogAppender {
               new ProducerBatch(first.baseSequence(), first.lastSequence(), lastOffset,
                   logAppendTime == RecordBatch.NO_TIMESTAMP ? first.maxTimestamp() : logAppendTime);
           ProducerStateEntry base = entry != null ? entry
-              : new ProducerStateEntry(first.producerId(), first.producerEpoch(), List.of(), -1);
+              : ProducerStateEntry.first(first.producerId(), first.producerEpoch());
           producers.put(first.producerId(), base.withBatch(first.producerEpoch(), written));
         }
         int count = 0;

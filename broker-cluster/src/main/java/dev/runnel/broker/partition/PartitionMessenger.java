@@ -30,8 +30,8 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
  * {@link #MAX_IN_FLIGHT} asks are out at once, the rest wait their turn, and a delivery already under way is not
  * queued twice. Delete, Wake and a marker are idempotent, so a retry after a lost acknowledgement is harmless. A
  * partition that answers a marker with a retriable error is asked again, except a deleted one, whose marker is
- * dropped; one that refuses it for good (its producer has moved to a later epoch there) counts as acknowledged,
- * with a warning.
+ * dropped; one that refuses it for good (its producer has moved to a later epoch there, or a later coordinator
+ * epoch has written its last marker there) counts as acknowledged, with a warning.
  *
  * <p>Runs on every node; the topic registry's listener and the sweeper, wherever their singletons run, use the
  * messenger of their node. What it has not delivered when its node stops is lost: the registry's next recovery

@@ -138,6 +138,36 @@ class LogAppenderTest {
     assertEquals(2, outcome.results().get(3).baseOffset());
   }
 
+  /** {@link LogAppender#append} of one transaction marker, stamped at time 5. */
+  private static LogAppender.Outcome appendMarker(PartitionState state, long producerId, short epoch,
+      int coordinatorEpoch, boolean commit) {
+    return LogAppender.append(state, List.of(new LogAppender.Marker(producerId, epoch, coordinatorEpoch, commit, 5)),
+        MAX, NO_APPEND_TIME);
+  }
+
+  @Test
+  void when_aMarkerComesFromAnOlderCoordinatorEpoch_then_itIsFencedAndTheOpenTransactionStaysOpen() {
+    // Producer 7's first transaction ends with decision 4's COMMIT; its second is open when decision 3's late COMMIT
+    // arrives (a coordinator that was replaced): it must not end the second transaction.
+    PartitionState state = applied(PartitionState.EMPTY, appendData(PartitionState.EMPTY,
+        List.of(transactional(7, (short) 0, 0, "first")), MAX, NO_APPEND_TIME));
+    state = applied(state, appendMarker(state, 7, (short) 0, 4, true));
+    state = applied(state, appendData(state, List.of(transactional(7, (short) 0, 1, "second")), MAX, NO_APPEND_TIME));
+    assertEquals(4, state.producer(7).orElseThrow().coordinatorEpoch(),
+        "the state, which derives from the stored bytes alone, reads it out of the EndTransactionMarker");
+
+    LogAppender.Outcome stale = appendMarker(state, 7, (short) 0, 3, true);
+    assertEquals(Errors.TRANSACTION_COORDINATOR_FENCED, stale.results().get(0).error());
+    assertTrue(stale.event().isEmpty(), "a fenced marker writes nothing");
+    assertEquals(2L, state.ongoingTxns().get(7L), "the second transaction is still open at offset 2");
+
+    // The current coordinator epoch, and later ones, still end it.
+    LogAppender.Outcome current = appendMarker(state, 7, (short) 0, 4, false);
+    assertEquals(Errors.NONE, current.results().get(0).error());
+    assertEquals(3, current.results().get(0).baseOffset(), "the ABORT marker follows the second transaction");
+    assertEquals(Errors.NONE, appendMarker(state, 7, (short) 0, 5, true).results().get(0).error());
+  }
+
   @Test
   void when_aBatchHasANegativeOrInconsistentLastOffsetDelta_then_itIsRefusedAndTheAppendsBehindItAreStored() {
     ByteBuffer negative = MalformedBatches.withHeaderInt(plain("x", "y"), MalformedBatches.LAST_OFFSET_DELTA, -5);

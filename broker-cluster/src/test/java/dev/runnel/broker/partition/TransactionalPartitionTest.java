@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The partition's side of transactions on a real node: transactional appends, WriteTxnMarker, the last stable
- * offset, the aborted-transactions index, read_committed and read_uncommitted fetches, fencing by epoch, and all of
- * it recovered from snapshots plus events after a restart.
+ * offset, the aborted-transactions index, read_committed and read_uncommitted fetches, fencing by producer and by
+ * coordinator epoch, and all of it recovered from snapshots plus events after a restart.
  */
 @Timeout(120)
 class TransactionalPartitionTest {
@@ -153,6 +153,36 @@ class TransactionalPartitionTest {
       assertEquals(List.of(new AbortedTxn(1, 4, 7)), read.abortedTransactions());
       assertEquals(List.of("p0", "p1", "p2", "p3", "y0", "p4", "p5", "p6", "p7", "p8"), visible(read));
       assertEquals(14, read.lastStableOffset());
+    }
+  }
+
+  @Test
+  void when_aReplacedCoordinatorsMarkerArrivesLate_then_itIsFencedBeforeAndAfterARestart() throws Exception {
+    Path dataDir = TestNodes.newDataDir();
+    PartitionId partition;
+    try (RunnelNode node = TestNodes.start(dataDir, SMALL_SNAPSHOTS)) {
+      Broker broker = node.broker();
+      partition = Broker.partition(await(broker.createTopic("txn-zombie", 1, Map.of("retention.ms", "-1"))), 0);
+      append(broker, partition, transactional(3, EPOCH, 0, "first"));
+      // Decision 6 of the coordinator, which has moved to another node since decision 5.
+      assertEquals(Errors.NONE, await(broker.writeTxnMarker(partition, 3, EPOCH, 6, true)).error());
+      append(broker, partition, transactional(3, EPOCH, 1, "second"));
+      assertEquals(Errors.TRANSACTION_COORDINATOR_FENCED,
+          await(broker.writeTxnMarker(partition, 3, EPOCH, 5, true)).error(), "the old coordinator's late COMMIT");
+      assertEquals(2, latest(broker, partition, IsolationLevel.READ_COMMITTED), "the second transaction stays open");
+      assertEquals(3, await(broker.status(partition)).logEndOffset(), "nothing written");
+    }
+    // Three journal writes: the snapshot holds the coordinator epoch, not only the events.
+    try (RunnelNode node = TestNodes.start(dataDir, SMALL_SNAPSHOTS)) {
+      Broker broker = node.broker();
+      await(broker.lookupTopic("txn-zombie")).orElseThrow();
+      assertEquals(Errors.TRANSACTION_COORDINATOR_FENCED,
+          await(broker.writeTxnMarker(partition, 3, EPOCH, 5, false)).error(), "still fenced after a restart");
+      assertEquals(2, latest(broker, partition, IsolationLevel.READ_COMMITTED));
+      assertEquals(Errors.NONE, await(broker.writeTxnMarker(partition, 3, EPOCH, 7, true)).error());
+      FetchResult read = fetch(broker, partition, 0, IsolationLevel.READ_COMMITTED, Duration.ZERO);
+      assertEquals(List.of("first", "second"), visible(read));
+      assertEquals(4, read.lastStableOffset());
     }
   }
 
