@@ -34,16 +34,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Thousands of partitions on one node through kafka-clients: every partition is started by its first write and
+ * Over a thousand partitions on one node through kafka-clients: every partition is started by its first write and
  * read back, and the segment journal keeps no more files open than {@code max-open-files} while all of them are
- * in use. Tagged exclusive: it starts 2,000 partitions and would slow the classes beside it.
+ * in use. Tagged exclusive: it starts 1,200 partitions (four times max-open-files) and would slow the classes
+ * beside it.
  */
 @Tag("exclusive")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class KafkaManyPartitionsTest {
 
   private static final int TOPICS = 2;
-  private static final int PER_TOPIC = 1_000;
+  private static final int PER_TOPIC = 600;
   private static final int MAX_OPEN_FILES = 300;
 
   @Test
