@@ -182,7 +182,7 @@ final class Guardian {
       KafkaSettings kafkaSettings = KafkaSettings.create(system.settings().config());
       Http.get(system)
           .newServerAt(settings.host(), settings.httpPort())
-          .bind(concat(new StreamApi(broker, groups).route(), new HttpApi(broker, groups).route()))
+          .bind(concat(new StreamApi(broker, groups, transactions).route(), new HttpApi(broker, groups).route()))
           .thenApply(binding -> {
             binding.addToCoordinatedShutdown(Duration.ofSeconds(5), system);
             return binding.localAddress();

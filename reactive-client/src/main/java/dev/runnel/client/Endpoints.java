@@ -63,4 +63,10 @@ final class Endpoints {
       throw new IllegalArgumentException(message);
     }
   }
+
+  static void checkPositive(Duration value, String message) {
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(message);
+    }
+  }
 }

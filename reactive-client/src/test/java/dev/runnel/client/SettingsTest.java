@@ -28,6 +28,17 @@ class SettingsTest {
   }
 
   @Test
+  void when_transactionalSettingsAreRead_then_theDefaultsAreThoseOfPekkoConnectorsAndKafka() {
+    TransactionalSettings transactional = TransactionalSettings.create(ConfigFactory.load());
+    assertEquals(Duration.ofMillis(100), transactional.eosCommitInterval(), "Pekko Connectors' eos-commit-interval");
+    assertEquals(Duration.ofSeconds(60), transactional.transactionTimeout(), "Kafka's transaction.timeout.ms");
+    assertEquals(10_000, transactional.maxMessagesPerTransaction());
+    IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+        () -> transactional.withEosCommitInterval(Duration.ZERO));
+    assertTrue(zero.getMessage().contains("runnel.client.transactional.eos-commit-interval"), zero.getMessage());
+  }
+
+  @Test
   void when_bootstrapNamesSeveralBrokers_then_eachGetsTheStreamPathInTheirOrder() {
     ProducerSettings producer = ProducerSettings.create(ConfigFactory.load())
         .withBootstrap("ws://a:8080, ws://b:9000/custom ,ws://c:8081");

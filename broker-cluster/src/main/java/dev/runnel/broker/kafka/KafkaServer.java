@@ -95,7 +95,7 @@ public final class KafkaServer {
     handlers.put(ApiKeys.FETCH, new FetchHandler(broker, fetchSessions));
     handlers.put(ApiKeys.LIST_OFFSETS, offsets::listOffsets);
     handlers.put(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsets::offsetForLeaderEpoch);
-    TransactionHandler transaction = new TransactionHandler(transactions, groups);
+    TransactionHandler transaction = new TransactionHandler(transactions);
     handlers.put(ApiKeys.INIT_PRODUCER_ID, new ProducerIdHandler(broker, transaction));
     handlers.put(ApiKeys.ADD_PARTITIONS_TO_TXN, transaction::addPartitionsToTxn);
     handlers.put(ApiKeys.ADD_OFFSETS_TO_TXN, transaction::addOffsetsToTxn);

@@ -1,7 +1,6 @@
 package dev.runnel.broker.kafka;
 
 import dev.runnel.broker.Broker;
-import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.group.OffsetCommitRequest;
 import dev.runnel.broker.group.PartitionErrors;
 import dev.runnel.broker.group.TxnOffsetCommitRequest;
@@ -60,11 +59,9 @@ import org.apache.kafka.common.requests.TxnOffsetCommitResponse;
 final class TransactionHandler {
 
   private final Transactions transactions;
-  private final Groups groups;
 
-  TransactionHandler(Transactions transactions, Groups groups) {
+  TransactionHandler(Transactions transactions) {
     this.transactions = transactions;
-    this.groups = groups;
   }
 
   CompletionStage<AbstractResponse> initProducerId(KafkaRequest request, InitProducerIdRequestData body) {
@@ -133,10 +130,7 @@ final class TransactionHandler {
         .thenApply(error -> new EndTxnResponse(new EndTxnResponseData().setErrorCode(error.code())));
   }
 
-  /**
-   * TxnOffsetCommit goes to the group's coordinator, which holds the offsets until the transaction ends, once the
-   * transaction coordinator has confirmed the producer's epoch (a zombie is answered PRODUCER_FENCED).
-   */
+  /** TxnOffsetCommit: see {@link Transactions#commitOffsets}. */
   CompletionStage<AbstractResponse> txnOffsetCommit(KafkaRequest request) {
     TxnOffsetCommitRequestData body = ((org.apache.kafka.common.requests.TxnOffsetCommitRequest) request.body())
         .data();
@@ -149,14 +143,7 @@ final class TransactionHandler {
     }
     TxnOffsetCommitRequest commit = new TxnOffsetCommitRequest(body.producerId(), body.producerEpoch(),
         body.memberId(), body.groupInstanceId(), body.generationIdOrMemberEpoch(), offsets);
-    // First the coordinator confirms the group is in this producer's open transaction (AddOffsetsToTxn again,
-    // which changes nothing then): a fenced zombie's offsets must not be staged under the producer id its
-    // successor commits with. A successor that takes over after this check is caught by the group, which refuses
-    // offsets of an epoch older than one it has settled (PendingTxnOffsets).
-    return transactions.addOffsets(body.transactionalId(), body.producerId(), body.producerEpoch(), body.groupId())
-        .thenCompose(verified -> verified != Errors.NONE
-            ? CompletableFuture.completedFuture(new PartitionErrors(verified, Map.of()))
-            : groups.commitTxnOffsets(body.groupId(), commit))
+    return transactions.commitOffsets(body.transactionalId(), body.groupId(), commit)
         .thenApply(result -> {
           Map<TopicPartition, Errors> errors = new LinkedHashMap<>();
           offsets.keySet().forEach(p -> errors.put(p, result.partitions().getOrDefault(p, result.error())));

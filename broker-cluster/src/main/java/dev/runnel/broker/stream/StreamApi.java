@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import dev.runnel.broker.Broker;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.metrics.RunnelMetrics;
+import dev.runnel.broker.transaction.Transactions;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
@@ -22,15 +23,17 @@ public final class StreamApi {
 
   private final Broker broker;
   private final Groups groups;
+  private final Transactions transactions;
   private final StreamRegistry registry;
   private final AtomicLong connections = new AtomicLong();
   private final AtomicInteger open;
 
   private final long maxMessageBytes;
 
-  public StreamApi(Broker broker, Groups groups) {
+  public StreamApi(Broker broker, Groups groups, Transactions transactions) {
     this.broker = broker;
     this.groups = groups;
+    this.transactions = transactions;
     this.registry = StreamRegistry.get(broker.system());
     this.open = RunnelMetrics.get(broker.system()).connections("native");
     this.maxMessageBytes = broker.system().settings().config().getBytes("runnel.broker.stream.max-message-bytes");
@@ -43,7 +46,7 @@ public final class StreamApi {
   private Flow<Message, Message, NotUsed> connectionFlow() {
     return Flow.<Message, Message, NotUsed>fromMaterializer((materializer, attributes) -> {
           open.incrementAndGet();
-          return new StreamConnection(broker, groups, registry, connections.incrementAndGet(), maxMessageBytes,
+          return new StreamConnection(broker, groups, transactions, registry, connections.incrementAndGet(), maxMessageBytes,
               materializer).flow();
         })
         .watchTermination((ignored, done) -> {

@@ -9,10 +9,13 @@ import dev.runnel.broker.group.JoinRequest;
 import dev.runnel.broker.group.LeaveRequest;
 import dev.runnel.broker.group.LeaveResult;
 import dev.runnel.broker.group.OffsetCommitRequest;
+import dev.runnel.broker.group.PartitionErrors;
+import dev.runnel.broker.group.TxnOffsetCommitRequest;
 import dev.runnel.broker.partition.AppendCondition;
 import dev.runnel.broker.partition.AppendResult;
 import dev.runnel.broker.partition.KeyReadResult;
 import dev.runnel.broker.partition.PartitionId;
+import dev.runnel.broker.transaction.Transactions;
 import dev.runnel.client.internal.Protocol;
 import dev.runnel.client.internal.Protocol.Message;
 import java.nio.ByteBuffer;
@@ -50,7 +53,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One client's WebSocket connection to {@code /stream}: decodes each frame, answers Metadata, InitProducerId,
- * Produce and the group requests (through {@link Groups}), and runs a {@link PartitionSubscription} per
+ * Produce, the group requests (through {@link Groups}) and the transaction requests (through
+ * {@link Transactions}, the coordinators the Kafka door uses too), and runs a {@link PartitionSubscription} per
  * Subscribe. Answers and every subscription's frames meet in a {@link MergeHub} in front of the socket, so a slow
  * reader backpressures them all.
  *
@@ -78,6 +82,7 @@ final class StreamConnection {
 
   private final Broker broker;
   private final Groups groups;
+  private final Transactions transactions;
   private final long maxMessageBytes;
   private final StreamRegistry registry;
   private final long id;
@@ -88,10 +93,11 @@ final class StreamConnection {
   private final Map<String, String> members = new ConcurrentHashMap<>();
   private Sink<Outgoing, NotUsed> toClient;
 
-  StreamConnection(Broker broker, Groups groups, StreamRegistry registry, long id, long maxMessageBytes,
-      Materializer materializer) {
+  StreamConnection(Broker broker, Groups groups, Transactions transactions, StreamRegistry registry, long id,
+      long maxMessageBytes, Materializer materializer) {
     this.broker = broker;
     this.groups = groups;
+    this.transactions = transactions;
     this.maxMessageBytes = maxMessageBytes;
     this.registry = registry;
     this.id = id;
@@ -189,6 +195,14 @@ final class StreamConnection {
       return metadata(metadata);
     } else if (message instanceof Protocol.InitProducerId init) {
       return initProducerId(init);
+    } else if (message instanceof Protocol.InitTransactions init) {
+      return initTransactions(init);
+    } else if (message instanceof Protocol.AddPartitionsToTxn add) {
+      return addPartitionsToTxn(add);
+    } else if (message instanceof Protocol.TxnOffsetCommit commit) {
+      return txnOffsetCommit(commit);
+    } else if (message instanceof Protocol.EndTxn end) {
+      return endTxn(end);
     } else if (isGroupRequest(message)) {
       // Group answers go out when ready, not in request order: a JoinGroup waits for the whole rebalance, and the
       // connection's other requests must not wait behind it. Correlation ids pair them with their requests.
@@ -245,6 +259,12 @@ final class StreamConnection {
     List<TopicPartition> partitions = fetch.partitions().stream()
         .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
     return groups.fetchOffsets(fetch.groupId(), partitions).thenApply(result -> {
+      if (result.error() == Errors.NONE && !result.unstable().isEmpty()) {
+        // KIP-447's require_stable, which native consumers always ask for: an offset an open transaction holds may
+        // be about to move, and a consumer starting before it would read again what that transaction consumed.
+        return new Protocol.OffsetFetchResult(fetch.correlationId(), Errors.UNSTABLE_OFFSET_COMMIT.code(), List.of(),
+            "a transaction holds offsets of " + result.unstable());
+      }
       List<Protocol.PartitionOffset> offsets = new ArrayList<>();
       for (TopicPartition partition : partitions) {
         CommittedOffset committed = result.offsets().get(partition);
@@ -330,6 +350,56 @@ final class StreamConnection {
       }
       return List.of(Outgoing.answer(Protocol.encode(result)));
     });
+  }
+
+  private CompletionStage<List<Outgoing>> initTransactions(Protocol.InitTransactions request) {
+    return transactions.initProducerId(request.transactionalId(), request.transactionTimeoutMs(),
+            RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH)
+        .thenApply(result -> List.of(Outgoing.answer(Protocol.encode(new Protocol.ProducerIdResult(
+            request.correlationId(), result.error().code(), result.producerId(), result.producerEpoch())))));
+  }
+
+  private CompletionStage<List<Outgoing>> addPartitionsToTxn(Protocol.AddPartitionsToTxn request) {
+    if (request.partitions().isEmpty()) {
+      return answer(txnResult(request.correlationId(), Errors.INVALID_REQUEST, "no partitions to add"));
+    }
+    List<TopicPartition> partitions = request.partitions().stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    return transactions.addPartitions(request.transactionalId(), request.producerId(), request.producerEpoch(),
+            partitions, false)
+        .thenApply(result -> List.of(txnResult(request.correlationId(), firstError(result), "")));
+  }
+
+  private CompletionStage<List<Outgoing>> txnOffsetCommit(Protocol.TxnOffsetCommit request) {
+    if (request.offsets().isEmpty() || request.groupId().isEmpty()) {
+      return answer(txnResult(request.correlationId(), Errors.INVALID_REQUEST, "a group and offsets are needed"));
+    }
+    Map<TopicPartition, OffsetCommitRequest.Offset> offsets = new HashMap<>();
+    for (Protocol.PartitionOffset offset : request.offsets()) {
+      offsets.put(new TopicPartition(offset.topic(), offset.partition()),
+          new OffsetCommitRequest.Offset(offset.offset(), -1, ""));
+    }
+    TxnOffsetCommitRequest commit = new TxnOffsetCommitRequest(request.producerId(), request.producerEpoch(),
+        request.memberId(), null, request.generationId(), offsets);
+    return transactions.commitOffsets(request.transactionalId(), request.groupId(), commit)
+        .thenApply(result -> List.of(txnResult(request.correlationId(), firstError(result), "")));
+  }
+
+  private CompletionStage<List<Outgoing>> endTxn(Protocol.EndTxn request) {
+    return transactions.endTxn(request.transactionalId(), request.producerId(), request.producerEpoch(),
+            request.commit())
+        .thenApply(error -> List.of(txnResult(request.correlationId(), error, "")));
+  }
+
+  /** The request's error, else the first partition's, NONE when every partition went well. */
+  private static Errors firstError(PartitionErrors result) {
+    return result.error() != Errors.NONE ? result.error()
+        : result.partitions().values().stream().filter(e -> e != Errors.NONE).findFirst().orElse(Errors.NONE);
+  }
+
+  private static Outgoing txnResult(int correlationId, Errors error, String message) {
+    return Outgoing.answer(Protocol.encode(new Protocol.TxnResult(correlationId, error.code(),
+        message.isEmpty() ? messageOf(error) : message)));
   }
 
   private CompletionStage<List<Outgoing>> produce(Protocol.Produce request) {

@@ -5,6 +5,7 @@ import dev.runnel.broker.cluster.ClusterView;
 import dev.runnel.broker.cluster.CoordinatorMoves;
 import dev.runnel.broker.group.Groups;
 import dev.runnel.broker.group.PartitionErrors;
+import dev.runnel.broker.group.TxnOffsetCommitRequest;
 import dev.runnel.broker.partition.PartitionId;
 import dev.runnel.broker.partition.PartitionMessenger;
 import dev.runnel.persistence.JournalProfile;
@@ -46,10 +47,12 @@ public final class Transactions {
   private final Duration askTimeout;
   private final TransactionSettings settings;
   private final ClusterView cluster;
+  private final Groups groups;
 
   private Transactions(ActorSystem<?> system, ClusterSharding sharding, Duration askTimeout,
-      TransactionSettings settings) {
+      TransactionSettings settings, Groups groups) {
     this.system = system;
+    this.groups = groups;
     this.sharding = sharding;
     this.askTimeout = askTimeout;
     this.settings = settings;
@@ -72,7 +75,7 @@ public final class Transactions {
             entity.getEntityId(), settings, broker::allocateProducerId, partitionIds, messenger,
             groups::settleTxnOffsets, System::currentTimeMillis))
         .withAllocationStrategy(allocation));
-    return new Transactions(system, sharding, broker.settings().askTimeout(), settings);
+    return new Transactions(system, sharding, broker.settings().askTimeout(), settings, groups);
   }
 
   public TransactionSettings settings() {
@@ -97,6 +100,22 @@ public final class Transactions {
     return ask(transactionalId,
         replyTo -> new TransactionCoordinator.AddOffsets(producerId, producerEpoch, groupId, replyTo),
         error -> error);
+  }
+
+  /**
+   * Kafka's TxnOffsetCommit, as both protocols serve it: the offsets go to the group's coordinator, which holds
+   * them until the transaction ends, once the transaction coordinator has put the group in the producer's open
+   * transaction (AddOffsetsToTxn, which changes nothing when it is in already) and so confirmed the producer's
+   * epoch: a fenced zombie is answered PRODUCER_FENCED, and its offsets are never staged under the producer id its
+   * successor commits with. A successor that takes over after this check is caught by the group, which refuses
+   * offsets of an epoch older than one it has settled ({@code PendingTxnOffsets}).
+   */
+  public CompletionStage<PartitionErrors> commitOffsets(String transactionalId, String groupId,
+      TxnOffsetCommitRequest request) {
+    return addOffsets(transactionalId, request.producerId(), request.producerEpoch(), groupId)
+        .thenCompose(verified -> verified != Errors.NONE
+            ? CompletableFuture.completedFuture(new PartitionErrors(verified, Map.of()))
+            : groups.commitTxnOffsets(groupId, request));
   }
 
   public CompletionStage<Errors> endTxn(String transactionalId, long producerId, short producerEpoch,

@@ -202,6 +202,25 @@ class MalformedFrameTest {
           new Protocol.Produce(8, "intact", 0, (short) -1, ByteString.fromArray(noise)))));
       assertNotEquals(Errors.NONE.code(), noisy.errorCode(), "random bytes are refused: " + noisy.message());
 
+      ByteString txnCommit = Protocol.encode(new Protocol.TxnOffsetCommit(10, "tx", 7L, (short) 0, "g", "m", 1,
+          List.of(new Protocol.PartitionOffset("intact", 0, 5L))));
+      Protocol.Error cutTxn = assertInstanceOf(Protocol.Error.class, raw.exchange(txnCommit.take(txnCommit.size() - 3)));
+      assertEquals(Errors.INVALID_REQUEST.code(), cutTxn.errorCode(), cutTxn.message());
+      ByteString endTxn = Protocol.encode(new Protocol.EndTxn(11, "tx", 7L, (short) 0, true));
+      Protocol.Error badFlag = assertInstanceOf(Protocol.Error.class, raw.exchange(
+          endTxn.take(endTxn.size() - 1).concat(ByteString.fromArray(new byte[] {5}))));
+      assertEquals(Errors.INVALID_REQUEST.code(), badFlag.errorCode(), badFlag.message());
+      Protocol.TxnResult noId = assertInstanceOf(Protocol.TxnResult.class, raw.exchange(Protocol.encode(
+          new Protocol.EndTxn(12, "", 7L, (short) 0, true))));
+      assertEquals(Errors.INVALID_REQUEST.code(), noId.errorCode(), "an empty transactional id: " + noId.message());
+      Protocol.TxnResult uninitialized = assertInstanceOf(Protocol.TxnResult.class, raw.exchange(Protocol.encode(
+          new Protocol.AddPartitionsToTxn(13, "never-initialized", 7L, (short) 0,
+              List.of(new Protocol.TopicPartition("intact", 0))))));
+      assertEquals(Errors.INVALID_PRODUCER_ID_MAPPING.code(), uninitialized.errorCode(), uninitialized.message());
+      Protocol.TxnResult noPartitions = assertInstanceOf(Protocol.TxnResult.class, raw.exchange(Protocol.encode(
+          new Protocol.AddPartitionsToTxn(14, "never-initialized", 7L, (short) 0, List.of()))));
+      assertEquals(Errors.INVALID_REQUEST.code(), noPartitions.errorCode(), noPartitions.message());
+
       raw.out.offer(TextMessage.create("{\"hello\": 1}"));
       Protocol.Error text = assertInstanceOf(Protocol.Error.class, raw.next());
       assertEquals(Errors.INVALID_REQUEST.code(), text.errorCode());

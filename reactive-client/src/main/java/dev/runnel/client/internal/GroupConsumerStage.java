@@ -522,8 +522,8 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     }
 
     CommittableMessage message(ConsumerRecord record) {
-      return new CommittableMessage(record, new GroupOffset(groupId, record.topic(), record.partition(),
-          record.offset(), this));
+      return new CommittableMessage(record, new GroupOffset(groupId, memberId, generation, record.topic(),
+          record.partition(), record.offset(), this));
     }
 
     void lostMembership(Errors error) {

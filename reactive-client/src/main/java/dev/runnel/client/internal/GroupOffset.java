@@ -5,9 +5,12 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 
-/** A record's offset in a group source, with the source that commits it. */
-public record GroupOffset(String groupId, String topic, int partition, long offset, Committer committer)
-    implements CommittableOffset {
+/**
+ * A record's offset in a group source, with the member id and generation the source had when it emitted the record
+ * (what a transactional commit of the offset is checked against, KIP-447), and the source that commits it.
+ */
+public record GroupOffset(String groupId, String memberId, int generationId, String topic, int partition,
+    long offset, Committer committer) implements CommittableOffset {
 
   /** The group source an offset came from: it commits through its member id, generation and connection. */
   public interface Committer {

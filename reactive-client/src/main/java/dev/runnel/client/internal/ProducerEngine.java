@@ -532,7 +532,7 @@ public final class ProducerEngine {
     }
   }
 
-  private static org.apache.kafka.common.header.Header[] kafkaHeaders(List<Header> headers) {
+  static org.apache.kafka.common.header.Header[] kafkaHeaders(List<Header> headers) {
     org.apache.kafka.common.header.Header[] result = new org.apache.kafka.common.header.Header[headers.size()];
     Iterator<Header> it = headers.iterator();
     for (int i = 0; i < result.length; i++) {

@@ -52,6 +52,11 @@ public final class Protocol {
   static final byte CONDITIONAL_ACK = 22;
   static final byte READ_KEY = 23;
   static final byte KEY_RECORDS = 24;
+  static final byte INIT_TRANSACTIONS = 25;
+  static final byte ADD_PARTITIONS_TO_TXN = 26;
+  static final byte TXN_OFFSET_COMMIT = 27;
+  static final byte END_TXN = 28;
+  static final byte TXN_RESULT = 29;
 
   /** A part of a {@link ConditionalProduce}'s condition that is left out. */
   public static final long ANY = -2L;
@@ -68,7 +73,8 @@ public final class Protocol {
   public sealed interface Message
       permits Metadata, MetadataResult, Produce, ProduceAck, Subscribe, Subscribed, Credit, Records, Cancel, Error,
           InitProducerId, ProducerIdResult, JoinGroup, JoinResult, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
-          OffsetFetchResult, GroupResult, ConditionalProduce, ConditionalAck, ReadKey, KeyRecords {}
+          OffsetFetchResult, GroupResult, ConditionalProduce, ConditionalAck, ReadKey, KeyRecords, InitTransactions,
+          AddPartitionsToTxn, TxnOffsetCommit, EndTxn, TxnResult {}
 
   /** Client → broker: how many partitions has {@code topic} (created with the broker's defaults if missing). */
   public record Metadata(int correlationId, String topic) implements Message {}
@@ -229,6 +235,49 @@ public final class Protocol {
   public record KeyRecords(int correlationId, short errorCode, long nextOffset, boolean endOfKey, long version,
       String message, ByteString batches) implements Message {}
 
+  /**
+   * Client → broker: Kafka's InitProducerId with a transactional id (the producer's {@code initTransactions}): the
+   * id's coordinator hands out its producer id at a new epoch, which fences every producer of an older epoch, and
+   * aborts the transaction an older one left open (answering CONCURRENT_TRANSACTIONS until that abort is complete).
+   * Answered by {@link ProducerIdResult}.
+   */
+  public record InitTransactions(int correlationId, String transactionalId, int transactionTimeoutMs)
+      implements Message {}
+
+  /**
+   * Client → broker: Kafka's AddPartitionsToTxn: the partitions join the producer's transaction (which opens if it
+   * was not), so that its markers reach them; sent before the first transactional {@link Produce} to each. Answered
+   * by {@link TxnResult} with the first partition's error.
+   */
+  public record AddPartitionsToTxn(int correlationId, String transactionalId, long producerId, short producerEpoch,
+      List<TopicPartition> partitions) implements Message {
+
+    public AddPartitionsToTxn {
+      partitions = List.copyOf(partitions);
+    }
+  }
+
+  /**
+   * Client → broker: Kafka's AddOffsetsToTxn and TxnOffsetCommit in one: the group joins the producer's transaction
+   * and the offsets (each the next offset to read) are committed for it when the transaction commits. The group
+   * checks {@code memberId} and {@code generationId} as for an OffsetCommit (KIP-447), so a producer whose consumer
+   * lost its partitions in a rebalance is refused. Answered by {@link TxnResult} with the first error.
+   */
+  public record TxnOffsetCommit(int correlationId, String transactionalId, long producerId, short producerEpoch,
+      String groupId, String memberId, int generationId, List<PartitionOffset> offsets) implements Message {
+
+    public TxnOffsetCommit {
+      offsets = List.copyOf(offsets);
+    }
+  }
+
+  /** Client → broker: Kafka's EndTxn: commit or abort the producer's open transaction. Answered by {@link TxnResult}. */
+  public record EndTxn(int correlationId, String transactionalId, long producerId, short producerEpoch,
+      boolean commit) implements Message {}
+
+  /** Broker → client: the answer to {@link AddPartitionsToTxn}, {@link TxnOffsetCommit} or {@link EndTxn}. */
+  public record TxnResult(int correlationId, short errorCode, String message) implements Message {}
+
   /** A frame that is not a well-formed message. */
   public static final class MalformedFrameException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -342,6 +391,28 @@ public final class Protocol {
           .putLong(m.nextOffset(), ORDER).putByte((byte) (m.endOfKey() ? 1 : 0)).putLong(m.version(), ORDER);
       putString(out, m.message());
       return out.result().concat(m.batches());
+    } else if (message instanceof InitTransactions m) {
+      out.putByte(INIT_TRANSACTIONS).putInt(m.correlationId(), ORDER);
+      putString(out, m.transactionalId());
+      out.putInt(m.transactionTimeoutMs(), ORDER);
+    } else if (message instanceof AddPartitionsToTxn m) {
+      out.putByte(ADD_PARTITIONS_TO_TXN).putInt(m.correlationId(), ORDER);
+      putProducer(out, m.transactionalId(), m.producerId(), m.producerEpoch());
+      putPartitions(out, m.partitions());
+    } else if (message instanceof TxnOffsetCommit m) {
+      out.putByte(TXN_OFFSET_COMMIT).putInt(m.correlationId(), ORDER);
+      putProducer(out, m.transactionalId(), m.producerId(), m.producerEpoch());
+      putString(out, m.groupId());
+      putString(out, m.memberId());
+      out.putInt(m.generationId(), ORDER);
+      putOffsets(out, m.offsets());
+    } else if (message instanceof EndTxn m) {
+      out.putByte(END_TXN).putInt(m.correlationId(), ORDER);
+      putProducer(out, m.transactionalId(), m.producerId(), m.producerEpoch());
+      out.putByte((byte) (m.commit() ? 1 : 0));
+    } else if (message instanceof TxnResult m) {
+      out.putByte(TXN_RESULT).putInt(m.correlationId(), ORDER).putShort(m.errorCode(), ORDER);
+      putString(out, m.message());
     } else {
       throw new IllegalArgumentException("not a protocol message: " + message);
     }
@@ -429,6 +500,13 @@ public final class Protocol {
           String text = getString(in);
           yield new KeyRecords(correlationId, errorCode, nextOffset, endOfKey, version, text, rest(frame, in));
         }
+        case INIT_TRANSACTIONS -> new InitTransactions(in.getInt(), getString(in), in.getInt());
+        case ADD_PARTITIONS_TO_TXN -> new AddPartitionsToTxn(in.getInt(), getString(in), in.getLong(),
+            in.getShort(), getPartitions(in));
+        case TXN_OFFSET_COMMIT -> new TxnOffsetCommit(in.getInt(), getString(in), in.getLong(), in.getShort(),
+            getString(in), getString(in), in.getInt(), getOffsets(in));
+        case END_TXN -> new EndTxn(in.getInt(), getString(in), in.getLong(), in.getShort(), getBoolean(in, "commit"));
+        case TXN_RESULT -> new TxnResult(in.getInt(), in.getShort(), getString(in));
         default -> throw new MalformedFrameException("unknown message type " + type);
       };
       if (in.hasRemaining()) {
@@ -444,6 +522,21 @@ public final class Protocol {
     ByteString batches = frame.drop(in.position());
     in.position(in.limit());
     return batches;
+  }
+
+  /** A transactional producer as the transaction frames name it: transactional id, producer id and epoch. */
+  private static void putProducer(ByteStringBuilder out, String transactionalId, long producerId, short epoch) {
+    putString(out, transactionalId);
+    out.putLong(producerId, ORDER).putShort(epoch, ORDER);
+  }
+
+  /** A flag byte, refused unless 0 or 1 so that a corrupted frame is not read as a decision. */
+  private static boolean getBoolean(ByteBuffer in, String field) {
+    byte value = in.get();
+    if (value != 0 && value != 1) {
+      throw new MalformedFrameException(field + " flag " + value + " is neither 0 nor 1");
+    }
+    return value == 1;
   }
 
   private static void putString(ByteStringBuilder out, String value) {

@@ -111,6 +111,10 @@ public final class RequestChannel implements AutoCloseable {
       return metadata.correlationId();
     } else if (message instanceof Protocol.ProduceAck ack) {
       return ack.correlationId();
+    } else if (message instanceof Protocol.ProducerIdResult result) {
+      return result.correlationId();
+    } else if (message instanceof Protocol.TxnResult result) {
+      return result.correlationId();
     } else if (message instanceof Protocol.Error error) {
       return error.ref();
     }

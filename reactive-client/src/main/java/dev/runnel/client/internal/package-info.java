@@ -49,11 +49,22 @@
  *       <td>int32 correlationId, int16 errorCode, offsets, string message</td></tr>
  *   <tr><td>20</td><td>GroupResult</td><td>broker → client</td>
  *       <td>int32 correlationId, int16 errorCode, string message</td></tr>
+ *   <tr><td>25</td><td>InitTransactions</td><td>client → broker</td>
+ *       <td>int32 correlationId, string transactionalId, int32 transactionTimeoutMs</td></tr>
+ *   <tr><td>26</td><td>AddPartitionsToTxn</td><td>client → broker</td>
+ *       <td>int32 correlationId, producer, partitions</td></tr>
+ *   <tr><td>27</td><td>TxnOffsetCommit</td><td>client → broker</td>
+ *       <td>int32 correlationId, producer, string groupId, string memberId, int32 generationId, offsets</td></tr>
+ *   <tr><td>28</td><td>EndTxn</td><td>client → broker</td>
+ *       <td>int32 correlationId, producer, int8 commit (1 commit, 0 abort)</td></tr>
+ *   <tr><td>29</td><td>TxnResult</td><td>broker → client</td>
+ *       <td>int32 correlationId, int16 errorCode, string message</td></tr>
  * </table>
  *
  * <p>{@code partitions} is an int32 count and that many (string topic, int32 partition); {@code offsets} an
  * int32 count and that many (string topic, int32 partition, int64 offset). A count the rest of the frame could
- * not hold makes the frame malformed.
+ * not hold makes the frame malformed. {@code producer} is a transactional producer: string transactionalId,
+ * int64 producerId, int16 producerEpoch.
  *
  * <p>Error codes are Kafka's ({@code org.apache.kafka.common.protocol.Errors}): 0 is none.
  *
@@ -93,6 +104,21 @@
  *       ({@code REBALANCE_IN_PROGRESS} to a heartbeat asks a rejoin); <b>OffsetFetch</b> by OffsetFetchResult,
  *       -1 for a partition without a committed offset. A member leaves when the connection it joined through
  *       closes. Group answers go out when ready, not in request order; the correlation id pairs them.
+ *   <li><b>Transactions</b> are Kafka's (KIP-98), run by the broker's transaction coordinator of the transactional
+ *       id. <b>InitTransactions</b> (Kafka's InitProducerId with a transactional id) is answered by
+ *       ProducerIdResult with the id's producer id at a new epoch; that fences every producer of an older epoch
+ *       (their appends, offsets and EndTxn are refused with {@code PRODUCER_FENCED} or
+ *       {@code INVALID_PRODUCER_EPOCH}) and aborts the transaction one left open, answering
+ *       {@code CONCURRENT_TRANSACTIONS} until the abort is complete (the client asks again). A transaction is:
+ *       <b>AddPartitionsToTxn</b> for the partitions it writes to, then Produce requests whose batches are
+ *       transactional (the producer id and epoch, sequences from 0 per partition and epoch), then
+ *       <b>TxnOffsetCommit</b> (Kafka's AddOffsetsToTxn and TxnOffsetCommit together: the consumed offsets, under
+ *       the group member's id and generation, which the group checks as for OffsetCommit, KIP-447), then
+ *       <b>EndTxn</b>. Each is answered by TxnResult in request order; {@code CONCURRENT_TRANSACTIONS} means the
+ *       previous transaction's markers are still being written. A read_committed subscription sees a transaction's
+ *       records once it commits, never those of an aborted one; OffsetFetch answers
+ *       {@code UNSTABLE_OFFSET_COMMIT} (retriable) while a transaction holds offsets of a partition asked for, as
+ *       Kafka's does with require_stable, so a consumer never starts behind a commit that is being completed.
  *   <li><b>Error</b> with {@code ref} -1 concerns the connection: a frame that is empty, of an unknown type,
  *       truncated, too long for its type, a text frame, or a message only brokers send. The broker answers it with
  *       {@code INVALID_REQUEST}, logs it, and carries on with the connection's next frame. An Error with a

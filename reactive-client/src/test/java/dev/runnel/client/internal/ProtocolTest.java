@@ -52,7 +52,15 @@ class ProtocolTest {
         new Protocol.ConditionalAck(20, Protocol.CONDITION_NOT_MET, -1L, 9L, 4L, 2L, "the key's version is 2, not 0"),
         new Protocol.ReadKey(21, "accounts", 1, 0L, ByteString.fromString("acc-1")),
         new Protocol.KeyRecords(21, (short) 0, 10L, true, 3L, "", batches),
-        new Protocol.KeyRecords(22, (short) 56, -1L, true, -1L, "storage error", ByteString.emptyByteString()));
+        new Protocol.KeyRecords(22, (short) 56, -1L, true, -1L, "storage error", ByteString.emptyByteString()),
+        new Protocol.InitTransactions(23, "billing-tx", 60_000),
+        new Protocol.AddPartitionsToTxn(24, "billing-tx", 1L << 40, (short) 3,
+            List.of(new Protocol.TopicPartition("invoices", 0), new Protocol.TopicPartition("invoices", 2))),
+        new Protocol.TxnOffsetCommit(25, "billing-tx", 1L << 40, (short) 3, "billing", "m-1", 5,
+            List.of(new Protocol.PartitionOffset("orders", 1, 401L))),
+        new Protocol.EndTxn(26, "billing-tx", 1L << 40, (short) 3, true),
+        new Protocol.EndTxn(27, "billing-tx", 1L << 40, (short) 3, false),
+        new Protocol.TxnResult(26, (short) 90, "producer fenced"));
   }
 
   @ParameterizedTest
@@ -86,6 +94,15 @@ class ProtocolTest {
         () -> Protocol.decode(ByteString.fromArray(new byte[] {99, 0, 0, 0, 1})));
     ByteString extra = Protocol.encode(new Protocol.Cancel(3)).concat(ByteString.fromArray(new byte[] {0}));
     assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(extra));
+  }
+
+  @Test
+  void when_endTxnsCommitFlagIsNeitherZeroNorOne_then_decodingRefusesIt() {
+    ByteString commit = Protocol.encode(new Protocol.EndTxn(1, "t", 7L, (short) 0, true));
+    ByteString corrupted = commit.take(commit.size() - 1).concat(ByteString.fromArray(new byte[] {2}));
+    Protocol.MalformedFrameException refused =
+        assertThrows(Protocol.MalformedFrameException.class, () -> Protocol.decode(corrupted));
+    assertEquals("commit flag 2 is neither 0 nor 1", refused.getMessage());
   }
 
   @Test
