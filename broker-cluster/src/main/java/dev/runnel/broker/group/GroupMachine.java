@@ -429,7 +429,29 @@ public final class GroupMachine {
     }
     Member member = g.members.get(request.memberId());
     g.members.put(member.memberId(), member.heartbeat(now));
+    if (g.state == GroupState.STABLE && member.memberId().equals(g.leaderId) && assignmentOutdated(g)) {
+      prepareRebalance(step);
+    }
     return step.reply(g.state == GroupState.PREPARING_REBALANCE ? Errors.REBALANCE_IN_PROGRESS : Errors.NONE);
+  }
+
+  /**
+   * Whether a natively assigned group must be assigned again because its subscribed topics changed: a Kafka
+   * consumer rejoins by itself when its metadata shows a new partition, a native member leaves the partitions to
+   * the coordinator, which learns of them here (checked on the leader's heartbeats only, so a group's heartbeats
+   * cost one check per heartbeat interval, not one per member).
+   */
+  private boolean assignmentOutdated(Group.Draft g) {
+    if (!NATIVE_PROTOCOL_TYPE.equals(g.protocolType)) {
+      return false;
+    }
+    Map<String, byte[]> subscriptions = new LinkedHashMap<>();
+    Map<String, byte[]> assignments = new LinkedHashMap<>();
+    g.members.forEach((id, member) -> {
+      subscriptions.put(id, member.metadata(g.protocolName));
+      assignments.put(id, member.assignment());
+    });
+    return ServerAssignor.outdated(subscriptions, assignments, partitionCounts);
   }
 
   // LeaveGroup

@@ -82,6 +82,30 @@ final class ServerAssignor {
     return encoded;
   }
 
+  /**
+   * Whether a stable group's assignments no longer cover the partitions of its subscribed topics as they are now:
+   * a subscribed topic was created or grew after the assignment (its new partitions are nobody's), or an assigned
+   * partition is gone. Kafka's assignors give every partition of a subscribed topic to some member, so this
+   * compares the assignments' union with the partitions that exist.
+   */
+  static boolean outdated(
+      Map<String, byte[]> subscriptions, Map<String, byte[]> assignments, ToIntFunction<String> partitionCounts) {
+    Set<TopicPartition> existing = new HashSet<>();
+    for (byte[] bytes : subscriptions.values()) {
+      for (String topic : subscription(bytes).topics()) {
+        int count = partitionCounts.applyAsInt(topic);
+        for (int p = 0; p < count; p++) {
+          existing.add(new TopicPartition(topic, p));
+        }
+      }
+    }
+    Set<TopicPartition> assigned = new HashSet<>();
+    for (byte[] bytes : assignments.values()) {
+      assigned.addAll(assignment(bytes).partitions());
+    }
+    return !assigned.equals(existing);
+  }
+
   /** Whether some member owned a partition (by its subscription) that its new assignment no longer holds. */
   static boolean revokes(Map<String, byte[]> subscriptions, Map<String, byte[]> assignments) {
     for (Map.Entry<String, byte[]> entry : subscriptions.entrySet()) {

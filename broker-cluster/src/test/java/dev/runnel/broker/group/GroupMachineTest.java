@@ -37,11 +37,13 @@ class GroupMachineTest {
   private static final long RETENTION = Duration.ofDays(7).toMillis();
 
   private final AtomicInteger ids = new AtomicInteger();
+  /** Topic name to partition count as the coordinator sees it; a test may create or grow topics. */
+  private final Map<String, Integer> partitionCounts = new HashMap<>(Map.of("t", 6));
   private final GroupMachine machine = new GroupMachine(
       new GroupSettings(Duration.ofMillis(DELAY), Duration.ofSeconds(6), Duration.ofMinutes(30),
           Duration.ofMillis(RETENTION), 16, Duration.ofMillis(100), 100),
       () -> "u" + ids.incrementAndGet(),
-      topic -> topic.equals("t") ? 6 : 0);
+      topic -> partitionCounts.getOrDefault(topic, 0));
 
   private Group group = Group.empty("g");
   private StoredGroup stored = StoredGroup.EMPTY;
@@ -484,6 +486,33 @@ class GroupMachineTest {
     assertTrue(gotByB.stream().noneMatch(keptByA::contains));
     assertEquals(keptByA, assigned(joins.get(a)), "A's partitions did not move in the second round either");
     assertEquals(GroupState.STABLE, group.state());
+  }
+
+  @Test
+  void when_aSubscribedTopicIsCreatedOrGrowsAfterTheAssignment_then_theLeadersHeartbeatStartsARebalanceThatAssignsIt() {
+    JoinRequest later = request("", null, GroupMachine.NATIVE_PROTOCOL_TYPE,
+        List.of(new Protocol("range", subscription(List.of("later"), List.of(), -1))));
+    String a = run(machine.join(group, later, now)).reply().memberId();
+    JoinRequest rejoin = request(a, null, GroupMachine.NATIVE_PROTOCOL_TYPE,
+        List.of(new Protocol("range", subscription(List.of("later"), List.of(), -1))));
+    run(machine.join(group, rejoin, now));
+    tickAt(now + DELAY);
+    assertEquals(GroupState.STABLE, group.state());
+    assertTrue(assigned(joins.get(a)).isEmpty(), "the topic does not exist yet");
+    assertEquals(Errors.NONE, run(machine.heartbeat(group, new HeartbeatRequest(a, null, 1), now)).reply(),
+        "nothing changed: no rebalance");
+
+    partitionCounts.put("later", 2);
+    assertEquals(Errors.REBALANCE_IN_PROGRESS,
+        run(machine.heartbeat(group, new HeartbeatRequest(a, null, 1), now)).reply());
+    run(machine.join(group, rejoin, now));
+    assertEquals(GroupState.STABLE, group.state());
+    assertEquals(Set.of(new TopicPartition("later", 0), new TopicPartition("later", 1)), assigned(joins.get(a)));
+    assertEquals(Errors.NONE, run(machine.heartbeat(group, new HeartbeatRequest(a, null, 2), now)).reply());
+
+    partitionCounts.put("later", 3);
+    assertEquals(Errors.REBALANCE_IN_PROGRESS,
+        run(machine.heartbeat(group, new HeartbeatRequest(a, null, 2), now)).reply(), "the topic grew");
   }
 
   private static TxnOffsetCommitRequest txnCommit(long producerId, int epoch, TopicPartition partition, long offset) {

@@ -65,7 +65,8 @@ import org.junit.jupiter.api.Timeout;
  * the partitions between {@code committableSource}s, {@code drainAndShutdown} commits everything emitted before
  * the member leaves, and the remaining member continues exactly where the commits end; a partitioned source's
  * sub-sources complete on revocation; wrong group requests get Kafka's errors, a member whose connection
- * closes leaves its group, and a member whose connection is cut reconnects, rejoins and reads on.
+ * closes leaves its group, a member whose connection is cut reconnects, rejoins and reads on, and a member that
+ * joined before its topic existed is given the topic's partitions once it is created.
  */
 @Timeout(180)
 class GroupConsumerTest {
@@ -204,6 +205,24 @@ class GroupConsumerTest {
     await(second.control().drainAndShutdown(second.committed()));
     assertEquals(logEnds, committed(), "the group committed every record");
     assertEquals(GroupState.EMPTY, await(node.groups().describe(GROUP)).state(), "both members left");
+  }
+
+  @Test
+  void when_theMemberJoinsBeforeItsTopicExists_then_theTopicsPartitionsAreAssignedOnceItIsCreated_and_read()
+      throws Exception {
+    Member member = member(consumerSettings(ConsumerSettings.AutoOffsetReset.EARLIEST));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> assignmentSizes().equals(List.of(0)));
+
+    await(node.broker().createTopic(TOPIC, 3, Map.of()));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> assignmentSizes().equals(List.of(3)));
+    List<ProducerRecord> records = IntStream.range(0, 30)
+        .mapToObj(i -> ProducerRecord.of(TOPIC, ("key-" + i).getBytes(StandardCharsets.UTF_8),
+            ("value-" + i).getBytes(StandardCharsets.UTF_8)))
+        .collect(Collectors.toList());
+    await(Source.from(records).via(Producer.flow(ProducerSettings.create(client).withBootstrap(bootstrap())))
+        .runWith(Sink.ignore(), client));
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> member.emitted().size() == 30);
+    await(member.control().drainAndShutdown(member.committed()));
   }
 
   @Test
