@@ -26,10 +26,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -51,12 +53,15 @@ public final class CqrsApp implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final EventStore store;
   private final Database database;
+  private final ActorRef<ReadModels.Command> readModels;
   private final ServerBinding binding;
 
-  private CqrsApp(ActorSystem<Void> system, EventStore store, Database database, ServerBinding binding) {
+  private CqrsApp(ActorSystem<Void> system, EventStore store, Database database,
+      ActorRef<ReadModels.Command> readModels, ServerBinding binding) {
     this.system = system;
     this.store = store;
     this.database = database;
+    this.readModels = readModels;
     this.binding = binding;
   }
 
@@ -115,7 +120,7 @@ public final class CqrsApp implements AutoCloseable {
         database, orderView, readModelStore, readModels, broker, settings.topic(), START_TIMEOUT, json);
     ServerBinding binding = await(Http.get(system).newServerAt(settings.httpHost(), settings.httpPort())
         .bind(routes.route()));
-    return new CqrsApp(system, store, database, binding);
+    return new CqrsApp(system, store, database, readModels, binding);
   }
 
   /**
@@ -154,13 +159,19 @@ public final class CqrsApp implements AutoCloseable {
     } catch (Exception e) {
       log.warn("the HTTP server did not unbind cleanly", e);
     }
+    try {
+      AskPattern.<ReadModels.Command, Done>ask(readModels, ReadModels.Stop::new, Duration.ofSeconds(10),
+          system.scheduler()).toCompletableFuture().get(15, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("the projections did not stop in time", e);
+    }
+    store.close();
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     } catch (Exception e) {
       log.warn("the actor system did not stop in time", e);
     }
-    store.close();
     database.close();
   }
 }

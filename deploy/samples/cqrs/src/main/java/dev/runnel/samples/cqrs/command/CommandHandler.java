@@ -56,14 +56,14 @@ public final class CommandHandler<S, C, E> {
       }
       List<E> events = ((Decision.Accept<E>) decision).events();
       if (events.isEmpty()) {
-        return CompletableFuture.completedFuture(new CommandOutcome.Accepted(streamId, loaded.version(), List.of()));
+        return CompletableFuture.completedFuture(new CommandOutcome.Accepted(streamId, loaded.version(), List.of(), attempt));
       }
       return store.append(streamId, loaded.version(), events.stream().map(codec::encode).toList())
           .thenCompose(result -> {
             if (result instanceof EventStore.Appended appended) {
               List<String> types = events.stream().map(event -> event.getClass().getSimpleName()).toList();
               return CompletableFuture.completedFuture(
-                  new CommandOutcome.Accepted(streamId, appended.version(), types));
+                  new CommandOutcome.Accepted(streamId, appended.version(), types, attempt));
             }
             EventStore.Conflict conflict = (EventStore.Conflict) result;
             if (attempt >= maxAttempts) {

@@ -9,8 +9,9 @@ public sealed interface CommandOutcome {
    * The command's events were appended (or it needed none): the stream is at {@code version}.
    *
    * @param events the types of the events appended, in order; empty when the state already was as asked
+   * @param attempts how many times it was decided: 1, plus one per race lost to another writer of the stream
    */
-  record Accepted(String streamId, long version, List<String> events) implements CommandOutcome {
+  record Accepted(String streamId, long version, List<String> events, int attempts) implements CommandOutcome {
     public Accepted {
       events = List.copyOf(events);
     }

@@ -62,7 +62,8 @@ final class Responses {
   }
 
   /**
-   * A command's answer: {@code created} (201) or 200 with the stream's new version and the events appended; 404
+   * A command's answer: {@code created} (201) or 200 with the stream's new version, the events appended and the
+   * attempts it took; 404
    * when the stream does not exist, 409 when its state refuses the command or the stream stayed contended.
    */
   HttpResponse outcome(CommandOutcome outcome, StatusCode created, Map<String, String> ids) {
@@ -71,6 +72,7 @@ final class Responses {
       body.put("stream_id", accepted.streamId());
       body.put("version", accepted.version());
       body.put("events", accepted.events());
+      body.put("attempts", accepted.attempts());
       return json(accepted.events().isEmpty() ? StatusCodes.OK : created, body);
     }
     if (outcome instanceof CommandOutcome.Rejected rejected) {

@@ -31,6 +31,12 @@ public final class ReadModels {
 
   public record GetPhase(ActorRef<Phase> replyTo) implements Command {}
 
+  /**
+   * Stop every projection and then this actor, answered once they have stopped, so the app's shutdown closes their
+   * connections instead of cutting them. During a rebuild it is answered at once.
+   */
+  public record Stop(ActorRef<Done> replyTo) implements Command {}
+
   private record Stopped(ProjectionId id) implements Command {}
 
   private record ResetDone(Throwable failure) implements Command {}
@@ -107,6 +113,29 @@ public final class ReadModels {
               .ifPresent(definition -> restarted.put(definition.id(), start(definition)));
           return running(restarted, rebuilds);
         })
+        .onMessage(Stop.class, stop -> {
+          projections.values().forEach(projection -> projection.tell(ProjectionBehavior.stopMessage()));
+          return stoppingForGood(new HashSet<>(projections.keySet()), stop.replyTo(), rebuilds);
+        })
+        .build();
+  }
+
+  private Behavior<Command> stoppingForGood(Set<ProjectionId> remaining, ActorRef<Done> replyTo, int rebuilds) {
+    return Behaviors.receive(Command.class)
+        .onMessage(Stopped.class, stopped -> {
+          remaining.remove(stopped.id());
+          if (!remaining.isEmpty()) {
+            return Behaviors.same();
+          }
+          replyTo.tell(Done.getInstance());
+          return Behaviors.stopped();
+        })
+        .onMessage(Rebuild.class, rebuild -> {
+          rebuild.replyTo().tell(new RebuildFailed("the app is stopping"));
+          return Behaviors.same();
+        })
+        .onMessage(GetPhase.class, get -> rebuilding(get, rebuilds))
+        .onMessage(Stop.class, ReadModels::stopped)
         .build();
   }
 
@@ -122,6 +151,7 @@ public final class ReadModels {
         })
         .onMessage(Rebuild.class, rebuild -> alreadyRebuilding(rebuild))
         .onMessage(GetPhase.class, get -> rebuilding(get, rebuilds))
+        .onMessage(Stop.class, ReadModels::stopped)
         .build();
   }
 
@@ -140,11 +170,17 @@ public final class ReadModels {
         })
         .onMessage(Rebuild.class, rebuild -> alreadyRebuilding(rebuild))
         .onMessage(GetPhase.class, get -> rebuilding(get, rebuilds))
+        .onMessage(Stop.class, ReadModels::stopped)
         .build();
   }
 
   private static Behavior<Command> alreadyRebuilding(Rebuild rebuild) {
     rebuild.replyTo().tell(new AlreadyRebuilding());
+    return Behaviors.same();
+  }
+
+  private static Behavior<Command> stopped(Stop stop) {
+    stop.replyTo().tell(Done.getInstance());
     return Behaviors.same();
   }
 
