@@ -68,6 +68,20 @@ public final class EventStore implements AutoCloseable {
     public String payloadText() {
       return new String(payload, StandardCharsets.UTF_8);
     }
+
+    /**
+     * The stored event a record of the store's topic holds, as a consumer of the topic (a Pekko Projection over
+     * {@code RunnelSourceProvider}, say) receives it; a record written without the envelope has version -1 and null
+     * for the headers it lacks.
+     */
+    public static StoredEvent of(ConsumerRecord record) {
+      Map<String, byte[]> headers = new HashMap<>();
+      for (Header header : record.headers()) {
+        headers.put(header.key(), header.value());
+      }
+      return new StoredEvent(text(headers.get(STREAM_ID)), EventStore.version(headers.get(VERSION)),
+          text(headers.get(EVENT_TYPE)), record.value(), record.timestamp(), record.partition(), record.offset());
+    }
   }
 
   /** What {@link #append} found: the events stored, or the stream at another version than expected. */
@@ -191,7 +205,7 @@ public final class EventStore implements AutoCloseable {
         offsets.put(partition, fromPosition.getOrDefault(partition, Subscription.EARLIEST));
       }
       return Consumer.plainSource(settings.consumer(), Subscription.atOffsets(settings.topic(), offsets))
-          .map(EventStore::event)
+          .map(StoredEvent::of)
           .mapMaterializedValue(control -> NotUsed.getInstance());
     })).mapMaterializedValue(done -> NotUsed.getInstance());
   }
@@ -204,15 +218,6 @@ public final class EventStore implements AutoCloseable {
     byte[] payload = record.hasValue() ? Utils.toArray(record.value()) : null;
     return new StoredEvent(text(headers.get(STREAM_ID)), version(headers.get(VERSION)), text(headers.get(EVENT_TYPE)),
         payload, record.timestamp(), partition, record.offset());
-  }
-
-  private static StoredEvent event(ConsumerRecord record) {
-    Map<String, byte[]> headers = new HashMap<>();
-    for (Header header : record.headers()) {
-      headers.put(header.key(), header.value());
-    }
-    return new StoredEvent(text(headers.get(STREAM_ID)), version(headers.get(VERSION)), text(headers.get(EVENT_TYPE)),
-        record.value(), record.timestamp(), record.partition(), record.offset());
   }
 
   private static String text(byte[] bytes) {
@@ -235,7 +240,14 @@ public final class EventStore implements AutoCloseable {
     return partitions().thenApply(count -> Utils.toPositive(Utils.murmur2(key)) % count);
   }
 
-  /** The topic's partition count, asked once (the topic is created with the broker's defaults if missing). */
+  /**
+   * How many partitions the store's topic has, asked of the broker once (again only after a failed answer). The
+   * broker creates a missing topic with its defaults (runnel.broker.num-partitions) when auto-create-topics is on.
+   */
+  public CompletionStage<Integer> partitionCount() {
+    return partitions();
+  }
+
   private CompletableFuture<Integer> partitions() {
     CompletableFuture<Integer> known = partitions;
     if (known != null && !known.isCompletedExceptionally()) {
