@@ -120,6 +120,11 @@ public final class TransactionCoordinator
     INSTANCE
   }
 
+  /** The parked requests have waited {@link #PARKED_WAIT}: answered now, whatever the state. */
+  private enum ReleaseParked implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** The completion of one decision under way: what is not acknowledged yet. */
   private static final class Completion {
     final int coordinatorEpoch;
@@ -138,6 +143,15 @@ public final class TransactionCoordinator
 
   private static final Duration FIRST_RETRY = Duration.ofMillis(200);
   private static final Duration MAX_RETRY = Duration.ofSeconds(10);
+  /**
+   * How long an AddPartitionsToTxn or AddOffsetsToTxn that arrives while the last decision's markers are being
+   * written waits for them before it is told CONCURRENT_TRANSACTIONS. A producer's next transaction starts right
+   * after its EndTxn is answered, before the markers are written (a few milliseconds); answered at once, the client
+   * backs off 20 ms and more (Kafka's producer) for every transaction. Longer than markers usually take; short
+   * enough that a partition that does not acknowledge does not hold the request near its timeout.
+   */
+  private static final Duration PARKED_WAIT = Duration.ofMillis(500);
+  private static final int MAX_PARKED = 16;
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -150,6 +164,8 @@ public final class TransactionCoordinator
   private final GroupSettlement groups;
   private final LongSupplier clock;
   private Completion completion;
+  /** Requests waiting for the current decision's completion (see {@link #PARKED_WAIT}), in arrival order. */
+  private final List<Command> parked = new ArrayList<>();
 
   /**
    * The entity's behavior.
@@ -232,10 +248,18 @@ public final class TransactionCoordinator
         })
         .onCommand(AddPartitions.class, (state, c) -> c.verifyOnly()
             ? reply(c.replyTo(), machine.verifyPartitions(state, c.producerId(), c.producerEpoch(), c.partitions()))
+            : parks(state, c.producerId(), c.producerEpoch(), c) ? Effect().none()
             : run(machine.addPartitions(state, c.producerId(), c.producerEpoch(), c.partitions(), now()),
                 c.replyTo()))
-        .onCommand(AddOffsets.class, (state, c) ->
-            run(machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now()), c.replyTo()))
+        .onCommand(AddOffsets.class, (state, c) -> parks(state, c.producerId(), c.producerEpoch(), c)
+            ? Effect().none()
+            : run(machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now()), c.replyTo()))
+        .onCommand(ReleaseParked.class, (state, c) -> {
+          List<Command> waiting = List.copyOf(parked);
+          parked.clear();
+          waiting.forEach(request -> answerUnparked(state, request));
+          return Effect().none();
+        })
         .onCommand(EndTxn.class, (state, c) ->
             run(machine.endTxn(state, c.producerId(), c.producerEpoch(), c.commit(), now()), c.replyTo()))
         .onCommand(Describe.class, (state, c) -> reply(c.replyTo(), state))
@@ -270,6 +294,22 @@ public final class TransactionCoordinator
     return clock.getAsLong();
   }
 
+  /**
+   * Parks a request of the current producer that arrives while its decision's markers are being written (see
+   * {@link #PARKED_WAIT}).
+   */
+  private boolean parks(TransactionMetadata state, long producerId, short producerEpoch, Command request) {
+    if (completion == null || !state.state().preparing() || producerId != state.producerId()
+        || producerEpoch != state.producerEpoch() || parked.size() >= MAX_PARKED) {
+      return false;
+    }
+    if (parked.isEmpty()) {
+      timers.startSingleTimer(ReleaseParked.INSTANCE, PARKED_WAIT);
+    }
+    parked.add(request);
+    return true;
+  }
+
   private Effect<TransitionStored, TransactionMetadata> initProducerId(
       TransactionMetadata state, InitProducerId c, long freshProducerId) {
     Decision<InitProducerIdResult> decision = machine.initProducerId(
@@ -281,6 +321,18 @@ public final class TransactionCoordinator
       return Effect().none();
     }
     return run(decision, c.replyTo());
+  }
+
+  /**
+   * Answers a parked request that waited out {@link #PARKED_WAIT} while the decision is still being completed: the
+   * machine refuses an addition then (CONCURRENT_TRANSACTIONS), so the answer changes no state.
+   */
+  private void answerUnparked(TransactionMetadata state, Command request) {
+    if (request instanceof AddPartitions c) {
+      c.replyTo().tell(machine.addPartitions(state, c.producerId(), c.producerEpoch(), c.partitions(), now()).reply());
+    } else if (request instanceof AddOffsets c) {
+      c.replyTo().tell(machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now()).reply());
+    }
   }
 
   private <R> Effect<TransitionStored, TransactionMetadata> reply(ActorRef<R> replyTo, R reply) {
@@ -421,10 +473,16 @@ public final class TransactionCoordinator
     int epoch = completion.coordinatorEpoch;
     completion = null;
     Decision<Void> decision = machine.markersWritten(state, epoch, now());
-    if (decision.next() != null) {
-      context.getLog().info("Transaction {}: {} of producer {} epoch {}", transactionalId,
-          decision.next().state().kafkaName(), state.producerId(), state.producerEpoch());
+    if (decision.next() == null) {
+      return Effect().none();
     }
-    return run(decision, null);
+    context.getLog().info("Transaction {}: {} of producer {} epoch {}", transactionalId,
+        decision.next().state().kafkaName(), state.producerId(), state.producerEpoch());
+    return Effect().persist(new TransitionStored(decision.next())).thenRun(after -> {
+      timers.cancel(ReleaseParked.INSTANCE);
+      List<Command> waiting = List.copyOf(parked);
+      parked.clear();
+      waiting.forEach(request -> context.getSelf().tell(request));
+    });
   }
 }
