@@ -21,6 +21,8 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -231,6 +233,10 @@ public final class TransactionCoordinator
             complete(state);
           }
         })
+        // Passivated or handed off to another node while requests were parked: answered, so their clients retry
+        // (on the new home) instead of waiting out their request timeout.
+        .onSignal(PostStop.instance(), this::answerParked)
+        .onSignal(PreRestart.instance(), this::answerParked)
         .build();
   }
 
@@ -255,9 +261,7 @@ public final class TransactionCoordinator
             ? Effect().none()
             : run(machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now()), c.replyTo()))
         .onCommand(ReleaseParked.class, (state, c) -> {
-          List<Command> waiting = List.copyOf(parked);
-          parked.clear();
-          waiting.forEach(request -> answerUnparked(state, request));
+          answerParked(state);
           return Effect().none();
         })
         .onCommand(EndTxn.class, (state, c) ->
@@ -323,15 +327,26 @@ public final class TransactionCoordinator
     return run(decision, c.replyTo());
   }
 
+  private void answerParked(TransactionMetadata state) {
+    List<Command> waiting = List.copyOf(parked);
+    parked.clear();
+    waiting.forEach(request -> answerUnparked(state, request));
+  }
+
   /**
-   * Answers a parked request that waited out {@link #PARKED_WAIT} while the decision is still being completed: the
-   * machine refuses an addition then (CONCURRENT_TRANSACTIONS), so the answer changes no state.
+   * Answers a parked request without handling it: the decision is still being completed (parked requests are
+   * handled once it is stored), so the machine refuses the addition (CONCURRENT_TRANSACTIONS, or an error of the
+   * producer's) and the client asks again. A reply that would need a stored transition is never sent from here.
    */
   private void answerUnparked(TransactionMetadata state, Command request) {
     if (request instanceof AddPartitions c) {
-      c.replyTo().tell(machine.addPartitions(state, c.producerId(), c.producerEpoch(), c.partitions(), now()).reply());
+      Decision<PartitionErrors> decision =
+          machine.addPartitions(state, c.producerId(), c.producerEpoch(), c.partitions(), now());
+      c.replyTo().tell(decision.next() == null ? decision.reply()
+          : TransactionMachine.allFailed(c.partitions(), Errors.CONCURRENT_TRANSACTIONS));
     } else if (request instanceof AddOffsets c) {
-      c.replyTo().tell(machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now()).reply());
+      Decision<Errors> decision = machine.addGroup(state, c.producerId(), c.producerEpoch(), c.groupId(), now());
+      c.replyTo().tell(decision.next() == null ? decision.reply() : Errors.CONCURRENT_TRANSACTIONS);
     }
   }
 

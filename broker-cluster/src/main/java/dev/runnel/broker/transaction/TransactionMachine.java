@@ -198,7 +198,7 @@ public final class TransactionMachine {
     return epoch < MAX_EPOCH ? (short) (epoch + 1) : epoch;
   }
 
-  private static PartitionErrors allFailed(Collection<TopicPartition> partitions, Errors error) {
+  static PartitionErrors allFailed(Collection<TopicPartition> partitions, Errors error) {
     Map<TopicPartition, Errors> results = new HashMap<>();
     partitions.forEach(p -> results.put(p, error));
     return new PartitionErrors(error, results);
