@@ -327,10 +327,15 @@ public final class TransactionCoordinator
     return run(decision, c.replyTo());
   }
 
-  private void answerParked(TransactionMetadata state) {
+  /** The parked requests, in arrival order, and none parked any more. */
+  private List<Command> takeParked() {
     List<Command> waiting = List.copyOf(parked);
     parked.clear();
-    waiting.forEach(request -> answerUnparked(state, request));
+    return waiting;
+  }
+
+  private void answerParked(TransactionMetadata state) {
+    takeParked().forEach(request -> answerUnparked(state, request));
   }
 
   /**
@@ -494,10 +499,9 @@ public final class TransactionCoordinator
     context.getLog().info("Transaction {}: {} of producer {} epoch {}", transactionalId,
         decision.next().state().kafkaName(), state.producerId(), state.producerEpoch());
     return Effect().persist(new TransitionStored(decision.next())).thenRun(after -> {
+      // Handled now that the decision is complete, so the next transaction begins.
       timers.cancel(ReleaseParked.INSTANCE);
-      List<Command> waiting = List.copyOf(parked);
-      parked.clear();
-      waiting.forEach(request -> context.getSelf().tell(request));
+      takeParked().forEach(request -> context.getSelf().tell(request));
     });
   }
 }
