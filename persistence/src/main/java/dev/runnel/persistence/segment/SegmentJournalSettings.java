@@ -14,7 +14,7 @@ import java.time.Duration;
  * @param fsync when written bytes are forced to the disk
  * @param fsyncInterval how often under {@link FsyncPolicy#INTERVAL}
  * @param maxBatchBytes how many queued bytes the writer gathers into one batch (one gathered write per file)
- * @param maxQueuedWrites queued write requests before callers wait for room
+ * @param maxQueuedWrites queued write requests before further ones wait for room (on the store's admission thread)
  * @param maxEntryBytes the largest entry accepted, and the bound a length read back is checked against
  * @param fsyncThreads how many files are forced at once (a batch's under always, the interval's under interval)
  * @param maxOpenFiles how many segment files the store keeps open, at most (beyond it the least recently used close)

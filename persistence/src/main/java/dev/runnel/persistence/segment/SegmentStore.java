@@ -76,6 +76,13 @@ public final class SegmentStore implements AutoCloseable {
   private final ExecutorService forcers;
   /** The thread that forces what the writer wrote in each interval (fsync = interval), or null. */
   private final ExecutorService flusher;
+  /**
+   * The thread that waits for room in the full queue on behalf of the callers, so that the journal actor, which
+   * runs on Pekko's default dispatcher, never blocks; ops it holds are queued in the order they came.
+   */
+  private final ExecutorService admission;
+  /** Ops handed to {@link #admission} and not in the queue yet: while any are, later ops go the same way. */
+  private final AtomicInteger admitting = new AtomicInteger();
   /** Writer thread only: segments written, and directories that gained entries, since the last flush (interval). */
   private Set<Segment> dirty = new LinkedHashSet<>();
   private Set<Path> dirtyDirs = new LinkedHashSet<>();
@@ -117,6 +124,7 @@ public final class SegmentStore implements AutoCloseable {
     this.forcers = settings.fsync() != FsyncPolicy.NEVER && settings.fsyncThreads() > 1
         ? daemonThreads(settings.fsyncThreads(), "runnel-segment-fsync-") : null;
     this.flusher = settings.fsync() == FsyncPolicy.INTERVAL ? daemonThreads(1, "runnel-segment-flush-") : null;
+    this.admission = daemonThreads(1, "runnel-segment-admission-");
   }
 
   private static ExecutorService daemonThreads(int threads, String name) {
@@ -146,8 +154,9 @@ public final class SegmentStore implements AutoCloseable {
   }
 
   /**
-   * Queues the atomic writes of one persistence id, in order; waits while the queue is full. The future completes
-   * when all of them are written (or fails, with none of them visible).
+   * Queues the atomic writes of one persistence id, in order, without blocking: while the queue is full they wait
+   * for room on the store's admission thread. The future completes when all of them are written (or fails, with
+   * none of them visible), so a full queue makes callers wait longer, not their threads.
    */
   public CompletableFuture<Void> append(String persistenceId, List<EncodedWrite> writes) {
     if (writes.isEmpty()) {
@@ -161,17 +170,25 @@ public final class SegmentStore implements AutoCloseable {
     return enqueue(new Delete(persistenceId, toSequenceNr, new CompletableFuture<>()));
   }
 
-  private CompletableFuture<Void> enqueue(Op op) {
+  private synchronized CompletableFuture<Void> enqueue(Op op) {
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the segment store " + settings.dir()
           + " is closed"));
     }
-    try {
-      queue.put(op);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return CompletableFuture.failedFuture(e);
+    // Once an op waits for room, every later one waits behind it, so one persistence id's ops keep their order.
+    if (admitting.get() == 0 && queue.offer(op)) {
+      return op.done();
     }
+    admitting.incrementAndGet();
+    admission.execute(() -> {
+      try {
+        queue.put(op);
+      } catch (InterruptedException e) {
+        op.done().completeExceptionally(e);
+      } finally {
+        admitting.decrementAndGet();
+      }
+    });
     return op.done();
   }
 
@@ -594,12 +611,17 @@ public final class SegmentStore implements AutoCloseable {
   /** Writes what is queued, forces it unless the policy is {@code never}, and closes every file. */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
     }
-    closed = true;
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     try {
+      // The writer is still taking ops, so the ops waiting for room get in ahead of the Stop.
+      admission.shutdown();
+      admission.awaitTermination(30, TimeUnit.SECONDS);
       queue.put(new Stop(stopped));
       stopped.get(30, TimeUnit.SECONDS);
       writer.join(TimeUnit.SECONDS.toMillis(30));

@@ -327,6 +327,36 @@ class SegmentStoreTest {
   }
 
   @Test
+  void when_theWriteQueueIsFull_then_appendsReturnAtOnceAndAreWrittenInTheOrderTheyCame() throws Exception {
+    SegmentJournalSettings one = settings(1 << 20, FsyncPolicy.ALWAYS);
+    one = new SegmentJournalSettings(dir, one.segmentBytes(), one.indexIntervalBytes(), one.fsync(),
+        one.fsyncInterval(), one.maxBatchBytes(), 1, one.maxEntryBytes(), one.fsyncThreads(), one.maxOpenFiles());
+    try (SegmentStore store = SegmentStore.open(one)) {
+      int perLog = 200;
+      List<CompletableFuture<Void>> all = new ArrayList<>();
+      for (long seq = 1; seq <= perLog; seq++) {
+        for (int log = 0; log < 3; log++) {
+          all.add(store.append("p-" + log, List.of(single(seq, 32 * 1024))));
+        }
+        if (seq == perLog / 2) {
+          all.add(store.deleteTo("p-0", seq));
+        }
+      }
+      // With a queue of one, a caller that waited for room would find at most two ops unfinished here (one
+      // queued, one being written); these calls only handed theirs over.
+      long unfinished = all.stream().filter(done -> !done.isDone()).count();
+      assertTrue(unfinished > 2, unfinished + " of " + all.size() + " ops unfinished when the last was handed over");
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      assertEquals(range(perLog / 2 + 1, perLog), sequenceNrs(store.read("p-0", 1, Long.MAX_VALUE, Long.MAX_VALUE,
+          Long.MAX_VALUE)));
+      for (int log = 1; log < 3; log++) {
+        assertEquals(range(1, perLog), sequenceNrs(store.read("p-" + log, 1, Long.MAX_VALUE, Long.MAX_VALUE,
+            Long.MAX_VALUE)));
+      }
+    }
+  }
+
+  @Test
   void when_aPersistenceIdHasOddCharacters_then_itsDirectoryNameIsSafeAndDecodesBack() throws Exception {
     try (SegmentStore store = SegmentStore.open(settings(1 << 20, FsyncPolicy.NEVER))) {
       for (String pid : List.of("..", "a/b", "x y+z", "*", "Ünï|cødé")) {

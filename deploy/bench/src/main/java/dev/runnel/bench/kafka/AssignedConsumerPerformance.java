@@ -49,6 +49,14 @@ public final class AssignedConsumerPerformance {
       }
       System.out.printf("consume records/s %.1f%n", records / seconds);
       System.out.printf("consume MB/s %.2f%n", bytes / seconds / (1024 * 1024));
+      // The consumer fetches a partition again only once it has handed out what it holds, so the time a broker
+      // takes to answer a fetch bounds this throughput.
+      consumer.metrics().forEach((name, metric) -> {
+        if (name.group().equals("consumer-fetch-manager-metrics") && name.tags().size() == 1
+            && (name.name().equals("fetch-latency-avg") || name.name().equals("fetch-size-avg"))) {
+          System.out.printf("consume %s %.1f%n", name.name().replace('-', ' '), (Double) metric.metricValue());
+        }
+      });
     }
   }
 }
