@@ -494,14 +494,17 @@ public final class TransactionCoordinator
     completion = null;
     Decision<Void> decision = machine.markersWritten(state, epoch, now());
     if (decision.next() == null) {
+      handleParked();
       return Effect().none();
     }
     context.getLog().info("Transaction {}: {} of producer {} epoch {}", transactionalId,
         decision.next().state().kafkaName(), state.producerId(), state.producerEpoch());
-    return Effect().persist(new TransitionStored(decision.next())).thenRun(after -> {
-      // Handled now that the decision is complete, so the next transaction begins.
-      timers.cancel(ReleaseParked.INSTANCE);
-      takeParked().forEach(request -> context.getSelf().tell(request));
-    });
+    return Effect().persist(new TransitionStored(decision.next())).thenRun(after -> handleParked());
+  }
+
+  /** The completion has ended: the parked requests are handled now, in arrival order (the next transaction). */
+  private void handleParked() {
+    timers.cancel(ReleaseParked.INSTANCE);
+    takeParked().forEach(request -> context.getSelf().tell(request));
   }
 }

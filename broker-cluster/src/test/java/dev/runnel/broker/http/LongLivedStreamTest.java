@@ -49,10 +49,10 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /**
  * Streams that outlive pekko-http's timeouts. A following NDJSON stream read slowly for two minutes (twice the
- * longest pekko-http timeout: idle 60 s, request 20 s, linger 1 min) keeps flowing while a producer appends at a steady rate faster than the reader
- * reads, so the node's writes wait on the reader all the time; and a WebSocket subscription quiet for longer than
- * the idle-timeout still delivers what is appended after. This class runs concurrently with the rest of the
- * suite (see {@code junit-platform.properties}): it mostly waits.
+ * longest pekko-http timeout: idle 60 s, request 20 s, linger 1 min) keeps flowing while a producer appends at a
+ * steady rate faster than the reader reads, so the node's writes wait on the reader all the time; and a WebSocket
+ * subscription quiet for longer than the idle-timeout still delivers what is appended after. This class runs
+ * concurrently with the rest of the suite (see {@code junit-platform.properties}): it mostly waits.
  */
 @Execution(ExecutionMode.CONCURRENT)
 @Timeout(300)
