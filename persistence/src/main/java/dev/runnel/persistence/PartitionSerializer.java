@@ -16,14 +16,19 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.pekko.serialization.ByteBufferSerializer;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
  * Binary serializer for the partition log's events and snapshots. Record batches are written as the bytes they
  * are, never re-encoded. Each manifest names one type and its format version; a new format gets a new manifest and
  * the old one stays readable.
+ *
+ * <p>Also a {@link ByteBufferSerializer}: an event read from the journal is decoded straight from the buffer the file
+ * was read into ({@link StoredEvent#event}), so a batch's bytes are copied once on their way into the event, not
+ * twice.
  */
-public final class PartitionSerializer extends SerializerWithStringManifest {
+public final class PartitionSerializer extends SerializerWithStringManifest implements ByteBufferSerializer {
 
   static final String RECORDS_APPENDED = "A1";
   static final String PARTITION_DELETED = "D1";
@@ -96,6 +101,37 @@ public final class PartitionSerializer extends SerializerWithStringManifest {
       return stateToBinary(state);
     }
     throw new IllegalArgumentException("cannot serialize " + o.getClass());
+  }
+
+  @Override
+  public void toBinary(Object o, ByteBuffer buffer) {
+    buffer.put(toBinary(o));
+  }
+
+  /** Reads from the buffer's position to its limit; the buffer's position moves to its limit. */
+  @Override
+  public Object fromBinary(ByteBuffer buffer, String manifest) throws NotSerializableException {
+    switch (manifest) {
+      case RECORDS_APPENDED -> {
+        long baseOffset = buffer.getLong();
+        long lastOffset = buffer.getLong();
+        return new RecordsAppended(baseOffset, lastOffset, remaining(buffer));
+      }
+      case RECORDS_COMPACTED -> {
+        long fromOffset = buffer.getLong();
+        long toOffset = buffer.getLong();
+        return new RecordsCompacted(fromOffset, toOffset, remaining(buffer));
+      }
+      default -> {
+        return fromBinary(remaining(buffer), manifest);
+      }
+    }
+  }
+
+  private static byte[] remaining(ByteBuffer buffer) {
+    byte[] bytes = new byte[buffer.remaining()];
+    buffer.get(bytes);
+    return bytes;
   }
 
   @Override

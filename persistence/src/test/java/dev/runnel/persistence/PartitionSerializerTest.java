@@ -58,6 +58,24 @@ class PartitionSerializerTest {
     assertEquals(message, serializer.fromBinary(bytes, serializer.manifest(message)), "round trip of " + message);
   }
 
+  @ParameterizedTest
+  @MethodSource("messages")
+  void when_readFromTheMiddleOfALargerDirectBuffer_then_readsBackEqualAndConsumesExactlyItsBytes(Object message)
+      throws Exception {
+    // As the segment journal hands an event over: a view of the buffer its file region was read into, with other
+    // entries' bytes on either side.
+    byte[] bytes = serializer.toBinary(message);
+    ByteBuffer region = ByteBuffer.allocateDirect(bytes.length + 40);
+    byte[] before = new byte[17];
+    byte[] after = new byte[23];
+    java.util.Arrays.fill(before, (byte) 0x5A);
+    java.util.Arrays.fill(after, (byte) 0x5A);
+    region.put(before).put(bytes).put(after).flip();
+    ByteBuffer view = region.duplicate().position(17).limit(17 + bytes.length);
+    assertEquals(message, serializer.fromBinary(view, serializer.manifest(message)), "read from a buffer: " + message);
+    assertEquals(17 + bytes.length, view.position(), "the buffer is read to its limit, no further");
+  }
+
   @Test
   void when_snapshotHasTheFirstFormat_then_itReadsWithCompactionStartingAtTheLogStart() throws Exception {
     PartitionState state = PartitionState.of(3, 5, 9, 100, OffsetIndex.of(List.of(new IndexEntry(5, 8, 3, 100, 1))),
