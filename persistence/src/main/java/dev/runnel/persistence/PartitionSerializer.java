@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.NotSerializableException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -108,9 +109,14 @@ public final class PartitionSerializer extends SerializerWithStringManifest impl
     buffer.put(toBinary(o));
   }
 
-  /** Reads from the buffer's position to its limit; the buffer's position moves to its limit. */
+  /**
+   * Reads from the buffer's position to its limit, whatever the buffer's byte order (Pekko hands buffer serializers
+   * little-endian buffers; the format is big-endian); the buffer's position moves to its limit.
+   */
   @Override
-  public Object fromBinary(ByteBuffer buffer, String manifest) throws NotSerializableException {
+  public Object fromBinary(ByteBuffer from, String manifest) throws NotSerializableException {
+    ByteBuffer buffer = from.duplicate().order(ByteOrder.BIG_ENDIAN);
+    from.position(from.limit());
     switch (manifest) {
       case RECORDS_APPENDED -> {
         long baseOffset = buffer.getLong();

@@ -74,6 +74,9 @@ class PartitionSerializerTest {
     ByteBuffer view = region.duplicate().position(17).limit(17 + bytes.length);
     assertEquals(message, serializer.fromBinary(view, serializer.manifest(message)), "read from a buffer: " + message);
     assertEquals(17 + bytes.length, view.position(), "the buffer is read to its limit, no further");
+    // Pekko hands buffer serializers little-endian buffers (Artery, wrapped payloads).
+    ByteBuffer littleEndian = ByteBuffer.wrap(bytes).asReadOnlyBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    assertEquals(message, serializer.fromBinary(littleEndian, serializer.manifest(message)), "little-endian: " + message);
   }
 
   @Test
