@@ -12,9 +12,12 @@
 #                                "LABEL avg ms N" and "LABEL p99 ms N" lines
 #   wait_for LOG PATTERN PID WHAT  until LOG shows PATTERN; fails if PID exits first or after 120 s
 #   start_runnel WORKDIR PROFILE   one Runnel node on the journal profile PROFILE (data and log in WORKDIR), ready;
-#                                sets RUNNEL_PID and RUNNEL_BOOTSTRAP. RUNNEL_JAVA_OPTS adds JVM options.
+#                                sets RUNNEL_PID and RUNNEL_BOOTSTRAP. RUNNEL_JAVA_OPTS adds JVM options. It runs as
+#                                deploy/bin/runnel runs it: on RUNNEL_JAVA (deploy/bin/jvm.bash) with the launcher's
+#                                AOT cache, trained first when missing (RUNNEL_AOT=off: none)
 #   start_kafka WORKDIR          one Apache Kafka 4.3.1 node in KRaft mode (data and log in WORKDIR), ready; sets
-#                                KAFKA_PID and KAFKA_BOOTSTRAP
+#                                KAFKA_PID and KAFKA_BOOTSTRAP. It runs on the same RUNNEL_JAVA as Runnel, so that
+#                                the brokers differ in their code, not in their JVM (Kafka ships no AOT cache)
 #   stop_process PID             stops a broker started here and waits for it
 #   bench CLASS ARGS...          runs a program of deploy/bench on Runnel's classpath: its figures on stdout, its log
 #                                (warnings and up, deploy/bench/logback-bench.xml) on stderr
@@ -22,6 +25,10 @@
 step() { printf '\n== %s\n' "$*" >&2; }
 fail() { printf '\nBENCH FAILED: %s\n' "$*" >&2; exit 1; }
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+root="$ROOT"
+source "$ROOT/deploy/bin/jvm.bash"
+runnel_jvm
 
 TOOLS="$ROOT/deploy/target/bench-kafka/lib"
 TOOLS_LOG4J2=""
@@ -64,10 +71,12 @@ wait_for() { # LOG PATTERN PID WHAT
 
 start_runnel() { # WORKDIR PROFILE
   RUNNEL_PORT="$(free_port)"
+  runnel_jvm_options
   : >"$1/runnel.log"
   # Same group setting as the Kafka broker below (group.initial.rebalance.delay.ms=0).
-  java -Xmx1g -Drunnel.persistence.profile="$2" -Drunnel.broker.group.initial-rebalance-delay=0s ${RUNNEL_JAVA_OPTS:-} \
-    -cp "$ROOT/deploy/target/lib/*" dev.runnel.broker.Main --data-dir "$1/runnel-data" \
+  "$RUNNEL_JAVA" -Xmx1g "${RUNNEL_JVM_OPTIONS[@]}" -Drunnel.persistence.profile="$2" \
+    -Drunnel.broker.group.initial-rebalance-delay=0s ${RUNNEL_JAVA_OPTS:-} -cp "$ROOT/deploy/target/lib/*" \
+    dev.runnel.broker.Main --data-dir "$1/runnel-data" \
     --http-port 0 --schema-registry-port 0 --kafka-port "$RUNNEL_PORT" >"$1/runnel.log" 2>&1 &
   RUNNEL_PID=$!
   PIDS+=("$RUNNEL_PID")
@@ -100,7 +109,7 @@ PROPS
   tool kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$1/server.properties" \
     >"$1/format.log" 2>&1 || { cat "$1/format.log" >&2; fail "Kafka storage format"; }
   : >"$1/kafka.log"
-  java -Xmx1g -Dlog4j2.configurationFile="$1/log4j2-broker.xml" -cp "$TOOLS/*" kafka.Kafka "$1/server.properties" \
+  "$RUNNEL_JAVA" -Xmx1g -Dlog4j2.configurationFile="$1/log4j2-broker.xml" -cp "$TOOLS/*" kafka.Kafka "$1/server.properties" \
     >"$1/kafka.log" 2>&1 &
   KAFKA_PID=$!
   PIDS+=("$KAFKA_PID")
