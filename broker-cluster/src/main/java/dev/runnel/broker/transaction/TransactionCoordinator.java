@@ -179,7 +179,8 @@ public final class TransactionCoordinator
    * @param clock the time in epoch milliseconds; {@code System::currentTimeMillis} outside tests
    */
   public static Behavior<Command> create(String transactionalId, TransactionSettings settings,
-      Supplier<CompletionStage<Long>> producerIds, Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds,
+      Supplier<CompletionStage<Long>> producerIds,
+      Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds,
       ActorRef<PartitionMessenger.Command> messenger, GroupSettlement groups, LongSupplier clock) {
     return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
       timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.timeoutCheckInterval());
@@ -190,8 +191,8 @@ public final class TransactionCoordinator
 
   private TransactionCoordinator(ActorContext<Command> context, TimerScheduler<Command> timers,
       String transactionalId, TransactionSettings settings, Supplier<CompletionStage<Long>> producerIds,
-      Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds, ActorRef<PartitionMessenger.Command> messenger,
-      GroupSettlement groups, LongSupplier clock) {
+      Function<TopicPartition, CompletionStage<Optional<PartitionId>>> partitionIds,
+      ActorRef<PartitionMessenger.Command> messenger, GroupSettlement groups, LongSupplier clock) {
     super(
         // Kafka allows any characters in a transactional id, also PersistenceId.of's separator '|'.
         PersistenceId.ofUniqueId(ENTITY_KEY.name() + "|" + transactionalId),
