@@ -52,21 +52,34 @@ runnel_jvm_options() {
   # about both at the first call, on every start.
   RUNNEL_JVM_OPTIONS+=(--sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED)
   [[ "${RUNNEL_AOT:-on}" == off ]] && return 0
-  local cache="$root/deploy/target/aot/runnel-$RUNNEL_JAVA_VERSION.aot"
-  if [[ ! -f "$cache" || -n "$(find "$root/deploy/target/lib" -newer "$cache" -print -quit)" ]]; then
-    aot_train "$cache" || { rm -f "$cache"; return 0; }
+  local cache="$root/deploy/target/aot/runnel-$RUNNEL_JAVA_VERSION.aot" trained=0
+  if aot_stale "$cache"; then
+    # Launchers started together train once: the others wait for the lock and find the cache fresh.
+    mkdir -p "$(dirname "$cache")"
+    exec 9>"$cache.lock"
+    ! command -v flock >/dev/null || flock 9
+    if aot_stale "$cache"; then
+      aot_train "$cache" || trained=1
+    fi
+    exec 9>&-
+    (( trained == 0 )) || return 0
   fi
   RUNNEL_JVM_OPTIONS+=("-XX:AOTCache=$cache")
+}
+
+aot_stale() { # CACHE
+  [[ ! -f "$1" || -n "$(find "$root/deploy/target/lib" -newer "$1" -print -quit)" ]]
 }
 
 aot_train() { # CACHE
   local cache="$1" work pid line http kafka start=$SECONDS
   work="$(mktemp -d "${TMPDIR:-/tmp}/runnel-aot.XXXXXX")"
+  # Written beside the cache and renamed once whole, so that no node ever maps a cache still being written.
+  local partial="$cache.$$.partial"
   echo "Training the AOT cache for Java $RUNNEL_JAVA_VERSION (once per build, about 40 s; RUNNEL_AOT=off skips it)..." >&2
-  mkdir -p "$(dirname "$cache")"
   rm -f "$cache"
   # A small tail cache, so that the workload's fetches read the segment files too.
-  "$RUNNEL_JAVA" ${RUNNEL_JAVA_OPTS:--Xmx1g} "${RUNNEL_JVM_OPTIONS[@]}" "-XX:AOTCacheOutput=$cache" \
+  "$RUNNEL_JAVA" ${RUNNEL_JAVA_OPTS:--Xmx1g} "${RUNNEL_JVM_OPTIONS[@]}" "-XX:AOTCacheOutput=$partial" \
     -Drunnel.broker.partition.tail-cache-total-bytes=16m -cp "$root/deploy/target/lib/*" dev.runnel.broker.Main \
     --data-dir "$work/data" --host 127.0.0.1 --http-port 0 --kafka-port 0 --schema-registry-port 0 \
     >"$work/node.log" 2>&1 &
@@ -93,10 +106,12 @@ aot_train() { # CACHE
   # The JVM writes the cache as it exits.
   kill -TERM "$pid"
   wait "$pid" || true
-  if [[ ! -s "$cache" ]]; then
+  if [[ ! -s "$partial" ]]; then
+    rm -f "$partial"
     aot_failed "$work" "" "the JVM wrote no cache"
     return 1
   fi
+  mv -f "$partial" "$cache"
   echo "AOT cache ready in $((SECONDS - start)) s: $cache ($(du -m "$cache" | cut -f1) MB)." >&2
   rm -rf "$work"
 }
