@@ -55,7 +55,8 @@ runnel_jvm_options() {
   local cache="$root/deploy/target/aot/runnel-$RUNNEL_JAVA_VERSION.aot" trained=0
   if aot_stale "$cache"; then
     # Launchers started together train once: the others wait for the lock and find the cache fresh.
-    mkdir -p "$(dirname "$cache")"
+    # A checkout the user cannot write to gets no cache rather than a launcher that stops here.
+    { mkdir -p "$(dirname "$cache")" && [[ -w "$(dirname "$cache")" ]]; } 2>/dev/null || return 0
     exec 9>"$cache.lock"
     ! command -v flock >/dev/null || flock 9
     if aot_stale "$cache"; then
