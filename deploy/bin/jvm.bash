@@ -92,7 +92,7 @@ aot_train() { # CACHE
     sleep 0.25
   done
   if [[ -z "$line" ]]; then
-    aot_failed "$work" "$pid" "the training node did not start"
+    aot_failed "$work" "$pid" "$partial" "the training node did not start"
     return 1
   fi
   http="$(sed -E 's/.* http=([^ ]+).*/\1/' <<<"$line")"
@@ -101,15 +101,14 @@ aot_train() { # CACHE
       -cp "$root/deploy/target/classes:$root/deploy/target/lib/*" dev.runnel.bench.TrainingWorkload "$kafka" "$http" \
       >"$work/workload.log" 2>&1; then
     cat "$work/workload.log" >>"$work/node.log"
-    aot_failed "$work" "$pid" "the training workload failed"
+    aot_failed "$work" "$pid" "$partial" "the training workload failed"
     return 1
   fi
   # The JVM writes the cache as it exits.
   kill -TERM "$pid"
   wait "$pid" || true
   if [[ ! -s "$partial" ]]; then
-    rm -f "$partial"
-    aot_failed "$work" "" "the JVM wrote no cache"
+    aot_failed "$work" "" "$partial" "the JVM wrote no cache"
     return 1
   fi
   mv -f "$partial" "$cache"
@@ -117,9 +116,11 @@ aot_train() { # CACHE
   rm -rf "$work"
 }
 
-aot_failed() { # WORK PID REASON
+aot_failed() { # WORK PID PARTIAL REASON
   [[ -n "$2" ]] && { kill -KILL "$2" 2>/dev/null || true; wait "$2" 2>/dev/null || true; }
-  echo "AOT training failed ($3); starting without a cache. Its log, last lines:" >&2
+  # A node that exits by itself, on a bad setting say, still writes what it had gathered.
+  rm -f "$3"
+  echo "AOT training failed ($4); starting without a cache. Its log, last lines:" >&2
   tail -20 "$1/node.log" >&2
   rm -rf "$1"
 }

@@ -1,6 +1,7 @@
 package dev.runnel.bench;
 
 import com.typesafe.config.ConfigFactory;
+import dev.runnel.bench.kafka.AssignedEndToEndLatency;
 import dev.runnel.client.Consumer;
 import dev.runnel.client.ConsumerSettings;
 import dev.runnel.client.Producer;
@@ -76,7 +77,7 @@ public final class TrainingWorkload {
     consumeAssigned(bootstrap, single, 2L * records);
     consumeAssigned(bootstrap, single, 2L * records);
     consumeInGroup(bootstrap, "training-4", records / 5);
-    roundTrips(bootstrap, single, value, Math.max(1_000, records / 100));
+    AssignedEndToEndLatency.latencies(bootstrap, single.topic(), Math.max(1_000, records / 100), value);
     nativeProtocol(http, "training-4", records / 4, value);
     httpApi(http);
     System.out.println("training workload done");
@@ -157,32 +158,6 @@ public final class TrainingWorkload {
         }
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException("the group read " + seen + " of " + count + " records of " + topic);
-        }
-      }
-    }
-  }
-
-  /** As EndToEndLatency does: one record at a time, each read back before the next is sent. */
-  private static void roundTrips(String bootstrap, TopicPartition partition, byte[] value, int count)
-      throws Exception {
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-            ProducerConfig.ACKS_CONFIG, "1",
-            ProducerConfig.LINGER_MS_CONFIG, 0,
-            ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
-            ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class));
-        KafkaConsumer<byte[], byte[]> consumer =
-            consumer(bootstrap, Map.of(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 500))) {
-      consumer.assign(List.of(partition));
-      consumer.seekToEnd(List.of(partition));
-      consumer.position(partition);
-      for (int i = 0; i < count; i++) {
-        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(partition.topic(), 0, null, value)).get();
-        long deadline = System.nanoTime() + STEP_TIMEOUT.toNanos();
-        while (consumer.poll(Duration.ofMillis(100)).isEmpty()) {
-          if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("round trip " + i + " did not come back");
-          }
         }
       }
     }

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -74,6 +75,39 @@ class BrokerLauncherIT {
     String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertTrue(probe.waitFor(30, TimeUnit.SECONDS) && probe.exitValue() == 0, out);
     return Integer.parseInt(out);
+  }
+
+  /**
+   * A training run that fails leaves no cache and costs the node nothing but the wait: the launcher says why and
+   * starts it without one. A scratch root whose build is this one's (linked), so the real cache stays as it is; the
+   * training node is given a journal profile that does not exist.
+   */
+  @Test
+  void when_theAotTrainingFails_then_theLauncherSaysSoAndStartsWithoutACache() throws Exception {
+    Assumptions.assumeTrue(launcherJavaMajor() >= 25, "no Java 25 or newer here: the launcher trains no cache");
+    Path scratch = Files.createTempDirectory(Files.createDirectories(Path.of("target", "test-data")), "aot-root-")
+        .toAbsolutePath();
+    Files.createDirectories(scratch.resolve("deploy/target"));
+    Files.createDirectories(scratch.resolve("deploy/bench"));
+    Files.createSymbolicLink(scratch.resolve("deploy/target/lib"), ROOT.resolve("deploy/target/lib"));
+    Files.createSymbolicLink(scratch.resolve("deploy/target/classes"), ROOT.resolve("deploy/target/classes"));
+    Files.createSymbolicLink(scratch.resolve("deploy/bench/logback-bench.xml"),
+        ROOT.resolve("deploy/bench/logback-bench.xml"));
+    ProcessBuilder builder = new ProcessBuilder("bash", "-c", "set -euo pipefail; root=\"$1\"; "
+        + "source \"$2/deploy/bin/jvm.bash\"; runnel_jvm; runnel_jvm_options; "
+        + "echo \"options: ${RUNNEL_JVM_OPTIONS[*]}\"",
+        "probe", scratch.toString(), ROOT.toString()).redirectErrorStream(true);
+    builder.environment().put("RUNNEL_JAVA_OPTS", "-Xmx256m -Drunnel.persistence.profile=no-such-profile");
+    Process probe = builder.start();
+    String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(probe.waitFor(120, TimeUnit.SECONDS), out);
+    assertEquals(0, probe.exitValue(), out);
+    assertTrue(out.contains("AOT training failed (the training node did not start)"), out);
+    assertTrue(out.contains("options: --sun-misc-unsafe-memory-access=allow"), out);
+    assertFalse(out.contains("-XX:AOTCache="), out);
+    try (Stream<Path> files = Files.list(scratch.resolve("deploy/target/aot"))) {
+      assertEquals(List.of(), files.filter(f -> !f.toString().endsWith(".lock")).toList(), "no cache, no partial file");
+    }
   }
 
   @Test

@@ -26,11 +26,19 @@ public final class AssignedEndToEndLatency {
   private AssignedEndToEndLatency() {}
 
   public static void main(String[] args) throws Exception {
-    String bootstrap = args[0];
-    String topic = args[1];
-    int count = Integer.parseInt(args[2]);
     byte[] value = new byte[Integer.parseInt(args[3])];
     new Random(1).nextBytes(value);
+    int count = Integer.parseInt(args[2]);
+    double[] latencies = latencies(args[0], args[1], count, value);
+    double[] sorted = latencies.clone();
+    Arrays.sort(sorted);
+    System.out.printf("e2e avg ms %.3f%n", Arrays.stream(latencies).average().orElse(0));
+    System.out.printf("e2e p50 ms %.3f%n", sorted[(int) (count * 0.50)]);
+    System.out.printf("e2e p99 ms %.3f%n", sorted[Math.min(count - 1, (int) (count * 0.99))]);
+  }
+
+  /** Milliseconds from each send until the consumer has the record, for {@code count} records to partition 0. */
+  public static double[] latencies(String bootstrap, String topic, int count, byte[] value) throws Exception {
     TopicPartition partition = new TopicPartition(topic, 0);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
             ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
@@ -61,11 +69,7 @@ public final class AssignedEndToEndLatency {
         }
         latencies[i] = (System.nanoTime() - start) / 1e6;
       }
-      double[] sorted = latencies.clone();
-      Arrays.sort(sorted);
-      System.out.printf("e2e avg ms %.3f%n", Arrays.stream(latencies).average().orElse(0));
-      System.out.printf("e2e p50 ms %.3f%n", sorted[(int) (count * 0.50)]);
-      System.out.printf("e2e p99 ms %.3f%n", sorted[Math.min(count - 1, (int) (count * 0.99))]);
+      return latencies;
     }
   }
 }
