@@ -111,6 +111,7 @@ public final class NativeClientBench {
     double seconds = nanos / 1e9;
     System.out.printf("%-8s %,12.0f records/s %8.1f MB/s  (%.2f s)%n", what, records / seconds,
         records * (double) RECORD_SIZE / 1e6 / seconds, seconds);
+    System.out.flush();
   }
 
   /** Journal writes are the partitions' journal events: one event per group-commit write. */

@@ -3,11 +3,9 @@ package dev.runnel.client.internal;
 import dev.runnel.client.ConsumerRecord;
 import dev.runnel.client.ConsumerSettings;
 import dev.runnel.client.Control;
-import dev.runnel.client.Header;
 import dev.runnel.client.RunnelException;
 import dev.runnel.client.Subscription;
 import dev.runnel.client.internal.Protocol.Message;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,9 +14,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.Record;
-import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.pekko.Done;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.Attributes;
@@ -75,7 +70,7 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
     long nextToPush;
     /** The offset after the last record received on this connection, to skip records a batch repeats. */
     long nextToReceive;
-    final ArrayDeque<ArrayDeque<ConsumerRecord>> frames = new ArrayDeque<>();
+    final ArrayDeque<FrameRecords> frames = new ArrayDeque<>();
     int creditsToReturn;
 
     PartitionCursor(int partition, int subscriptionId, long start) {
@@ -199,7 +194,10 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
       backoff.reset();
       if (message instanceof Protocol.Records records) {
         PartitionCursor cursor = cursors.get(records.subscriptionId());
-        cursor.frames.add(decode(cursor, records));
+        FrameRecords frame = new FrameRecords(subscription.topic(), cursor.partition, records.batches(),
+            cursor.nextToReceive);
+        cursor.nextToReceive = frame.nextToReceive();
+        cursor.frames.add(frame);
         pushNext();
       } else if (message instanceof Protocol.Subscribed subscribed) {
         PartitionCursor cursor = cursors.get(subscribed.subscriptionId());
@@ -225,13 +223,6 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
       return "connection";
     }
 
-    ArrayDeque<ConsumerRecord> decode(PartitionCursor cursor, Protocol.Records frame) {
-      ArrayDeque<ConsumerRecord> records = new ArrayDeque<>();
-      cursor.nextToReceive = decodeInto(subscription.topic(), cursor.partition, frame.batches(),
-          cursor.nextToReceive, records);
-      return records;
-    }
-
     void pushNext() {
       if (!isAvailable(out)) {
         return;
@@ -252,15 +243,12 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
     /** The next buffered record of a partition; a frame emptied returns its credit. */
     ConsumerRecord take(PartitionCursor cursor) {
       while (!cursor.frames.isEmpty()) {
-        ArrayDeque<ConsumerRecord> frame = cursor.frames.peek();
-        ConsumerRecord record = frame.poll();
-        if (frame.isEmpty()) {
-          cursor.frames.poll();
-          returnCredit(cursor);
-        }
+        ConsumerRecord record = cursor.frames.peek().next();
         if (record != null) {
           return record;
         }
+        cursor.frames.poll();
+        returnCredit(cursor);
       }
       return null;
     }
@@ -273,49 +261,5 @@ public final class ConsumerStage extends AbstractGraphStageWithMaterializedValue
         cursor.creditsToReturn = 0;
       }
     }
-  }
-
-  /**
-   * Adds the records of {@code batches} from offset {@code nextToReceive} on to {@code into}, skipping control
-   * batches and the records a batch repeats; returns the offset after the last record read.
-   */
-  static long decodeInto(String topic, int partition, org.apache.pekko.util.ByteString batches, long nextToReceive,
-      ArrayDeque<ConsumerRecord> into) {
-    long next = nextToReceive;
-    for (RecordBatch batch : MemoryRecords.readableRecords(batches.asByteBuffer()).batches()) {
-      if (batch.lastOffset() < next || batch.isControlBatch()) {
-        next = Math.max(next, batch.nextOffset());
-        continue;
-      }
-      for (Record record : batch) {
-        if (record.offset() >= next) {
-          into.add(new ConsumerRecord(topic, partition, record.offset(), record.timestamp(), bytes(record.key()),
-              bytes(record.value()), headers(record)));
-        }
-      }
-      next = batch.nextOffset();
-    }
-    return next;
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    if (buffer == null) {
-      return null;
-    }
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
-  }
-
-  private static List<Header> headers(Record record) {
-    org.apache.kafka.common.header.Header[] headers = record.headers();
-    if (headers.length == 0) {
-      return List.of();
-    }
-    List<Header> result = new ArrayList<>(headers.length);
-    for (org.apache.kafka.common.header.Header header : headers) {
-      result.add(new Header(header.key(), header.value()));
-    }
-    return result;
   }
 }

@@ -138,7 +138,7 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
     /** The offset of the next record to emit; negative until known (start offset or Subscribed). */
     long nextToPush = -1;
     long nextToReceive;
-    final ArrayDeque<ArrayDeque<ConsumerRecord>> frames = new ArrayDeque<>();
+    final ArrayDeque<FrameRecords> frames = new ArrayDeque<>();
     int creditsToReturn;
     /** Since when its subscription has been refused with retriable errors; 0 while it is not. */
     long refusedSince;
@@ -644,9 +644,9 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
         Cursor cursor = bySubscription.get(records.subscriptionId());
         if (cursor != null) {
           cursor.refusedSince = 0;
-          ArrayDeque<ConsumerRecord> frame = new ArrayDeque<>();
-          cursor.nextToReceive = ConsumerStage.decodeInto(cursor.partition.topic(), cursor.partition.partition(),
-              records.batches(), cursor.nextToReceive, frame);
+          FrameRecords frame = new FrameRecords(cursor.partition.topic(), cursor.partition.partition(),
+              records.batches(), cursor.nextToReceive);
+          cursor.nextToReceive = frame.nextToReceive();
           cursor.frames.add(frame);
           if (partitioned) {
             pushFrom(cursor);
@@ -754,18 +754,15 @@ public final class GroupConsumerStage<T> extends AbstractGraphStageWithMateriali
 
     ConsumerRecord take(Cursor cursor) {
       while (!cursor.frames.isEmpty()) {
-        ArrayDeque<ConsumerRecord> frame = cursor.frames.peek();
-        ConsumerRecord record = frame.poll();
-        if (frame.isEmpty()) {
-          cursor.frames.poll();
-          cursor.creditsToReturn++;
-          if (cursor.creditsToReturn >= Math.max(1, settings.creditWindow() / 2)) {
-            send(new Protocol.Credit(cursor.subscriptionId, cursor.creditsToReturn));
-            cursor.creditsToReturn = 0;
-          }
-        }
+        ConsumerRecord record = cursor.frames.peek().next();
         if (record != null) {
           return record;
+        }
+        cursor.frames.poll();
+        cursor.creditsToReturn++;
+        if (cursor.creditsToReturn >= Math.max(1, settings.creditWindow() / 2)) {
+          send(new Protocol.Credit(cursor.subscriptionId, cursor.creditsToReturn));
+          cursor.creditsToReturn = 0;
         }
       }
       return null;

@@ -66,6 +66,11 @@ public final class Protocol {
   public static final short CONDITION_NOT_MET = 1000;
 
   private static final ByteOrder ORDER = ByteOrder.BIG_ENDIAN;
+  /**
+   * More than the header of any frame that ends in record batches (fixed fields and one string of at most 32,767
+   * bytes): only that much of such a frame is made contiguous to be parsed; its batches stay where they arrived.
+   */
+  private static final int BATCHES_HEADER_BYTES = 64 * 1024;
 
   private Protocol() {}
 
@@ -425,12 +430,14 @@ public final class Protocol {
    * @throws MalformedFrameException when the frame is empty, of an unknown type, truncated, or has bytes left over
    */
   public static Message decode(ByteString frame) {
-    ByteBuffer in = frame.asByteBuffer().order(ORDER);
+    if (frame.isEmpty()) {
+      throw new MalformedFrameException("empty frame");
+    }
+    byte type = frame.head();
+    boolean endsInBatches = type == PRODUCE || type == RECORDS || type == KEY_RECORDS;
+    ByteBuffer in = (endsInBatches ? frame.take(BATCHES_HEADER_BYTES) : frame).asByteBuffer().order(ORDER);
     try {
-      if (!in.hasRemaining()) {
-        throw new MalformedFrameException("empty frame");
-      }
-      byte type = in.get();
+      in.get();
       Message message = switch (type) {
         case METADATA -> new Metadata(in.getInt(), getString(in));
         case METADATA_RESULT -> new MetadataResult(in.getInt(), in.getShort(), in.getInt(), getString(in));

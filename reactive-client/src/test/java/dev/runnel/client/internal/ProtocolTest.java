@@ -72,6 +72,35 @@ class ProtocolTest {
 
   @ParameterizedTest
   @MethodSource("messages")
+  void when_frameArrivesInPieces_then_decodingGivesItBack(Message message) {
+    ByteString whole = Protocol.encode(message);
+    ByteString pieces = ByteString.emptyByteString();
+    for (int from = 0; from < whole.size(); from += 3) {
+      pieces = pieces.concat(ByteString.fromArray(whole.slice(from, Math.min(whole.size(), from + 3)).toArray()));
+    }
+    assertEquals(message, Protocol.decode(pieces), "round trip of " + message + " in pieces of 3 bytes");
+  }
+
+  @Test
+  void when_aFrameOfBatchesHasTheLongestStringAndMegabytesInPieces_then_decodingGivesItBack() {
+    byte[] bytes = new byte[3 << 20];
+    new java.util.Random(7).nextBytes(bytes);
+    ByteString batches = ByteString.emptyByteString();
+    for (int from = 0; from < bytes.length; from += 100_000) {
+      batches = batches.concat(ByteString.fromArray(bytes, from, Math.min(bytes.length - from, 100_000)));
+    }
+    String longest = "x".repeat(Short.MAX_VALUE);
+    for (Message message : List.of(new Protocol.Produce(1, longest, 0, (short) -1, batches),
+        new Protocol.KeyRecords(2, (short) 0, 10L, false, 3L, longest, batches),
+        new Protocol.Records(3, 99L, batches))) {
+      ByteString frame = Protocol.encode(message);
+      ByteString inPieces = frame.take(40_000).compact().concat(frame.drop(40_000));
+      assertEquals(message, Protocol.decode(inPieces), message.getClass().getSimpleName());
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("messages")
   void when_frameIsCutInItsFixedFields_then_decodingRefusesIt(Message message) {
     ByteString frame = Protocol.encode(message);
     int fixed = message instanceof Protocol.Produce || message instanceof Protocol.Records
