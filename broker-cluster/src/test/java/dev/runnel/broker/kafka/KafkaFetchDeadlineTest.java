@@ -79,6 +79,9 @@ class KafkaFetchDeadlineTest {
         HeldJournalWrite hold = HeldJournalWrite.hold(config, held, 2)) {
       CompletionStage<AppendResult> stuck =
           node.broker().append(held, LogProbe.batch(2L, List.of("k"), List.of("held")), (short) 1);
+      // Only once the write waits in the database is the partition stashing: a Fetch that reached it before the
+      // append's group commit began was answered at once, with its high watermark (seen in CI on a busy machine).
+      hold.awaitBlockedWrite(Duration.ofSeconds(30));
       long start = System.nanoTime();
       FetchResponse response = connection.call(new FetchRequest(data, VERSION));
       Duration took = Duration.ofNanos(System.nanoTime() - start);
