@@ -13,6 +13,7 @@ import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.Record;
 import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.utils.Utils;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -72,8 +73,8 @@ final class FrameRecords {
       while (records.hasNext()) {
         Record record = records.next();
         if (record.offset() >= from) {
-          return new ConsumerRecord(topic, partition, record.offset(), record.timestamp(), bytes(record.key()),
-              bytes(record.value()), headers(record));
+          return new ConsumerRecord(topic, partition, record.offset(), record.timestamp(),
+              Utils.toNullableArray(record.key()), Utils.toNullableArray(record.value()), headers(record));
         }
       }
       Pending batch = pending.poll();
@@ -111,15 +112,6 @@ final class FrameRecords {
   private static int intAt(ByteString bytes, int index) {
     return (bytes.apply(index) & 0xff) << 24 | (bytes.apply(index + 1) & 0xff) << 16
         | (bytes.apply(index + 2) & 0xff) << 8 | bytes.apply(index + 3) & 0xff;
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    if (buffer == null) {
-      return null;
-    }
-    byte[] bytes = new byte[buffer.remaining()];
-    buffer.get(bytes);
-    return bytes;
   }
 
   private static List<Header> headers(Record record) {

@@ -38,15 +38,6 @@ class FrameRecordsTest {
         new EndTransactionMarker(ControlRecordType.COMMIT, 0)).buffer());
   }
 
-  /** The same bytes as {@code whole}, in pieces of {@code size} bytes, as a socket's reads would bring them. */
-  private static ByteString inPieces(ByteString whole, int size) {
-    ByteString pieces = ByteString.emptyByteString();
-    for (int from = 0; from < whole.size(); from += size) {
-      pieces = pieces.concat(ByteString.fromArray(whole.slice(from, Math.min(whole.size(), from + size)).toArray()));
-    }
-    return pieces;
-  }
-
   private static List<Long> offsets(FrameRecords frame) {
     List<Long> offsets = new ArrayList<>();
     for (ConsumerRecord record = frame.next(); record != null; record = frame.next()) {
@@ -61,7 +52,7 @@ class FrameRecordsTest {
   void when_batchesArriveInPiecesThatCutThem_then_everyRecordIsReadInOrder() {
     ByteString batches = batch(0, Compression.NONE).concat(batch(5, Compression.gzip().build()))
         .concat(batch(10, Compression.NONE));
-    FrameRecords frame = new FrameRecords("orders", 3, inPieces(batches, 7), 0);
+    FrameRecords frame = new FrameRecords("orders", 3, Pieces.of(batches, 7), 0);
     assertEquals(15, frame.nextToReceive());
     assertEquals(IntStream.range(0, 15).mapToObj(i -> (long) i).toList(), offsets(frame));
     assertNull(frame.next(), "a frame read to its end stays at its end");
@@ -69,7 +60,7 @@ class FrameRecordsTest {
 
   @Test
   void when_recordsBelowTheOffsetExpectedComeAgain_then_theyAreSkipped() {
-    ByteString batches = inPieces(batch(0, Compression.NONE).concat(batch(5, Compression.NONE)), 11);
+    ByteString batches = Pieces.of(batch(0, Compression.NONE).concat(batch(5, Compression.NONE)), 11);
     FrameRecords frame = new FrameRecords("orders", 0, batches, 7);
     assertEquals(10, frame.nextToReceive());
     assertEquals(List.of(7L, 8L, 9L), offsets(frame));
@@ -90,7 +81,7 @@ class FrameRecordsTest {
   @Test
   void when_theLastBatchIsPartial_then_itIsLeftOutAsKafkasReadersLeaveIt() {
     ByteString whole = batch(0, Compression.NONE).concat(batch(5, Compression.NONE));
-    FrameRecords frame = new FrameRecords("orders", 0, inPieces(whole.take(whole.size() - 3), 5), 0);
+    FrameRecords frame = new FrameRecords("orders", 0, Pieces.of(whole.take(whole.size() - 3), 5), 0);
     assertEquals(5, frame.nextToReceive());
     assertEquals(List.of(0L, 1L, 2L, 3L, 4L), offsets(frame));
   }
@@ -99,9 +90,10 @@ class FrameRecordsTest {
   void when_aBatchLengthIsSmallerThanABatchHeader_then_theFrameIsRefusedAsCorrupt() {
     ByteBuffer corrupt = ByteBuffer.allocate(64);
     corrupt.putLong(0, 0L).putInt(8, 3);
+    ByteString whole = batch(0, Compression.NONE);
     CorruptRecordException refused = assertThrows(CorruptRecordException.class,
-        () -> new FrameRecords("orders", 0, batch(0, Compression.NONE).concat(ByteString.fromByteBuffer(corrupt)), 0));
-    assertEquals("record batch at byte " + batch(0, Compression.NONE).size()
+        () -> new FrameRecords("orders", 0, whole.concat(ByteString.fromByteBuffer(corrupt)), 0));
+    assertEquals("record batch at byte " + whole.size()
         + " of a frame has a length of 3 bytes, less than a batch header", refused.getMessage());
   }
 
@@ -118,13 +110,8 @@ class FrameRecordsTest {
     backing[first.size() + second.size() - 1] ^= 1;
     byte[] seen = new byte[split.get(1).remaining()];
     split.get(1).duplicate().get(seen);
-    assertArrayEquals(backing, concat(first.toArray(), seen), "the buffer is a view of the frame's own bytes");
+    assertArrayEquals(backing, first.concat(ByteString.fromArray(seen)).toArray(),
+        "the buffer is a view of the frame's own bytes");
   }
 
-  private static byte[] concat(byte[] a, byte[] b) {
-    byte[] both = new byte[a.length + b.length];
-    System.arraycopy(a, 0, both, 0, a.length);
-    System.arraycopy(b, 0, both, a.length, b.length);
-    return both;
-  }
 }

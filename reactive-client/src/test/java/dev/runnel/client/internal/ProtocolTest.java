@@ -73,22 +73,15 @@ class ProtocolTest {
   @ParameterizedTest
   @MethodSource("messages")
   void when_frameArrivesInPieces_then_decodingGivesItBack(Message message) {
-    ByteString whole = Protocol.encode(message);
-    ByteString pieces = ByteString.emptyByteString();
-    for (int from = 0; from < whole.size(); from += 3) {
-      pieces = pieces.concat(ByteString.fromArray(whole.slice(from, Math.min(whole.size(), from + 3)).toArray()));
-    }
-    assertEquals(message, Protocol.decode(pieces), "round trip of " + message + " in pieces of 3 bytes");
+    assertEquals(message, Protocol.decode(Pieces.of(Protocol.encode(message), 3)),
+        "round trip of " + message + " in pieces of 3 bytes");
   }
 
   @Test
   void when_aFrameOfBatchesHasTheLongestStringAndMegabytesInPieces_then_decodingGivesItBack() {
     byte[] bytes = new byte[3 << 20];
     new java.util.Random(7).nextBytes(bytes);
-    ByteString batches = ByteString.emptyByteString();
-    for (int from = 0; from < bytes.length; from += 100_000) {
-      batches = batches.concat(ByteString.fromArray(bytes, from, Math.min(bytes.length - from, 100_000)));
-    }
+    ByteString batches = Pieces.of(ByteString.fromArrayUnsafe(bytes), 100_000);
     String longest = "x".repeat(Short.MAX_VALUE);
     for (Message message : List.of(new Protocol.Produce(1, longest, 0, (short) -1, batches),
         new Protocol.KeyRecords(2, (short) 0, 10L, false, 3L, longest, batches),
